@@ -1,0 +1,50 @@
+"""The assignments the grader knows: their student-facing modules, hidden suite and reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigurationError
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+HIDDEN_ROOT = PACKAGE_ROOT / "hidden"
+SOLUTIONS_ROOT = PACKAGE_ROOT.parent / "solutions"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment: `name` is also the package name its modules are imported under."""
+
+    name: str
+    title: str
+    modules: tuple[str, ...]
+
+    @property
+    def suite_dir(self) -> Path:
+        return HIDDEN_ROOT / self.name
+
+    @property
+    def solution_dir(self) -> Path:
+        return SOLUTIONS_ROOT / self.name
+
+
+ASSIGNMENTS: dict[str, Assignment] = {
+    assignment.name: assignment
+    for assignment in (
+        Assignment(
+            name="hw1_attention",
+            title="Attention",
+            modules=("softmax.py", "scores.py", "attention.py", "multihead.py", "word_example.py"),
+        ),
+    )
+}
+
+
+def get_assignment(name: str) -> Assignment:
+    """The assignment called `name`, or a ConfigurationError listing the known ones."""
+    try:
+        return ASSIGNMENTS[name]
+    except KeyError:
+        known = ", ".join(sorted(ASSIGNMENTS))
+        raise ConfigurationError(f"unknown assignment {name!r}; known assignments: {known}") from None

@@ -1,0 +1,161 @@
+"""The `grader` command line: thin click commands over the library; errors become one readable sentence."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from . import __version__
+from .errors import GraderError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def translate_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Print a GraderError as its message and hint, and exit with its status; no traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except GraderError as exc:
+            err_console.print(f"[bold red]error:[/bold red] {exc.message}", soft_wrap=True)
+            if exc.hint:
+                err_console.print(f"[bold]hint:[/bold] {exc.hint}", soft_wrap=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(__version__, prog_name="grader")
+def main() -> None:
+    """Grade submissions for the attention / transformer / tokenization / RL-agents course."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--assignment", help="Grade as this assignment instead of detecting it.")
+@click.option(
+    "--json", "json_path", type=click.Path(path_type=Path), help="Write Gradescope's results.json here."
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of every random choice in grading."
+)
+@click.option("--device", default="cpu", show_default=True, help="Device for the reference and the checks.")
+@click.option(
+    "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
+)
+@click.option(
+    "--isolation",
+    type=click.Choice(["best", "strict", "process"]),
+    default="best",
+    show_default=True,
+    help="strict: refuse to grade without namespaces; process: never use them.",
+)
+@click.option("-k", "select", help="Only run hidden tests matching this pytest -k expression.")
+@click.option("-v", "--verbose", is_flag=True, help="Show full messages and the student's output.")
+@translate_errors
+def run(
+    path: Path,
+    assignment: str | None,
+    json_path: Path | None,
+    seed: int,
+    device: str,
+    timeout: float,
+    isolation: str,
+    select: str | None,
+    verbose: bool,
+) -> None:
+    """Grade the submission at PATH (a folder, a module or a notebook)."""
+    from .report import gradescope_results, render_table, write_json_atomic
+    from .runner import GradeConfig, grade
+
+    config = GradeConfig(seed=seed, device=device, timeout=timeout, isolation=isolation)
+    with console.status("starting") as status:
+
+        def progress(name: str, done: int, total: int, result: Any) -> None:
+            status.update(f"{name}: {done}/{total} tests  (last: {result.title} {result.verdict.value})")
+
+        results = grade(path, config=config, assignment=assignment, progress=progress, select=select)
+    for result in results:
+        render_table(result, console, verbose=verbose)
+    if json_path is not None:
+        write_json_atomic(json_path, gradescope_results(results))
+        console.print(f"results written to {json_path}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@translate_errors
+def check(path: Path) -> None:
+    """Run the public tests of the assignment in PATH (default: this folder)."""
+    from .check import render_check, run_public_tests
+
+    outcome = run_public_tests(path)
+    render_check(outcome, console)
+    sys.exit(0 if outcome.ok else 1)
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("assignments"), show_default=True)
+@click.option("--check", "only_check", is_flag=True, help="Only report whether the release is stale.")
+@translate_errors
+def release(out: Path, only_check: bool) -> None:
+    """Generate the student release (stubs, handouts, public tests) from solutions/."""
+    from .release import build_release, stale_files
+
+    if only_check:
+        stale = stale_files(out)
+        for name in stale:
+            console.print(f"stale: {name}")
+        if stale:
+            console.print("run `grader release` to regenerate the student release")
+            sys.exit(1)
+        console.print("the student release is up to date")
+        return
+    for folder in build_release(out):
+        console.print(f"wrote {folder}")
+
+
+@main.command()
+@translate_errors
+def doctor() -> None:
+    """Print the isolation level, the limits in force and the devices on this machine."""
+    from .doctor import diagnose
+
+    for label, value in diagnose():
+        console.print(f"[bold]{label}:[/bold] {value}")
+
+
+@main.command()
+@click.option("--workdir", type=click.Path(path_type=Path), default=Path("build/samples"), show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@translate_errors
+def demo(workdir: Path, seed: int) -> None:
+    """Grade the bundled sample submissions and print their scores."""
+    from .report import render_table
+    from .runner import GradeConfig, grade
+    from .samples import write_samples
+
+    config = GradeConfig(seed=seed)
+    summary = []
+    for name, folder in write_samples(workdir):
+        console.rule(f"sample submission: {name}  ({folder})")
+        for result in grade(folder, config=config):
+            render_table(result, console)
+            summary.append((name, result.assignment, result.score, result.max_score, result.duration))
+    console.rule("scores")
+    for name, assignment, score, max_score, seconds in summary:
+        console.print(f"{name:<28} {assignment:<16} {score:>6g}/{max_score:g}   ({seconds:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Reports: the terminal table and Gradescope's results.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .verdicts import AssignmentResult, TestResult, Verdict
+
+STYLE = {
+    Verdict.PASSED: "green",
+    Verdict.PARTIAL: "yellow",
+    Verdict.FAILED: "red",
+    Verdict.ERROR: "red",
+    Verdict.CRASHED: "red",
+    Verdict.TIMEOUT: "magenta",
+    Verdict.MEMORY_LIMIT: "magenta",
+    Verdict.INTERNAL_ERROR: "bold red",
+}
+
+
+def student_feedback(test: TestResult) -> str:
+    """What a student reads for one test: message, hint, their own output."""
+    lines = [test.message] if test.message else []
+    if test.hint:
+        lines.append(f"Hint: {test.hint}")
+    if test.output.strip():
+        lines.append("Your code printed:\n" + test.output.rstrip())
+    return "\n".join(lines)
+
+
+def render_table(result: AssignmentResult, console: Console, *, verbose: bool = False) -> None:
+    """A table per assignment: test, points, status, message; then the total, the seed and the isolation."""
+    table = Table(title=f"{result.assignment}", title_justify="left", show_lines=False, expand=False)
+    table.add_column("test", overflow="fold")
+    table.add_column("points", justify="right")
+    table.add_column("status")
+    table.add_column("message", overflow="fold")
+    for test in result.tests:
+        message = student_feedback(test) if verbose else (test.message.splitlines() or [""])[0]
+        if not verbose and test.hint:
+            message += f"\nHint: {test.hint}"
+        table.add_row(
+            test.title,
+            f"{test.score:g}/{test.max_score:g}",
+            Text(f"{test.verdict.symbol} {test.verdict.value}", style=STYLE[test.verdict]),
+            message,
+        )
+    console.print(table)
+    console.print(
+        f"[bold]Total: {result.score:g}/{result.max_score:g}[/bold]   seed {result.seed}   "
+        f"isolation: {result.isolation}   device: {result.device}   {result.duration:.1f} s"
+    )
+    for note in result.notes:
+        console.print(f"[yellow]warning:[/yellow] {note}")
+
+
+def gradescope_results(results: list[AssignmentResult]) -> dict[str, Any]:
+    """Gradescope's results.json: score, per-test name/score/max_score/output/visibility, execution_time."""
+    tests = []
+    for result in results:
+        for test in result.tests:
+            tests.append(
+                {
+                    "name": test.title,
+                    "name_format": "text",
+                    "number": f"{result.assignment}:{test.name}",
+                    "score": test.score,
+                    "max_score": test.max_score,
+                    "status": "passed" if test.verdict is Verdict.PASSED else "failed",
+                    "output": f"{test.verdict.value}\n{student_feedback(test)}".strip(),
+                    "output_format": "text",
+                    "visibility": test.visibility,
+                }
+            )
+    notes = [note for result in results for note in result.notes]
+    seeds = sorted({result.seed for result in results})
+    return {
+        "score": round(sum(r.score for r in results), 4),
+        "execution_time": round(sum(r.duration for r in results), 3),
+        "output": f"Graded with seed {', '.join(map(str, seeds))}."
+        + "".join(f"\nWarning: {n}" for n in notes),
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {
+            "seed": seeds[0] if len(seeds) == 1 else seeds,
+            "assignments": {
+                r.assignment: {"score": r.score, "max_score": r.max_score, "isolation": r.isolation}
+                for r in results
+            },
+        },
+    }
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON next to `path` and rename it into place, so a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8"
+    ) as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")
+    os.replace(f.name, path)

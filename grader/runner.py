@@ -1,0 +1,134 @@
+"""Grade a submission: stage it, start its sandbox, run the hidden suite in this process, collect verdicts."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .errors import ConfigurationError, IsolationError
+from .plugin import GradingPlugin
+from .sandbox import IsolationLevel, Limits, Sandbox, choose_level
+from .staging import Source, StagedSubmission, find_sources, stage
+from .student import StudentCode
+from .verdicts import AssignmentResult, TestResult
+
+PYTEST_INI = Path(__file__).parent / "hidden" / "pytest.ini"
+
+Progress = Callable[[str, int, int, TestResult], None]
+
+
+@dataclass(frozen=True)
+class GradeConfig:
+    """How to grade: the seed every random choice derives from, limits, device and isolation required."""
+
+    seed: int = 0
+    device: str = "cpu"
+    timeout: float = 10.0
+    memory_gib: float = 6.0
+    isolation: str = "best"
+    keep_scratch: bool = False
+
+    def limits(self) -> Limits:
+        return Limits(call_timeout=self.timeout, memory_bytes=int(self.memory_gib * 1024**3))
+
+
+@contextlib.contextmanager
+def _pinned_pytest_environment() -> Iterator[None]:
+    """No third-party plugin autoload and no PYTEST_ADDOPTS: the hidden suite runs as the grader says."""
+    saved = {key: os.environ.get(key) for key in ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS")}
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ.pop("PYTEST_ADDOPTS", None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_suite(
+    staged: StagedSubmission,
+    *,
+    config: GradeConfig,
+    level: IsolationLevel,
+    progress: Progress | None = None,
+    select: str | None = None,
+) -> AssignmentResult:
+    """Run the hidden suite of `staged.assignment` against the staged submission."""
+    assignment = staged.assignment
+    started = time.perf_counter()
+    sandbox = Sandbox(staged.work_dir, level=level, limits=config.limits())
+    code = StudentCode(sandbox, assignment.name, staged.present)
+    plugin = GradingPlugin(
+        student=code,
+        seed=config.seed,
+        device=config.device,
+        progress=(lambda done, total, result: progress(assignment.name, done, total, result))
+        if progress
+        else None,
+    )
+    args = [
+        str(assignment.suite_dir),
+        "-c", str(PYTEST_INI),
+        "--rootdir", str(assignment.suite_dir),
+        "--import-mode=importlib",
+        "--assert=plain",
+        "-p", "no:cacheprovider",
+        "-p", "no:terminal",
+        "-p", "no:faulthandler",
+    ]  # fmt: skip
+    if select:
+        args += ["-k", select]
+    try:
+        with _pinned_pytest_environment():
+            exit_code = pytest.main(args, plugins=[plugin])
+    finally:
+        sandbox.close()
+    if plugin.configuration_errors:
+        raise ConfigurationError(
+            f"the hidden suite of {assignment.name} is broken: " + "; ".join(plugin.configuration_errors)
+        )
+    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.results:
+        raise ConfigurationError(
+            f"the hidden suite of {assignment.name} did not run (pytest exit {exit_code})"
+        )
+    return AssignmentResult(
+        assignment=assignment.name,
+        tests=tuple(plugin.results),
+        seed=config.seed,
+        isolation=level.value,
+        device=config.device,
+        duration=time.perf_counter() - started,
+        notes=() if level is IsolationLevel.NAMESPACES else (level.description,),
+        timings={"child_starts": float(sandbox.starts), "child_start_seconds": sandbox.start_seconds},
+    )
+
+
+def grade(
+    path: Path,
+    *,
+    config: GradeConfig = GradeConfig(),
+    assignment: str | None = None,
+    progress: Progress | None = None,
+    select: str | None = None,
+) -> list[AssignmentResult]:
+    """Grade every assignment found at `path`; raises a GraderError when it cannot grade at all."""
+    sources: list[Source] = find_sources(Path(path), assignment)
+    level = choose_level(config.isolation)
+    if config.isolation == "strict" and level is not IsolationLevel.NAMESPACES:
+        raise IsolationError("strict isolation was required but is not available")
+    results = []
+    for source in sources:
+        with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
+            staged = stage(source, Path(scratch))
+            results.append(run_suite(staged, config=config, level=level, progress=progress, select=select))
+    return results

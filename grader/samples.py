@@ -1,0 +1,38 @@
+"""The sample submissions `grader demo` grades: a spread of what a class hands in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .variants import Edit, Variant, materialize
+
+SAMPLES: dict[str, list[Variant]] = {
+    "hw1_attention": [
+        Variant("ada-complete", "the whole assignment, done right"),
+        Variant(
+            "ben-no-scaling",
+            "forgot the 1/sqrt(d) of scaled dot-product attention",
+            edits=(Edit("scores.py", "scale = 1.0 / math.sqrt(query.shape[-1])", "scale = 1.0"),),
+        ),
+        Variant(
+            "cleo-half-done",
+            "softmax, scores and masks done; multi-head attention and the worked example not started",
+            stub_modules=("multihead.py", "word_example.py"),
+        ),
+        Variant(
+            "dan-syntax-error",
+            "a typo that stops softmax.py from compiling",
+            edits=(Edit("softmax.py", "def softmax(", "def softmax(("),),
+        ),
+        Variant("eve-untouched", "the stubs as released", base="stub"),
+    ]
+}
+
+
+def write_samples(workdir: Path) -> list[tuple[str, Path]]:
+    """Write every sample submission under `workdir/<student>/` and return (student, folder) pairs."""
+    written = []
+    for assignment, variants in SAMPLES.items():
+        for variant in variants:
+            written.append((variant.name, materialize(assignment, variant, Path(workdir) / variant.name)))
+    return written

@@ -1,0 +1,321 @@
+"""A child process that runs student code, reached only through the value protocol.
+
+Threat model. Covered:
+- exceptions, `sys.exit`/`os._exit`, crashes and hangs in student code: each costs the call in which it
+  happens (`StudentRaised`, `ChildDied`, `CallTimeout`) and the child is started afresh for the next call;
+- memory and file-size bombs: bounded by rlimits in the child (`MemoryLimit` when an allocation fails);
+- forged answers: whatever the child sends is decoded as bounded plain data (`protocol.decode`); verdicts
+  are computed by the grader from those values;
+- output floods: the child's stdout/stderr goes to a file bounded by the file-size limit, and a capped
+  slice of it is kept per test;
+- with the "namespaces" level (bubblewrap): no network, no view of the grader, the reference, the hidden
+  suites or the home directory (only the Python runtime and the scratch copy of the submission are
+  mounted), an unprivileged uid, a PID namespace that dies with the grader, and a scrubbed environment.
+Not covered: at the "process" level (no bubblewrap) the child can read the files the grader's user can
+read and reach the network; every report says so, and `--isolation strict` refuses to grade there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import protocol
+from .isolation import IsolationLevel, bwrap_command
+
+CHILD_SOURCES = {"_sandbox_child.py": "child.py", "_sandbox_protocol.py": "protocol.py"}
+SANDBOX_WORK = "/sandbox/work"
+SANDBOX_RUNNER = "/sandbox/runner"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource bounds for one child process; `call_timeout` is per request, the others per process."""
+
+    call_timeout: float = 10.0
+    start_timeout: float = 60.0
+    memory_bytes: int = 6 * 1024**3
+    cpu_seconds: int = 1800
+    file_bytes: int = 64 * 1024**2
+    open_files: int = 256
+    output_bytes: int = 32 * 1024
+    threads: int = 1
+
+
+class SandboxFailure(Exception):
+    """A request that produced no value: the message is written for the student."""
+
+
+class StudentRaised(SandboxFailure):
+    def __init__(self, error_type: str, message: str, student_traceback: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.error_message = message
+        self.student_traceback = student_traceback
+
+
+class CallTimeout(SandboxFailure):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"your code did not answer within the {seconds:g} s time limit")
+        self.seconds = seconds
+
+
+class MemoryLimit(SandboxFailure):
+    def __init__(self, limit: int, detail: str) -> None:
+        super().__init__(f"your code ran out of the {limit / 1024**3:g} GiB memory limit ({detail})")
+
+
+class ChildDied(SandboxFailure):
+    def __init__(self, returncode: int | None) -> None:
+        if returncode == -signal.SIGXCPU:
+            how = "went over its CPU time limit"
+        elif returncode is not None and returncode < 0:
+            name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else -returncode
+            how = f"was killed by signal {name}"
+        else:
+            how = f"exited with status {returncode} (sys.exit, os._exit or a crash in native code)"
+        super().__init__(f"the process running your code {how}")
+        self.returncode = returncode
+
+
+class BadAnswer(SandboxFailure):
+    """The child answered with something the protocol rejects."""
+
+
+def _set_limits(limits: Limits) -> None:
+    os.setsid()
+    for kind, value in (
+        (resource.RLIMIT_AS, limits.memory_bytes),
+        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_FSIZE, limits.file_bytes),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        resource.setrlimit(kind, (value, value))
+
+
+def child_environment(limits: Limits, home: str) -> dict[str, str]:
+    """The whole environment the child gets: an allow-list, nothing inherited."""
+    threads = str(limits.threads)
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "GRADER_THREADS": threads,
+        "CUDA_VISIBLE_DEVICES": "",
+    }
+
+
+class Sandbox:
+    """One child process serving requests for a staged submission in `work_dir`."""
+
+    def __init__(
+        self,
+        work_dir: Path,
+        *,
+        level: IsolationLevel,
+        limits: Limits | None = None,
+        python: str | None = None,
+    ) -> None:
+        self.work_dir = Path(work_dir).resolve()
+        self.level = level
+        self.limits = limits or Limits()
+        self.python = python or sys.executable
+        self.runner_dir = self.work_dir.parent / "runner"
+        self.process: subprocess.Popen | None = None
+        self._output = open(self.work_dir.parent / "output.log", "ab+")  # noqa: SIM115  (closed in close())
+        self._output_taken = 0
+        self.starts = 0
+        self.start_seconds = 0.0
+        self.seed: int | None = None
+        self._request_w: int | None = None
+        self._response_r: int | None = None
+        self._install_runner()
+
+    def _install_runner(self) -> None:
+        self.runner_dir.mkdir(parents=True, exist_ok=True)
+        here = Path(__file__).parent
+        for target, source in CHILD_SOURCES.items():
+            shutil.copyfile(here / source, self.runner_dir / target)
+
+    # -- life cycle -------------------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        started = time.perf_counter()
+        self.stop()
+        request_r, request_w = os.pipe()
+        response_r, response_w = os.pipe()
+        inside = self.level is IsolationLevel.NAMESPACES
+        work = SANDBOX_WORK if inside else str(self.work_dir)
+        runner = SANDBOX_RUNNER if inside else str(self.runner_dir)
+        command = [
+            self.python,
+            "-s",
+            "-u",
+            f"{runner}/_sandbox_child.py",
+            str(request_r),
+            str(response_w),
+            work,
+        ]
+        if inside:
+            command = bwrap_command(
+                command,
+                work_dir=self.work_dir,
+                runner_dir=self.runner_dir,
+                environment=child_environment(self.limits, SANDBOX_WORK),
+                fds=(request_r, response_w),
+            )
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+            cwd=self.work_dir,
+            env=child_environment(self.limits, str(self.work_dir)),
+            pass_fds=(request_r, response_w),
+            preexec_fn=lambda: _set_limits(self.limits),
+        )
+        os.close(request_r)
+        os.close(response_w)
+        os.set_blocking(request_w, False)
+        self._request_w, self._response_r = request_w, response_r
+        self.starts += 1
+        self.request({"op": "ping"}, timeout=self.limits.start_timeout)
+        self.start_seconds += time.perf_counter() - started
+        if self.seed is not None:
+            self.request({"op": "seed", "seed": self.seed})
+
+    def set_seed(self, seed: int) -> None:
+        """Seed the child's random generators now and after every restart."""
+        self.seed = seed
+        if self.alive:
+            self.request({"op": "seed", "seed": seed})
+
+    def stop(self) -> None:
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.kill()
+            self.process.wait()
+        for fd in (self._request_w, self._response_r):
+            if fd is not None:
+                os.close(fd)
+        self.process = None
+        self._request_w = self._response_r = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the child and release the output file."""
+        self.stop()
+        self._output.close()
+
+    def take_output(self) -> str:
+        """The student's stdout and stderr since the last time it was taken, capped."""
+        end = self._output.seek(0, os.SEEK_END)
+        self._output.seek(self._output_taken)
+        data = self._output.read(min(end - self._output_taken, self.limits.output_bytes))
+        text = data.decode("utf-8", "replace")
+        if end - self._output_taken > len(data):
+            text += f"\n[... {end - self._output_taken - len(data)} more bytes of output not shown]"
+        self._output_taken = end
+        return text
+
+    # -- requests ---------------------------------------------------------------------------------
+    def request(self, message: dict, *, timeout: float | None = None) -> Any:
+        """Send one request and return its value; raise a `SandboxFailure` when there is none."""
+        if not self.alive:
+            self.start()
+        timeout = self.limits.call_timeout if timeout is None else timeout
+        try:
+            frame = protocol.encode(message)
+        except protocol.Unencodable as exc:
+            raise TypeError(f"the grader tried to send an unencodable request: {exc}") from None
+        try:
+            deadline = time.monotonic() + timeout
+            self._write(frame, deadline, timeout)
+            header = self._read(protocol.HEADER_SIZE, deadline, timeout)
+            body = self._read(protocol.frame_length(header), deadline, timeout)
+            answer = protocol.decode(body)
+        except protocol.ProtocolViolation as exc:
+            self.stop()
+            raise BadAnswer(f"the sandbox answered with something the grader cannot accept: {exc}") from None
+        except BrokenPipeError:
+            raise self._died() from None
+        return self._unwrap(answer)
+
+    def _write(self, data: bytes, deadline: float, timeout: float) -> None:
+        view = memoryview(data)
+        while view:
+            _, ready, _ = select.select([], [self._request_w], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                self.stop()
+                raise CallTimeout(timeout)
+            try:
+                view = view[os.write(self._request_w, view[: 1 << 16]) :]
+            except BlockingIOError:
+                continue
+
+    def _read(self, count: int, deadline: float, timeout: float) -> bytes:
+        chunks = []
+        while count:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self._response_r], [], [], max(remaining, 0))
+            if not ready:
+                self.stop()
+                raise CallTimeout(timeout)
+            chunk = os.read(self._response_r, min(count, 1 << 20))
+            if not chunk:
+                raise self._died()
+            chunks.append(chunk)
+            count -= len(chunk)
+        return b"".join(chunks)
+
+    def _died(self) -> ChildDied:
+        returncode = None
+        if self.process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                returncode = self.process.wait(timeout=5)
+        self.stop()
+        if returncode is not None and returncode > 0 and self.level is IsolationLevel.NAMESPACES:
+            # bwrap reports a signal that killed the child as 128 + signal number
+            returncode = -(returncode - 128) if returncode > 128 else returncode
+        return ChildDied(returncode)
+
+    def _unwrap(self, answer: Any) -> Any:
+        if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
+            raise BadAnswer("the sandbox answered with a malformed message")
+        if answer["ok"]:
+            return answer.get("value")
+        error = answer.get("error")
+        if not isinstance(error, dict):
+            raise BadAnswer("the sandbox answered with a malformed error")
+        error_type = str(error.get("type", "Error"))
+        message = str(error.get("message", ""))
+        if error.get("memory") is True:
+            raise MemoryLimit(self.limits.memory_bytes, f"{error_type}: {message[:200]}")
+        raise StudentRaised(error_type, message, str(error.get("traceback", "")))

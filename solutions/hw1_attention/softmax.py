@@ -1,0 +1,61 @@
+"""Softmax, written by hand: the function that turns alignment scores into attention weights.
+
+Implements: softmax along any dimension of a tensor of any shape,
+
+    softmax(x)_i = exp(x_i) / sum_j exp(x_j),
+
+the step the lecture writes as alpha_{t,i} = exp(score(s_t, h_i)) / sum_i' exp(score(s_t, h_i')). The opening
+notebook wrote it twice, once with Python floats (`[exp(i) for i in input_vector]`) and once with numpy
+(`np.exp(i) / np.sum(np.exp(i))`); both overflow on large logits. This version does not.
+
+Follows: torch.softmax, which it must match to float rounding in float32 and float64, values and gradients.
+Gradients come from autograd differentiating the few tensor operations below; no hand-written backward.
+
+Deliberately differs from torch.softmax in one place: a slice that is entirely -inf gives all zeros, where
+torch.softmax gives NaN. In attention that slice is a query that is allowed to attend to nothing (every key
+masked out); zero weights, hence a zero output, is the answer that does not spread NaN through the batch.
+
+Leaves out: torch.softmax / F.softmax themselves (calling them is what this exercise replaces), log-softmax,
+and a fused kernel (PyTorch's is faster; this one is a handful of elementwise operations).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """Numerically stable softmax of `x` along `dim`.
+
+    Args:
+        x: floating-point tensor of any shape (float32 or float64). Entries may be -inf, meaning "weight 0".
+        dim: the dimension to normalise over; negative values count from the end, as in torch.
+
+    Returns:
+        A tensor shaped like `x` with the same dtype. Every slice along `dim` is non-negative and sums to 1,
+        except a slice whose entries are all -inf, which is all zeros (not NaN). Huge logits such as 1e4 do
+        not overflow. The result is differentiable with autograd.
+
+    Must not call torch.softmax or torch.nn.functional.softmax.
+    """
+    ### BEGIN SOLUTION
+    # 1. Shift every slice by its maximum. softmax(x) == softmax(x - c) for any constant c per slice, and with
+    #    c = max(x) every exponent is <= 0, so exp cannot overflow: exp(1e4) is inf even in float64, while
+    #    exp(1e4 - 1e4) = 1. detach(): the shift cancels out of the result, so its true gradient is zero;
+    #    detaching says so and saves autograd a pointless backward through amax.
+    shift = x.detach().amax(dim=dim, keepdim=True)  # x's shape, size 1 along dim
+    # 2. A slice that is entirely -inf has max -inf, and -inf - (-inf) is NaN. Shift those slices by 0
+    #    instead, so that their entries stay -inf and exp(-inf) = 0.
+    shift = shift.masked_fill(torch.isneginf(shift), 0.0)  # x's shape, size 1 along dim
+    # exp_ overwrites the temporary x - shift instead of allocating a second tensor of x's size (allocation
+    # is a real cost at attention sizes); autograd allows it because nothing else uses that temporary.
+    exps = (x - shift).exp_()  # x's shape, every entry in [0, 1]
+    # 3. Normalise. For a slice with at least one finite entry the sum is >= 1 (its maximum contributes
+    #    exp(0) = 1). For an all -inf slice it is exactly 0; divide those by 1 so they stay 0, not 0/0 = NaN.
+    total = exps.sum(dim=dim, keepdim=True)  # x's shape, size 1 along dim
+    total = total.masked_fill(total == 0, 1.0)
+    # Multiplying by the reciprocal of the (small) sum tensor rather than dividing the (large) exps tensor by
+    # it is the same number up to rounding, and its backward pass is cheaper.
+    return exps * total.reciprocal()  # x's shape
+    ### END SOLUTION

@@ -1,0 +1,55 @@
+"""The CLI maps options to the library and errors to one sentence and an exit status."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from grader.cli import main
+
+
+def test_run_on_a_missing_path_says_so_without_a_traceback(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output and "Traceback" not in result.output
+
+
+def test_run_on_an_unknown_assignment_lists_the_known_ones(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(tmp_path), "--assignment", "hw9"])
+    assert result.exit_code == 3 and "hw1_attention" in result.output
+
+
+def test_run_on_an_invalid_notebook_names_it(tmp_path):
+    notebook = tmp_path / "attention.ipynb"
+    notebook.write_text("{not json")
+    result = CliRunner().invoke(main, ["run", str(notebook)])
+    assert result.exit_code == 2 and "attention.ipynb is not a valid notebook" in result.output
+
+
+def test_doctor_reports_the_isolation_level():
+    result = CliRunner().invoke(main, ["doctor"])
+    assert result.exit_code == 0 and "isolation:" in result.output and "limits per call" in result.output
+
+
+def test_release_check_fails_on_a_stale_folder(tmp_path):
+    result = CliRunner().invoke(main, ["release", "--check", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "stale:" in result.output
+
+
+def test_check_outside_an_assignment_folder_says_where_to_run_it(tmp_path):
+    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 2 and "has no tests/ folder" in result.output
+
+
+def test_run_writes_gradescope_results(tmp_path):
+    submission = tmp_path / "hw1_attention"
+    submission.mkdir()
+    (submission / "softmax.py").write_text("def softmax(x, dim=-1):\n    raise NotImplementedError\n")
+    out = tmp_path / "results.json"
+    result = CliRunner().invoke(main, ["run", str(submission), "--json", str(out), "-k", "softmax"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["score"] == 0 and data["tests"]
+    assert {"name", "score", "max_score", "output", "visibility", "status"} <= set(data["tests"][0])
+    assert data["extra_data"]["seed"] == 0 and "execution_time" in data

@@ -1,0 +1,263 @@
+"""Hostile and broken submissions, each graded by the real `grader run` command in a subprocess.
+
+Every case must leave the grader exiting 0 with a complete report, a score no higher than the honest
+part of the submission deserves, a message that says what went wrong, nothing changed outside the
+scratch folder, no process left behind, and no hidden text in what the student sees.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader.assignments import PACKAGE_ROOT, SOLUTIONS_ROOT, get_assignment
+from grader.variants import Edit, Variant, materialize
+
+HW1 = get_assignment("hw1_attention")
+SENTINEL = Path("/tmp") / f"grader-hostile-sentinel-{uuid.uuid4().hex}"
+MARKER = f"grader-hostile-{uuid.uuid4().hex}"
+TORCH_LINE = "import torch\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    variant: Variant
+    max_score: float
+    message: str
+    min_score: float = 0.0
+    empty: bool = False
+
+
+def stub_with(module: str, text: str) -> dict[str, str]:
+    return {module: text}
+
+
+CASES = [
+    Case(Variant("empty-folder", "nothing submitted"), 0, "missing from your submission", empty=True),
+    Case(
+        Variant("syntax-error", "", base="stub", extra_files=stub_with("softmax.py", "def softmax(x:\n")),
+        0,
+        "SyntaxError",
+    ),
+    Case(
+        Variant(
+            "raises-at-import",
+            "",
+            base="stub",
+            extra_files=stub_with("scores.py", "raise RuntimeError('broken on purpose')\n"),
+        ),
+        0,
+        "broken on purpose",
+    ),
+    Case(
+        Variant(
+            "loops-at-import", "", base="stub", extra_files=stub_with("softmax.py", "while True:\n    pass\n")
+        ),
+        0,
+        "time limit",
+    ),
+    Case(
+        Variant(
+            "exits-at-import",
+            "",
+            base="stub",
+            extra_files=stub_with("softmax.py", "import os\nos._exit(0)\n"),
+        ),
+        0,
+        "exited with status 0",
+    ),
+    Case(
+        Variant(
+            "fake-results-json",
+            "",
+            base="stub",
+            extra_files=stub_with(
+                "softmax.py",
+                (
+                    "import json, sys\n"
+                    "print(json.dumps({'score': 100, 'tests': []}))\n"
+                    "sys.stdout.flush()\n"
+                    "def softmax(x, dim=-1):\n    print('{\"score\": 100}')\n    raise SystemExit(0)\n"
+                ),
+            ),
+        ),
+        0,
+        "SystemExit",
+    ),
+    Case(
+        Variant(
+            "always-equal",
+            "",
+            base="stub",
+            extra_files=stub_with(
+                "softmax.py",
+                (
+                    "class AlwaysEqual:\n"
+                    "    def __eq__(self, other):\n        return True\n"
+                    "    def __ne__(self, other):\n        return False\n"
+                    "def softmax(x, dim=-1):\n    return AlwaysEqual()\n"
+                ),
+            ),
+        ),
+        0,
+        "cannot read",
+    ),
+    Case(
+        Variant(
+            "allocates-10-gib",
+            "",
+            base="stub",
+            extra_files=stub_with(
+                "softmax.py", ("import torch\nhog = torch.ones(10 * 1024**3, dtype=torch.uint8)\n")
+            ),
+        ),
+        0,
+        "memory limit",
+    ),
+    Case(
+        Variant(
+            "conftest-and-sitecustomize",
+            "",
+            base="stub",
+            extra_files={
+                "conftest.py": (
+                    "import pytest\n@pytest.hookimpl(tryfirst=True)\n"
+                    "def pytest_runtest_call(item):\n    return True\n"
+                ),
+                "sitecustomize.py": (
+                    "import builtins\nbuiltins.NotImplementedError = type('X', (Exception,), {})\n"
+                ),
+                "pytest.ini": "[pytest]\naddopts = -p no:grader\n",
+            },
+        ),
+        0,
+        "not implemented yet",
+    ),
+    Case(
+        Variant(
+            "reference-that-cheats",
+            "correct code that also tries to read the answers and escape",
+            edits=(
+                Edit(
+                    "softmax.py",
+                    TORCH_LINE,
+                    TORCH_LINE
+                    + (
+                        "import os, pathlib, subprocess\n"
+                        f"for p in [{str(SOLUTIONS_ROOT)!r}, {str(PACKAGE_ROOT / 'hidden')!r}]:\n"
+                        "    print('can see' if os.path.exists(p) else 'cannot see', p)\n"
+                        "try:\n"
+                        f"    pathlib.Path({str(SENTINEL)!r}).write_text('escaped')\n"
+                        "except OSError as exc:\n"
+                        "    print('write refused:', exc)\n"
+                        f"subprocess.Popen(['sleep', '1000', {MARKER!r}], start_new_session=True)\n"
+                    ),
+                ),
+            ),
+        ),
+        100,
+        "",
+        min_score=100,
+    ),
+    Case(
+        Variant(
+            "reference-that-is-noisy",
+            "correct code that prints a lot and leaves a thread running",
+            edits=(
+                Edit(
+                    "attention.py",
+                    TORCH_LINE,
+                    TORCH_LINE
+                    + (
+                        "import threading, time\n"
+                        "print('debug ' * 100000)\n"
+                        "threading.Thread(target=lambda: time.sleep(3600), daemon=False).start()\n"
+                    ),
+                ),
+            ),
+        ),
+        100,
+        "",
+        min_score=100,
+    ),
+]
+
+
+def grade_cli(folder: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    results = tmp_path / "results.json"
+    command = [
+        sys.executable,
+        "-m",
+        "grader.cli",
+        "run",
+        str(folder),
+        "--assignment",
+        HW1.name,
+        "--json",
+        str(results),
+        "--timeout",
+        "4",
+        "--verbose",
+    ]
+    completed = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    return completed, json.loads(results.read_text()) if results.exists() else {}
+
+
+def leftover_processes() -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if MARKER in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(entry.name)
+            except OSError:
+                pass
+    return found
+
+
+@pytest.fixture(scope="module")
+def hidden_lines() -> set[str]:
+    lines = set()
+    for path in HW1.suite_dir.glob("test_*.py"):
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if len(line) > 30 and not line.startswith(("#", '"""', "def ", "with ", "@", "from ", "import ")):
+                lines.add(line)
+    return lines
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.variant.name)
+def test_hostile_submission(case: Case, tmp_path: Path, hidden_lines: set[str], reference_test_count: int):
+    if case.empty:
+        folder = tmp_path / "submission" / HW1.name
+        folder.mkdir(parents=True)
+    else:
+        folder = materialize(HW1.name, case.variant, tmp_path / "submission")
+    completed, results = grade_cli(folder, tmp_path)
+    report = completed.stdout + completed.stderr
+    assert completed.returncode == 0, report
+    assert len(results["tests"]) == reference_test_count, report
+    assert case.min_score <= results["score"] <= case.max_score, report
+    student_view = report + json.dumps(results)
+    assert case.message in student_view, report
+    assert not [line for line in hidden_lines if line in student_view]
+    assert str(PACKAGE_ROOT) not in json.dumps(results)
+    assert not SENTINEL.exists()
+    assert leftover_processes() == []
+    if case.variant.name == "reference-that-cheats":
+        assert f"cannot see {SOLUTIONS_ROOT}" in student_view

@@ -1,0 +1,126 @@
+"""The student release is generated, up to date, and carries no solution and no hidden test."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.assignments import ASSIGNMENTS
+from grader.errors import ConfigurationError
+from grader.release import build_release, solution_lines, stale_files, stub_source
+
+ROOT = Path(__file__).resolve().parent.parent
+RELEASE = ROOT / "assignments"
+NAMES = sorted(ASSIGNMENTS)
+
+
+def test_the_committed_release_is_up_to_date():
+    assert stale_files(RELEASE) == [], "run `grader release` and commit assignments/"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_release_carries_no_solution_line(name):
+    secret = solution_lines(ASSIGNMENTS[name])
+    assert len(secret) > 10
+    for path in (RELEASE / name).rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            leaked = [line for line in secret if line in text]
+            assert leaked == [], f"{path} contains solution lines: {leaked[:3]}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_release_carries_no_hidden_test(name):
+    hidden = ASSIGNMENTS[name].suite_dir
+    hidden_names = {p.name for p in hidden.glob("test_*.py")}
+    hidden_functions = {
+        node.name
+        for path in hidden.glob("test_*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+    released = list((RELEASE / name).rglob("*.py"))
+    public_functions = {
+        node.name
+        for path in released
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef)
+    }
+    assert not {p.name for p in released if p.parent.name == "tests"} & (hidden_names - {"test_public.py"})
+    assert not public_functions & hidden_functions
+    for path in released:
+        assert "grader.hidden" not in path.read_text() and "solutions." not in path.read_text()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_stub_imports_and_raises_not_implemented(name, tmp_path):
+    package = tmp_path / name
+    shutil.copytree(RELEASE / name, package)
+    script = (
+        "import importlib, inspect, sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        f"for module in {list(ASSIGNMENTS[name].modules)!r}:\n"
+        f"    importlib.import_module('{name}.' + module[:-3])\n"
+        "print('ok')\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert completed.stdout.strip() == "ok", completed.stderr
+    for module in ASSIGNMENTS[name].modules:
+        text = (package / module).read_text()
+        assert "raise NotImplementedError(" in text
+
+
+def run_public_tests(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-x"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_public_tests_pass_on_the_reference_and_fail_on_the_stubs(name, tmp_path):
+    reference = tmp_path / "reference" / name
+    shutil.copytree(RELEASE / name, reference)
+    for module in ASSIGNMENTS[name].modules:
+        shutil.copy(ASSIGNMENTS[name].solution_dir / module, reference / module)
+    passing = run_public_tests(reference)
+    assert passing.returncode == 0, passing.stdout[-3000:]
+    stub = tmp_path / "stub" / name
+    shutil.copytree(RELEASE / name, stub)
+    failing = run_public_tests(stub)
+    assert failing.returncode == 1 and "NotImplementedError" in failing.stdout
+
+
+def test_stubbing_replaces_each_region_at_its_indentation():
+    source = "def f(x):\n    '''Doc.'''\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
+    stub = stub_source(source, "m.py")
+    assert "return x" not in stub and "    raise NotImplementedError(" in stub and "'''Doc.'''" in stub
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n", r"m\.py:2: nested"),
+        ("x = 1\n### END SOLUTION\n", r"m\.py:2: ### END SOLUTION without"),
+        ("### BEGIN SOLUTION\nx = 1\n", r"m\.py:1: ### BEGIN SOLUTION is never closed"),
+    ],
+)
+def test_unmatched_markers_are_errors_naming_file_and_line(source, message):
+    with pytest.raises(ConfigurationError, match=message):
+        stub_source(source, "m.py")
+
+
+def test_a_stale_release_is_detected(tmp_path):
+    build_release(tmp_path)
+    assert stale_files(tmp_path) == []
+    first = next(iter(ASSIGNMENTS))
+    (tmp_path / first / "softmax.py").write_text("tampered\n")
+    assert stale_files(tmp_path) == [f"{first}/softmax.py"]

@@ -1,0 +1,215 @@
+"""The sandbox keeps its promises: one adversarial test per promise, at each isolation level here."""
+
+import os
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader.assignments import PACKAGE_ROOT, SOLUTIONS_ROOT
+from grader.sandbox import (
+    BadAnswer,
+    CallTimeout,
+    ChildDied,
+    IsolationLevel,
+    Limits,
+    MemoryLimit,
+    Sandbox,
+    StudentRaised,
+    fallback_reason,
+)
+
+STUDENT = """
+import os, subprocess, sys, time
+import torch
+
+print("imported")
+
+def double(x):
+    return x * 2
+
+def fail():
+    raise ValueError("a student bug")
+
+def leave():
+    os._exit(0)
+
+def spin():
+    while True:
+        pass
+
+def hog():
+    return torch.empty(20 * 1024**3, dtype=torch.uint8)
+
+def trick():
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+    return AlwaysEqual()
+
+def forge():
+    os.write(int(sys.argv[2]), b"\\x00\\x00\\x00\\x03\\xc1\\xc1\\xc1")
+    time.sleep(30)
+
+def spawn(marker):
+    subprocess.Popen(["sleep", "1000", marker], start_new_session=True)
+    return True
+
+def look(paths):
+    return {p: os.path.exists(p) for p in paths}
+
+def environment():
+    return dict(os.environ), os.getuid()
+
+def connect():
+    import socket
+    try:
+        socket.create_connection(("127.0.0.1", 9), timeout=2)
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "connected"
+"""
+
+LEVELS = [IsolationLevel.PROCESS, IsolationLevel.NAMESPACES]
+
+
+def make_sandbox(tmp_path, level):
+    if level is IsolationLevel.NAMESPACES and fallback_reason() is not None:
+        pytest.fail(
+            f"namespaces are required for this test run (.ci/run installs bubblewrap): {fallback_reason()}"
+        )
+    package = tmp_path / "work" / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "student.py").write_text(textwrap.dedent(STUDENT))
+    return Sandbox(tmp_path / "work", level=level, limits=Limits(call_timeout=5, memory_bytes=4 * 1024**3))
+
+
+@pytest.fixture(params=LEVELS, ids=lambda level: level.value)
+def sandbox(request, tmp_path):
+    with make_sandbox(tmp_path, request.param) as box:
+        yield box
+
+
+@pytest.fixture
+def isolated(tmp_path):
+    """Promises only the namespaces level makes (the process level says so in every report)."""
+    with make_sandbox(tmp_path, IsolationLevel.NAMESPACES) as box:
+        yield box
+
+
+def call(box, name, *args, **kwargs):
+    return box.request(
+        {
+            "op": "call",
+            "target": {"module": "pkg.student", "attr": name},
+            "args": list(args),
+            "kwargs": kwargs,
+        }
+    )
+
+
+def test_a_call_returns_plain_values_and_the_output_is_captured(sandbox):
+    assert torch.equal(call(sandbox, "double", torch.arange(3)), torch.tensor([0, 2, 4]))
+    assert "imported" in sandbox.take_output()
+    assert sandbox.take_output() == ""
+
+
+def test_an_exception_comes_back_with_a_traceback_of_student_frames_only(sandbox):
+    with pytest.raises(StudentRaised) as info:
+        call(sandbox, "fail")
+    assert info.value.error_type == "ValueError"
+    assert "a student bug" in info.value.error_message
+    assert 'File "pkg/student.py"' in info.value.student_traceback
+    assert "_sandbox_child" not in info.value.student_traceback
+
+
+def test_exit_costs_the_call_and_the_child_restarts(sandbox):
+    call(sandbox, "double", 1)
+    with pytest.raises(ChildDied, match="exited with status 0"):
+        call(sandbox, "leave")
+    assert call(sandbox, "double", 2) == 4
+    assert sandbox.starts == 2
+
+
+def test_a_hang_times_out_and_the_child_is_killed(sandbox):
+    call(sandbox, "double", 1)
+    pid = sandbox.process.pid
+    started = time.monotonic()
+    with pytest.raises(CallTimeout, match="5 s"):
+        call(sandbox, "spin")
+    assert time.monotonic() - started < 8
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_memory_bomb_hits_the_limit(sandbox):
+    with pytest.raises(MemoryLimit, match="memory limit"):
+        call(sandbox, "hog")
+
+
+def test_an_object_with_a_lying_eq_cannot_cross(sandbox):
+    with pytest.raises(StudentRaised, match="cannot read"):
+        call(sandbox, "trick")
+
+
+def test_a_forged_frame_is_rejected_and_the_child_stopped(sandbox):
+    with pytest.raises(BadAnswer, match="cannot accept"):
+        call(sandbox, "forge")
+    assert not sandbox.alive
+
+
+def test_the_environment_is_an_allow_list(sandbox, monkeypatch):
+    monkeypatch.setenv("INSTRUCTOR_SECRET", "hunter2")
+    sandbox.stop()
+    environment, uid = call(sandbox, "environment")
+    assert "INSTRUCTOR_SECRET" not in environment
+    assert set(environment) <= {
+        "PATH",
+        "HOME",
+        "LANG",
+        "LC_ALL",
+        "PWD",
+        "PYTHONHASHSEED",
+        "PYTHONUNBUFFERED",
+        "PYTHONDONTWRITEBYTECODE",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "GRADER_THREADS",
+        "CUDA_VISIBLE_DEVICES",
+    }
+    if sandbox.level is IsolationLevel.NAMESPACES:
+        assert uid != 0
+
+
+def test_the_grader_the_reference_and_home_are_invisible(isolated):
+    secret_paths = [
+        str(PACKAGE_ROOT),
+        str(SOLUTIONS_ROOT),
+        str(PACKAGE_ROOT / "hidden"),
+        str(Path.home() / ".bashrc"),
+        "/etc/shadow",
+    ]
+    assert call(isolated, "look", secret_paths) == dict.fromkeys(secret_paths, False)
+
+
+def test_there_is_no_network(isolated):
+    assert "connected" not in call(isolated, "connect")
+
+
+def test_no_process_outlives_the_sandbox(isolated):
+    marker = f"grader-test-{os.getpid()}-{time.monotonic_ns()}"
+    assert call(isolated, "spawn", marker) is True
+    isolated.stop()
+    time.sleep(0.5)
+    survivors = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    survivors.append(entry.name)
+            except OSError:
+                pass
+    assert survivors == []
