@@ -24,7 +24,7 @@ from .errors import ConfigurationError
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 HIDDEN_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-STUB_LINE = 'raise NotImplementedError("{what}: write this part (see the docstring and README.md)")'
+STUB_LINE = 'raise NotImplementedError("{what}: write this part (see its docstring)")'
 MANIFEST = "MANIFEST.json"
 
 PUBLIC_CONFTEST = '''"""Lets the public tests import this folder as the package `{package}`; no answers."""

@@ -41,7 +41,7 @@ def causal_mask(
         bool (Tq, Tk), True on and below the diagonal, False above it. Aligned top-left, so when Tq != Tk row
         i still allows keys 0..i; equal to torch.ones(Tq, Tk).tril().bool().
     """
-    raise NotImplementedError("causal_mask: write this part (see the docstring and README.md)")
+    raise NotImplementedError("causal_mask: write this part (see its docstring)")
 
 
 def padding_mask(lengths: Tensor, max_len: int | None = None) -> Tensor:
@@ -55,7 +55,7 @@ def padding_mask(lengths: Tensor, max_len: int | None = None) -> Tensor:
         bool (B, T), True at real tokens (positions < length) and False at padding. It masks keys: reshape it
         to (B, 1, 1, T) to broadcast against scores (B, heads, Tq, T), or to (B, 1, T) for scores (B, Tq, T).
     """
-    raise NotImplementedError("padding_mask: write this part (see the docstring and README.md)")
+    raise NotImplementedError("padding_mask: write this part (see its docstring)")
 
 
 def scaled_dot_product_attention(
@@ -89,4 +89,4 @@ def scaled_dot_product_attention(
         raise TypeError(f"mask must be a bool tensor (True = may attend), got dtype {mask.dtype}")
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"dropout_p must be in [0, 1], got {dropout_p}")
-    raise NotImplementedError("scaled_dot_product_attention: write this part (see the docstring and README.md)")
+    raise NotImplementedError("scaled_dot_product_attention: write this part (see its docstring)")

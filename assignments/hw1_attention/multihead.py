@@ -97,4 +97,4 @@ class MultiHeadAttention(nn.Module):
         """
         if mask is not None and mask.dtype != torch.bool:
             raise TypeError(f"mask must be a bool tensor (True = may attend), got dtype {mask.dtype}")
-        raise NotImplementedError("forward: write this part (see the docstring and README.md)")
+        raise NotImplementedError("forward: write this part (see its docstring)")

@@ -40,7 +40,7 @@ def dot_score(query: Tensor, key: Tensor) -> Tensor:
     Returns:
         scores (..., Tq, Tk) with scores[..., i, j] = query[..., i, :] · key[..., j, :].
     """
-    raise NotImplementedError("dot_score: write this part (see the docstring and README.md)")
+    raise NotImplementedError("dot_score: write this part (see its docstring)")
 
 
 def scaled_dot_score(query: Tensor, key: Tensor) -> Tensor:
@@ -54,7 +54,7 @@ def scaled_dot_score(query: Tensor, key: Tensor) -> Tensor:
         scores (..., Tq, Tk). The scaling keeps the scores' variance near 1 when the entries of q and k have
         variance 1, so the softmax does not saturate as d grows.
     """
-    raise NotImplementedError("scaled_dot_score: write this part (see the docstring and README.md)")
+    raise NotImplementedError("scaled_dot_score: write this part (see its docstring)")
 
 
 def general_score(query: Tensor, key: Tensor, weight: Tensor) -> Tensor:
@@ -68,7 +68,7 @@ def general_score(query: Tensor, key: Tensor, weight: Tensor) -> Tensor:
     Returns:
         scores (..., Tq, Tk) with scores[..., i, j] = query[..., i, :] @ W @ key[..., j, :].
     """
-    raise NotImplementedError("general_score: write this part (see the docstring and README.md)")
+    raise NotImplementedError("general_score: write this part (see its docstring)")
 
 
 def additive_score(query: Tensor, key: Tensor, w_query: Tensor, w_key: Tensor, v: Tensor) -> Tensor:
@@ -84,7 +84,7 @@ def additive_score(query: Tensor, key: Tensor, w_query: Tensor, w_key: Tensor, v
     Returns:
         scores (..., Tq, Tk) with scores[..., i, j] = v · tanh(query[..., i, :] @ W_q + key[..., j, :] @ W_k).
     """
-    raise NotImplementedError("additive_score: write this part (see the docstring and README.md)")
+    raise NotImplementedError("additive_score: write this part (see its docstring)")
 
 
 def cosine_score(query: Tensor, key: Tensor, eps: float = 1e-8) -> Tensor:
@@ -99,4 +99,4 @@ def cosine_score(query: Tensor, key: Tensor, eps: float = 1e-8) -> Tensor:
     Returns:
         scores (..., Tq, Tk) in [-1, 1]: q · k / (max(|q|, eps) * max(|k|, eps)).
     """
-    raise NotImplementedError("cosine_score: write this part (see the docstring and README.md)")
+    raise NotImplementedError("cosine_score: write this part (see its docstring)")

@@ -39,4 +39,4 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
 
     Must not call torch.softmax or torch.nn.functional.softmax.
     """
-    raise NotImplementedError("softmax: write this part (see the docstring and README.md)")
+    raise NotImplementedError("softmax: write this part (see its docstring)")

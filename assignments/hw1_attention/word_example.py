@@ -40,7 +40,7 @@ def build_word_index(sentence: str) -> dict[str, int]:
         {word: id} with the sorted distinct words numbered 0, 1, ..., n-1 (sorted by Python's string order, in
         which capitals come first).
     """
-    raise NotImplementedError("build_word_index: write this part (see the docstring and README.md)")
+    raise NotImplementedError("build_word_index: write this part (see its docstring)")
 
 
 def encode_sentence(sentence: str, word_index: dict[str, int]) -> Tensor:
@@ -53,7 +53,7 @@ def encode_sentence(sentence: str, word_index: dict[str, int]) -> Tensor:
     Returns:
         int64 tensor (T,), one id per word, in sentence order (repeated words repeat their id).
     """
-    raise NotImplementedError("encode_sentence: write this part (see the docstring and README.md)")
+    raise NotImplementedError("encode_sentence: write this part (see its docstring)")
 
 
 def project_token(
@@ -72,7 +72,7 @@ def project_token(
         (query, keys, values): query (d_q,) = embedded[position] @ W_q, keys (T, d_k) = embedded @ W_k,
         values (T, d_v) = embedded @ W_v.
     """
-    raise NotImplementedError("project_token: write this part (see the docstring and README.md)")
+    raise NotImplementedError("project_token: write this part (see its docstring)")
 
 
 def token_attention(
@@ -92,4 +92,4 @@ def token_attention(
         notebook's omega_2); weights (T,) = softmax(scores / sqrt(d_k)), computed with softmax.py; context
         (d_v,) = weights @ values, the token's attention output.
     """
-    raise NotImplementedError("token_attention: write this part (see the docstring and README.md)")
+    raise NotImplementedError("token_attention: write this part (see its docstring)")
