@@ -6,7 +6,8 @@ The pipeline, in order, per assignment:
    error naming file and line);
 2. the handout README.md is copied;
 3. the public tests in `tests/` are copied (they compare against PyTorch, never against answers), with
-   a conftest that imports the student's folder as the assignment's package;
+   a conftest that imports the student's folder as the assignment's package, and `check.py`, the
+   student-side check runner (`grader/student_check.py`, which holds no answers);
 4. a manifest lists every file with its SHA-256, so a stale release is detected by comparing manifests.
 """
 
@@ -18,6 +19,7 @@ import re
 import shutil
 from pathlib import Path
 
+from . import student_check
 from .assignments import ASSIGNMENTS, Assignment
 from .errors import ConfigurationError
 
@@ -89,6 +91,7 @@ def _release_files(assignment: Assignment) -> dict[str, bytes]:
         if path.name != "conftest.py":
             files[f"tests/{path.name}"] = path.read_bytes()
     files["tests/conftest.py"] = PUBLIC_CONFTEST.format(package=assignment.name).encode()
+    files["check.py"] = Path(student_check.__file__).read_bytes()
     for name, data in files.items():
         text = data.decode("utf-8", "replace")
         for marker in (BEGIN, END, *HIDDEN_MARKERS):

@@ -75,13 +75,10 @@ def test_every_stub_imports_and_raises_not_implemented(name, tmp_path):
         assert "raise NotImplementedError(" in text
 
 
-def run_public_tests(folder: Path) -> subprocess.CompletedProcess:
+def run_check(folder: Path) -> subprocess.CompletedProcess:
+    """The student-side runner shipped in the release, as a student would run it."""
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-x"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, "check.py"], cwd=folder, capture_output=True, text=True, check=False
     )
 
 
@@ -91,12 +88,20 @@ def test_public_tests_pass_on_the_reference_and_fail_on_the_stubs(name, tmp_path
     shutil.copytree(RELEASE / name, reference)
     for module in ASSIGNMENTS[name].modules:
         shutil.copy(ASSIGNMENTS[name].solution_dir / module, reference / module)
-    passing = run_public_tests(reference)
-    assert passing.returncode == 0, passing.stdout[-3000:]
+    passing = run_check(reference)
+    assert passing.returncode == 0, passing.stdout[-3000:] + passing.stderr[-3000:]
+    assert "public tests pass" in passing.stdout
     stub = tmp_path / "stub" / name
     shutil.copytree(RELEASE / name, stub)
-    failing = run_public_tests(stub)
+    failing = run_check(stub)
     assert failing.returncode == 1 and "NotImplementedError" in failing.stdout
+    assert "0/" in failing.stdout
+
+
+def test_the_check_runner_carries_no_answer():
+    runner = (RELEASE / NAMES[0] / "check.py").read_text()
+    assert "solutions" not in runner and "grader.hidden" not in runner and "import grader" not in runner
+    assert "BEGIN SOLUTION" not in runner
 
 
 def test_stubbing_replaces_each_region_at_its_indentation():

@@ -1,4 +1,4 @@
-"""Public tests for assignment 1 (attention): run them with `grader check` in the assignment folder.
+"""Public tests for assignment 1 (attention): run them with `python check.py` in the assignment folder.
 
 Every test compares your code with PyTorch (torch.softmax, F.scaled_dot_product_attention,
 nn.MultiheadAttention with the same weights) or checks a property any correct answer has (rows sum to 1,
