@@ -67,7 +67,7 @@ def run_suite(
     assignment = staged.assignment
     started = time.perf_counter()
     sandbox = Sandbox(staged.work_dir, level=level, limits=config.limits())
-    code = StudentCode(sandbox, assignment.name, staged.present)
+    code = StudentCode(sandbox, assignment.name, staged.present, staged.imports)
     plugin = GradingPlugin(
         student=code,
         seed=config.seed,

@@ -8,6 +8,7 @@ files are refused with a message naming the file.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import stat
@@ -42,6 +43,7 @@ class StagedSubmission:
     origin: Path
     work_dir: Path
     present: frozenset[str]
+    imports: dict[str, frozenset[str]]
 
     @property
     def package_dir(self) -> Path:
@@ -176,4 +178,35 @@ def stage(source: Source, scratch: Path) -> StagedSubmission:
     # The grader's own __init__: a broken or eager one in the submission must not sink every module.
     (package / "__init__.py").write_text("", encoding="utf-8")
     present = frozenset(name for name in source.modules if "/" not in name)
-    return StagedSubmission(source.assignment, source.origin, work_dir, present)
+    imports = {
+        Path(name).stem: local_imports(source.modules[name], source.assignment.name, present)
+        for name in present
+    }
+    return StagedSubmission(source.assignment, source.origin, work_dir, present, imports)
+
+
+def local_imports(text: str, package: str, present: frozenset[str]) -> frozenset[str]:
+    """The submission's own modules that `text` imports, read from its syntax tree (never executed)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    local = {Path(name).stem for name in present}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            parts = (node.module or "").split(".")
+            if node.level == 1 or (node.level == 0 and parts[0] == package):
+                inner = parts[1:] if node.level == 0 else parts
+                candidates = inner[:1] if inner and inner[0] else [alias.name for alias in node.names]
+                found.update(name for name in candidates if name in local)
+            elif node.level == 0 and parts[0] in local:
+                found.add(parts[0])
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] in local:
+                    found.add(parts[0])
+                elif parts[0] == package and len(parts) > 1 and parts[1] in local:
+                    found.add(parts[1])
+    return frozenset(found)

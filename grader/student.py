@@ -44,10 +44,17 @@ class StudentCode:
     Targets are written "module.function" (e.g. "softmax.softmax") relative to the package.
     """
 
-    def __init__(self, sandbox: Sandbox, package: str, present: frozenset[str]) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        package: str,
+        present: frozenset[str],
+        imports: dict[str, frozenset[str]] | None = None,
+    ) -> None:
         self.sandbox = sandbox
         self.package = package
         self.present = present
+        self.imports = imports or {}
         self.timeout: float | None = None
         self._import_failures: dict[str, SandboxFailure] = {}
         self._imported: set[str] = set()
@@ -56,14 +63,28 @@ class StudentCode:
     def _request(self, message: dict) -> Any:
         return self.sandbox.request(message, timeout=self.timeout)
 
-    def ensure_module(self, module: str) -> None:
-        """Import `module` in the child once per child; a failure is remembered for every later test."""
+    def ensure_module(self, module: str, _importing: frozenset[str] = frozenset()) -> None:
+        """Import `module` in the child once per child; a failure is remembered for every later test.
+
+        The submission's own modules that `module` imports are imported first, so that one broken
+        module (an endless loop, an exit) costs one time limit, not one per module that imports it.
+        """
         if module in self._import_failures:
             raise self._import_failures[module]
         if f"{module}.py" not in self.present:
             failure = ImportFailed(f"{module}.py is missing from your submission")
             self._import_failures[module] = failure
             raise failure
+        for dependency in sorted(self.imports.get(module, frozenset()) - _importing - {module}):
+            try:
+                self.ensure_module(dependency, _importing | {module})
+            except ImportFailed as exc:
+                failure = ImportFailed(
+                    f"{module}.py imports {dependency}.py, which failed: {exc}", cause=exc.cause
+                )
+                failure.student_traceback = exc.student_traceback
+                self._import_failures[module] = failure
+                raise failure from None
         if self._imported_in != self.sandbox.starts or not self.sandbox.alive:
             self._imported.clear()
         if module in self._imported:

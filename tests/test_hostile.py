@@ -152,7 +152,7 @@ CASES = [
                     + (
                         "import os, pathlib, subprocess\n"
                         f"for p in [{str(SOLUTIONS_ROOT)!r}, {str(PACKAGE_ROOT / 'hidden')!r}]:\n"
-                        "    print('can see' if os.path.exists(p) else 'cannot see', p)\n"
+                        "    print('can see' if os.path.exists(p) else 'cannot see', 'the answers')\n"
                         "try:\n"
                         f"    pathlib.Path({str(SENTINEL)!r}).write_text('escaped')\n"
                         "except OSError as exc:\n"
@@ -260,4 +260,4 @@ def test_hostile_submission(case: Case, tmp_path: Path, hidden_lines: set[str], 
     assert not SENTINEL.exists()
     assert leftover_processes() == []
     if case.variant.name == "reference-that-cheats":
-        assert f"cannot see {SOLUTIONS_ROOT}" in student_view
+        assert student_view.count("cannot see the answers") >= 2 and "can see the answers" not in student_view

@@ -63,6 +63,31 @@ def look(paths):
 def environment():
     return dict(os.environ), os.getuid()
 
+def fork_bomb():
+    children = []
+    try:
+        for _ in range(2000):
+            children.append(subprocess.Popen(["sleep", "1000"]))
+    except OSError as exc:
+        return len(children), str(exc)
+    return len(children), "no limit"
+
+def fill(folder):
+    chunk = b"x" * (1 << 20)
+    written = 0
+    try:
+        for index in range(2000):
+            with open(f"{folder}/fill-{index}", "wb") as f:
+                f.write(chunk)
+            written += 1
+    except OSError as exc:
+        return written, str(exc)
+    return written, "no limit"
+
+def tamper():
+    with open(__file__, "a") as f:
+        f.write("# changed")
+
 def connect():
     import socket
     try:
@@ -213,3 +238,24 @@ def test_no_process_outlives_the_sandbox(isolated):
             except OSError:
                 pass
     assert survivors == []
+
+
+def test_a_fork_bomb_stops_at_the_process_limit_and_is_cleaned_up(isolated):
+    if isolated.cgroup is None:
+        pytest.fail("no pids cgroup could be made here (grader doctor says why); the limit is not enforced")
+    started, reason = call(isolated, "fork_bomb")
+    assert started < isolated.limits.max_processes and "Resource temporarily unavailable" in reason
+    isolated.stop()
+    assert isolated.cgroup.pids() == []
+    assert call(isolated, "double", 3) == 6
+
+
+@pytest.mark.parametrize("folder", ["/tmp", "/sandbox/work"])
+def test_writable_space_is_bounded(isolated, folder):
+    written, reason = call(isolated, "fill", folder)
+    assert written <= isolated.limits.scratch_bytes >> 20 and "No space left" in reason
+
+
+def test_the_submission_cannot_be_changed_from_inside(isolated):
+    with pytest.raises(StudentRaised, match="Read-only file system"):
+        call(isolated, "tamper")

@@ -92,3 +92,15 @@ def test_staging_writes_the_graders_own_init(tmp_path):
 def test_a_path_that_does_not_exist_is_named(tmp_path):
     with pytest.raises(SubmissionError, match="does not exist"):
         find_sources(tmp_path / "nope")
+
+
+def test_local_imports_are_read_from_the_syntax_tree():
+    from grader.staging import local_imports
+
+    present = frozenset({"softmax.py", "attention.py", "scores.py"})
+    text = (
+        "import torch\nfrom .softmax import softmax\nfrom . import scores\n"
+        "import hw1_attention.attention\nfrom numpy import scores as s\n"
+    )
+    assert local_imports(text, "hw1_attention", present) == {"softmax", "scores", "attention"}
+    assert local_imports("def broken(:\n", "hw1_attention", present) == frozenset()

@@ -86,10 +86,12 @@ def bwrap_command(
     *,
     work_dir: Path,
     runner_dir: Path,
+    scratch_bytes: int,
     environment: Mapping[str, str],
     fds: Iterable[int] = (),
 ) -> list[str]:
-    """`command` wrapped in bubblewrap with the runtime read-only and `work_dir` at /sandbox/work."""
+    """`command` wrapped in bubblewrap: the runtime and `work_dir`'s entries read-only, /tmp and
+    /sandbox/work writable tmpfs of `scratch_bytes` each."""
     bwrap = find_bwrap()
     if bwrap is None:
         raise IsolationError("bubblewrap is not installed", hint="install the `bubblewrap` package")
@@ -111,8 +113,14 @@ def bwrap_command(
     for path in hidden_paths():
         if any(path == root or root in path.parents for root in runtime):
             args += ["--tmpfs", str(path)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    args += ["--bind", str(work_dir), "/sandbox/work", "--ro-bind", str(runner_dir), "/sandbox/runner"]
+    # Writable space is memory-backed and bounded: /tmp, and the working folder around the submission's
+    # package(s), which are mounted read-only so that the graded files cannot change under the grader.
+    size = str(scratch_bytes)
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp"]
+    args += ["--size", size, "--tmpfs", "/sandbox/work"]
+    for entry in sorted(Path(work_dir).iterdir()):
+        args += ["--ro-bind", str(entry), f"/sandbox/work/{entry.name}"]
+    args += ["--ro-bind", str(runner_dir), "/sandbox/runner"]
     args += ["--chdir", "/sandbox/work"]
     for key, value in environment.items():
         args += ["--setenv", key, value]

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import protocol
+from .cgroup import PidsCgroup
 from .isolation import IsolationLevel, bwrap_command
 
 CHILD_SOURCES = {"_sandbox_child.py": "child.py", "_sandbox_protocol.py": "protocol.py"}
@@ -50,6 +51,8 @@ class Limits:
     open_files: int = 256
     output_bytes: int = 32 * 1024
     threads: int = 1
+    max_processes: int = 256
+    scratch_bytes: int = 256 * 1024**2
 
 
 class SandboxFailure(Exception):
@@ -92,8 +95,11 @@ class BadAnswer(SandboxFailure):
     """The child answered with something the protocol rejects."""
 
 
-def _set_limits(limits: Limits) -> None:
+def _prepare_child(limits: Limits, cgroup: PidsCgroup | None) -> None:
+    """Runs in the child between fork and exec: own session, its cgroup, rlimits."""
     os.setsid()
+    if cgroup is not None:
+        cgroup.enter()
     for kind, value in (
         (resource.RLIMIT_AS, limits.memory_bytes),
         (resource.RLIMIT_CPU, limits.cpu_seconds),
@@ -144,6 +150,7 @@ class Sandbox:
         self._output_taken = 0
         self.starts = 0
         self.start_seconds = 0.0
+        self.cgroup: PidsCgroup | None = PidsCgroup.create(self.limits.max_processes)
         self.seed: int | None = None
         self._request_w: int | None = None
         self._response_r: int | None = None
@@ -182,6 +189,7 @@ class Sandbox:
                 command,
                 work_dir=self.work_dir,
                 runner_dir=self.runner_dir,
+                scratch_bytes=self.limits.scratch_bytes,
                 environment=child_environment(self.limits, SANDBOX_WORK),
                 fds=(request_r, response_w),
             )
@@ -193,7 +201,7 @@ class Sandbox:
             cwd=self.work_dir,
             env=child_environment(self.limits, str(self.work_dir)),
             pass_fds=(request_r, response_w),
-            preexec_fn=lambda: _set_limits(self.limits),
+            preexec_fn=lambda: _prepare_child(self.limits, self.cgroup),
         )
         os.close(request_r)
         os.close(response_w)
@@ -217,6 +225,8 @@ class Sandbox:
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.kill()
             self.process.wait()
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
         for fd in (self._request_w, self._response_r):
             if fd is not None:
                 os.close(fd)
@@ -233,6 +243,9 @@ class Sandbox:
         """Stop the child and release the output file."""
         self.stop()
         self._output.close()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
 
     def take_output(self) -> str:
         """The student's stdout and stderr since the last time it was taken, capped."""
