@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,28 @@ def describe(value: Any) -> str:
 
 def fail(message: str, hint: str = "") -> None:
     raise GradingFailure(message, hint)
+
+
+Mistakes = Sequence[tuple[Any, str]]
+
+
+def reproduces(got: Any, candidate: Any, *, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+    """Whether `got` equals `candidate` (a known wrong answer), to a loose tolerance."""
+    if not isinstance(got, torch.Tensor) or not isinstance(candidate, torch.Tensor):
+        return False
+    if got.shape != candidate.shape:
+        return False
+    if got.dtype == torch.bool or candidate.dtype == torch.bool:
+        return bool(torch.equal(got.bool(), candidate.bool()))
+    return bool(torch.allclose(got.double(), candidate.double(), rtol=rtol, atol=atol, equal_nan=True))
+
+
+def mistake_hint(got: Any, expected: Any, mistakes: Mistakes, default: str = "") -> str:
+    """The hint of the first known mistake that `got` reproduces (and the right answer does not)."""
+    for candidate, hint in mistakes:
+        if reproduces(got, candidate) and not reproduces(expected, candidate):
+            return hint
+    return default
 
 
 def expect_tensor(got: Any, *, what: str, shape: tuple[int, ...] | None = None, dtype=None) -> torch.Tensor:
@@ -67,8 +90,13 @@ def assert_close(
     atol: float | None = None,
     rtol: float | None = None,
     hint: str = "",
+    mistakes: Mistakes = (),
 ) -> torch.Tensor:
-    """Check `got` against `expected` (shape, dtype, NaN, values) and say precisely where it differs."""
+    """Check `got` against `expected` (shape, dtype, NaN, values) and say precisely where it differs.
+
+    `mistakes` pairs known wrong answers with hints: when `got` reproduces one, its hint is shown.
+    """
+    hint = mistake_hint(got, expected, mistakes, hint)
     got = expect_tensor(got, what=what, shape=tuple(expected.shape), dtype=expected.dtype)
     if atol is None or rtol is None:
         default = (1e-10, 1e-7) if expected.dtype == torch.float64 else (1e-5, 1e-4)
@@ -102,8 +130,9 @@ def assert_close(
     return got
 
 
-def assert_equal(got: Any, expected: Any, *, what: str, hint: str = "") -> None:
+def assert_equal(got: Any, expected: Any, *, what: str, hint: str = "", mistakes: Mistakes = ()) -> None:
     """Exact equality of plain values (ints, strings, lists, dicts, bool tensors)."""
+    hint = mistake_hint(got, expected, mistakes, hint)
     if isinstance(expected, torch.Tensor):
         got = expect_tensor(got, what=what, shape=tuple(expected.shape))
         if got.dtype != expected.dtype:

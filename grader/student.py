@@ -160,6 +160,13 @@ class StudentCode:
             answer["value"], list(answer["args"]), dict(answer["kwargs"]), dict(answer["params"])
         )
 
+    def generator(self, seed: int) -> Remote:
+        """A torch.Generator seeded with `seed`, made in the sandbox (generators cannot cross it)."""
+        handle = self._request({"op": "generator", "seed": int(seed)})
+        if not isinstance(handle, Handle):
+            raise GradingFailure("the sandbox answered a generator request with a malformed value")
+        return Remote(self, handle, "torch.Generator", self.sandbox.starts)
+
     def new(self, target: str, *args: Any, **kwargs: Any) -> Remote:
         """Construct `target(*args, **kwargs)` in the sandbox and keep it there; returns a handle to it."""
         spec = self._target(target)
@@ -192,7 +199,8 @@ class Remote:
 
     def call(self, method: str | None, *args: Any, **kwargs: Any) -> Any:
         """Call `obj.method(*args, **kwargs)` (or `obj(...)` when method is None)."""
-        name = f"{self.what}.{method}" if method else self.what
+        is_class = self.what.rsplit(".", 1)[-1][:1].isupper()
+        name = f"{self.what}.{method or 'forward'}" if method or is_class else self.what
         try:
             return self.code._request(
                 {"op": "call", "target": self._spec(method), "args": list(args), "kwargs": kwargs}

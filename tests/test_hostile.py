@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -25,6 +26,10 @@ SENTINEL = Path("/tmp") / f"grader-hostile-sentinel-{uuid.uuid4().hex}"
 MARKER = f"grader-hostile-{uuid.uuid4().hex}"
 TORCH_LINE = "import torch\n"
 
+# A listener on the grading host's loopback: the sandbox has its own network namespace and must not reach it.
+_HOST_LISTENER = socket.create_server(("127.0.0.1", 0))
+HOST_PORT = _HOST_LISTENER.getsockname()[1]
+
 
 @dataclass(frozen=True)
 class Case:
@@ -33,6 +38,7 @@ class Case:
     message: str
     min_score: float = 0.0
     empty: bool = False
+    echoes_paths: bool = False  # the student's own messages name grader paths they tried
 
 
 def stub_with(module: str, text: str) -> dict[str, str]:
@@ -190,6 +196,123 @@ CASES = [
 ]
 
 
+def stub_case(name: str, module: str, code: str, message: str, echoes_paths: bool = False) -> Case:
+    """The untouched stub with `module` replaced by hostile `code`: its honest score is 0."""
+    return Case(
+        Variant(name, "", base="stub", extra_files={module: code}), 0, message, echoes_paths=echoes_paths
+    )
+
+
+STUB_SOFTMAX = "def softmax(x, dim=-1):\n    raise NotImplementedError\n"
+CASES += [
+    stub_case(
+        "imports-the-reference",
+        "softmax.py",
+        "from solutions.hw1_attention.softmax import softmax\n",
+        "No module named 'solutions'",
+    ),
+    stub_case(
+        "reads-the-hidden-suite",
+        "softmax.py",
+        f"import pathlib\nprint(pathlib.Path({str(HW1.suite_dir / 'test_softmax.py')!r}).read_text())\n",
+        "No such file or directory",
+        echoes_paths=True,
+    ),
+    stub_case(
+        "patches-the-comparisons",
+        "softmax.py",
+        "import numpy, torch\n"
+        "torch.allclose = numpy.allclose = lambda *a, **k: True\n"
+        "torch.equal = lambda *a, **k: True\n"
+        "torch.Tensor.__eq__ = lambda *a, **k: True\n" + STUB_SOFTMAX,
+        "not implemented yet",
+    ),
+    stub_case(
+        "reads-the-callers-frame",
+        "softmax.py",
+        "import sys\n"
+        "def softmax(x, dim=-1):\n"
+        "    frame = sys._getframe(1)\n"
+        "    while frame is not None:\n"
+        "        for value in frame.f_locals.values():\n"
+        "            if getattr(value, 'shape', None) == x.shape and value is not x:\n"
+        "                return value\n"
+        "        frame = frame.f_back\n"
+        "    return x\n",
+        "softmax",
+    ),
+    stub_case(
+        "fork-bomb-at-import",
+        "softmax.py",
+        "import os, subprocess\nwhile True:\n    subprocess.Popen(['sleep', '1000'])\n",
+        "Resource temporarily unavailable",
+    ),
+    stub_case(
+        "writes-a-huge-file",
+        "softmax.py",
+        "with open('/tmp/huge', 'wb') as f:\n    f.write(b'x' * (1 << 30))\n" + STUB_SOFTMAX,
+        "File too large",
+    ),
+    stub_case(
+        "fills-the-scratch-space",
+        "softmax.py",
+        "chunk = b'x' * (1 << 20)\nfor i in range(10000):\n    open(f'fill-{i}', 'wb').write(chunk)\n",
+        "No space left on device",
+    ),
+    stub_case(
+        "reaches-the-network",
+        "softmax.py",
+        "import socket\n"
+        f"socket.create_connection(('127.0.0.1', {HOST_PORT}), timeout=2)\n"
+        "raise RuntimeError('reached the grading host')\n",
+        "Connection refused",
+    ),
+    stub_case(
+        "signals-the-grader",
+        "softmax.py",
+        "import os, signal\n"
+        "for target in (os.getppid(), 1):\n"
+        "    try:\n        os.kill(target, signal.SIGKILL)\n    except OSError as exc:\n        print(exc)\n"
+        "os.killpg(0, signal.SIGKILL)\n",
+        "killed by signal SIGKILL",
+    ),
+    stub_case(
+        "reads-the-environment",
+        "softmax.py",
+        "import os\nassert 'GRADER_TEST_SECRET' not in os.environ, 'leaked'\n"
+        "raise RuntimeError('environment is clean: ' + ','.join(sorted(os.environ)))\n",
+        "environment is clean",
+    ),
+    stub_case(
+        "returns-a-deeply-nested-value",
+        "softmax.py",
+        "def softmax(x, dim=-1):\n    value = []\n    for _ in range(200):\n        value = [value]\n"
+        "    return value\n",
+        "nested more than",
+    ),
+    stub_case(
+        "returns-nan",
+        "softmax.py",
+        "import torch\ndef softmax(x, dim=-1):\n    return torch.full_like(x, float('nan'))\n",
+        "contains NaN",
+    ),
+    stub_case(
+        "rewrites-its-own-source",
+        "softmax.py",
+        "with open(__file__, 'a') as f:\n    f.write('# changed')\n" + STUB_SOFTMAX,
+        "Read-only file system",
+    ),
+    stub_case(
+        "prints-forever-from-a-thread",
+        "softmax.py",
+        "import threading\n"
+        "threading.Thread(target=lambda: [print('spam ' * 100) for _ in iter(int, 1)], daemon=True).start()\n"
+        + STUB_SOFTMAX,
+        "more bytes of output not shown",
+    ),
+]
+
+
 def grade_cli(folder: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
     results = tmp_path / "results.json"
     command = [
@@ -212,7 +335,7 @@ def grade_cli(folder: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess
         text=True,
         timeout=600,
         check=False,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", "GRADER_TEST_SECRET": "hunter2"},
     )
     return completed, json.loads(results.read_text()) if results.exists() else {}
 
@@ -256,7 +379,8 @@ def test_hostile_submission(case: Case, tmp_path: Path, hidden_lines: set[str], 
     student_view = report + json.dumps(results)
     assert case.message in student_view, report
     assert not [line for line in hidden_lines if line in student_view]
-    assert str(PACKAGE_ROOT) not in json.dumps(results)
+    if not case.echoes_paths:
+        assert str(PACKAGE_ROOT) not in json.dumps(results)
     assert not SENTINEL.exists()
     assert leftover_processes() == []
     if case.variant.name == "reference-that-cheats":

@@ -103,6 +103,11 @@ class Child:
         self.objects.clear()
         return None
 
+    def op_generator(self, request: dict) -> Any:
+        import torch
+
+        return self.keep(torch.Generator().manual_seed(int(request["seed"])))
+
     def op_import(self, request: dict) -> Any:
         importlib.import_module(request["module"])
         return None

@@ -15,33 +15,18 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.compare import GradingFailure, assert_close, assert_equal, expect_tensor, fail
+from grader.compare import (
+    assert_close,
+    assert_equal,
+    expect_tensor,
+    fail,
+    mistake_hint,
+    reproduces,
+)
 
-POLARITY = "True means 'may attend' (as in F.scaled_dot_product_attention): fill the scores where the mask is False"
-
-
-def _matches(got: object, candidate: torch.Tensor) -> bool:
-    if not isinstance(got, torch.Tensor) or got.shape != candidate.shape:
-        return False
-    if candidate.dtype == torch.bool or got.dtype == torch.bool:
-        return bool(torch.equal(got.bool(), candidate.bool()))
-    return torch.allclose(got.double(), candidate.double(), rtol=1e-4, atol=1e-6, equal_nan=True)
-
-
-def _hint(got, expected, mistakes, default: str = "") -> str:
-    for candidate, message in mistakes:
-        if _matches(got, candidate) and not _matches(expected, candidate):
-            return message
-    return default
-
-
-def _close(got, expected, *, what, hint="", mistakes=()):
-    """assert_close, with the hint of the first known mistake whose result `got` reproduces."""
-    assert_close(got, expected, what=what, hint=_hint(got, expected, mistakes, hint))
-
-
-def _equal(got, expected, *, what, hint="", mistakes=()):
-    assert_equal(got, expected, what=what, hint=_hint(got, expected, mistakes, hint))
+POLARITY = (
+    "True means 'may attend' (as in F.scaled_dot_product_attention): fill the scores where the mask is False"
+)
 
 
 def _randn(gen: torch.Generator, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -65,51 +50,58 @@ def _mistakes(q, k, v, mask=None) -> dict[str, list]:
     """The outputs and weights of the usual mistakes, each with the hint that names it."""
     cases = [
         (dict(scale=False), "looks like the 1/sqrt(d_k) scaling is missing"),
-        (dict(softmax_dim=-2), "the softmax runs over the queries (dim=-2); each query's weights over the keys "
-                               "(dim=-1) must sum to 1"),
-    ]  # fmt: skip
+        (
+            dict(softmax_dim=-2),
+            "the softmax runs over the queries (dim=-2); each query's weights over the keys "
+            "(dim=-1) must sum to 1",
+        ),
+    ]
     if mask is not None:
         cases += [
             (dict(mask=~mask), "the mask is the wrong way round: " + POLARITY),
-            (dict(mask_after_softmax=True), "the mask must be applied to the scores before the softmax (masked "
-                                            "scores become -inf), not to the weights after it"),
-        ]  # fmt: skip
+            (
+                dict(mask_after_softmax=True),
+                "the mask must be applied to the scores before the softmax (masked "
+                "scores become -inf), not to the weights after it",
+            ),
+        ]
     found: dict[str, list] = {"output": [], "weights": []}
     for kwargs, message in cases:
         kwargs.setdefault("mask", mask)
         out, weights = _attention(q, k, v, **kwargs)
         found["output"].append((out, message))
         found["weights"].append((weights, message))
-    found["weights"].append((q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), "return the softmax weights, not "
-                             "the scores before the softmax"))  # fmt: skip
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    found["weights"].append((scores, "return the softmax weights, not the scores before the softmax"))
     return found
 
 
 def _pair(got, what: str) -> tuple:
     if not isinstance(got, (list, tuple)) or len(got) != 2:
         kind = type(got).__name__
-        fail(f"{what} should return a pair (output, weights), but returned a {kind}",
-             "return output, weights")  # fmt: skip
+        fail(
+            f"{what} should return a pair (output, weights), but returned a {kind}", "return output, weights"
+        )
     return got[0], got[1]
 
 
-def _check_attention(check, got, q, k, v, mask, what: str, expected_out=None, weights_share: float = 0.5):
+def _check_attention(check, got, qkv, mask, what: str, expected_out=None, weights_share: float = 0.5):
     """Two parts, output and weights, each compared with the oracle and diagnosed against the mistakes."""
+    q, k, v = qkv
     out, weights = _attention(q, k, v, mask)
     if expected_out is None:
         expected_out = out
     mistakes = _mistakes(q, k, v, mask)
-    try:
-        got_out, got_weights = _pair(got, what)
-    except GradingFailure:
-        got_out = got_weights = got
+    got_out, got_weights = _pair(got, what)  # not a pair: no part can pass
     with check.part("output", 1 - weights_share):
-        _close(got_out, expected_out, what=f"the output of {what}", mistakes=mistakes["output"])
+        assert_close(got_out, expected_out, what=f"the output of {what}", mistakes=mistakes["output"])
     with check.part("weights", weights_share):
-        _close(got_weights, weights, what=f"the weights of {what}", mistakes=mistakes["weights"])
+        assert_close(got_weights, weights, what=f"the weights of {what}", mistakes=mistakes["weights"])
 
 
-# -- masks ----------------------------------------------------------------------------------------------------
+# -- masks ---------------------------------------------------------------------------------------------------
 
 
 def _causal_mistakes(tq: int, tk: int) -> list:
@@ -117,22 +109,32 @@ def _causal_mistakes(tq: int, tk: int) -> list:
     return [
         (~ones.tril(), "the mask is the wrong way round: True means 'may attend', on and below the diagonal"),
         (ones.tril(-1), "the diagonal must be True: a token may attend to itself (key j <= query i)"),
-        (ones.tril(1), "one future token leaks: query i may attend to keys 0..i only (j <= i, not j <= i + 1)"),
-        (ones.tril(tk - tq), "the mask is aligned bottom-right; the handout fixes top-left, like SDPA's "
-                             "is_causal: row i allows keys 0..i whatever Tk is"),
-    ]  # fmt: skip
+        (
+            ones.tril(1),
+            "one future token leaks: query i may attend to keys 0..i only (j <= i, not j <= i + 1)",
+        ),
+        (
+            ones.tril(tk - tq),
+            "the mask is aligned bottom-right; the handout fixes top-left, like SDPA's "
+            "is_causal: row i allows keys 0..i whatever Tk is",
+        ),
+    ]
 
 
 @pytest.mark.points(3)
 def test_causal_mask_square(student, check):
     """causal_mask(T) is a bool (T, T) mask, True on and below the diagonal"""
     for args in ((6,), (6, 6), (1,)):
-        t = args[0]
-        with check.part(f"causal_mask{args}"):
+        t, shown = args[0], f"causal_mask({', '.join(map(str, args))})"
+        with check.part(shown):
             got = student.call("attention.causal_mask", *args)
-            _equal(got, torch.ones(t, t, dtype=torch.bool).tril(), what=f"causal_mask{args}",
-                   hint="build it with torch.arange(Tk)[None, :] <= torch.arange(Tq)[:, None], dtype bool",
-                   mistakes=_causal_mistakes(t, t))  # fmt: skip
+            assert_equal(
+                got,
+                torch.ones(t, t, dtype=torch.bool).tril(),
+                what=shown,
+                hint="build it with torch.arange(Tk)[None, :] <= torch.arange(Tq)[:, None], dtype bool",
+                mistakes=_causal_mistakes(t, t),
+            )
 
 
 @pytest.mark.points(2)
@@ -141,8 +143,12 @@ def test_causal_mask_rectangular(student, check):
     for tq, tk in ((3, 6), (6, 3)):
         with check.part(f"causal_mask({tq}, {tk})"):
             got = student.call("attention.causal_mask", tq, tk)
-            _equal(got, torch.ones(tq, tk, dtype=torch.bool).tril(), what=f"causal_mask({tq}, {tk})",
-                   mistakes=_causal_mistakes(tq, tk))  # fmt: skip
+            assert_equal(
+                got,
+                torch.ones(tq, tk, dtype=torch.bool).tril(),
+                what=f"causal_mask({tq}, {tk})",
+                mistakes=_causal_mistakes(tq, tk),
+            )
 
 
 @pytest.mark.points(3)
@@ -150,43 +156,73 @@ def test_padding_mask(student, gen, check):
     """padding_mask(lengths, max_len) is bool (B, T), True at the real tokens, with max_len given or not"""
     lengths = torch.randint(1, 6, (4,), generator=gen)
     lengths[int(torch.randint(0, 4, (1,), generator=gen))] = 6  # the longest sets the default max_len
-    cases = [("max_len by default", lengths, None, 6), ("max_len=8, with a length-0 row", torch.tensor([3, 0, 8]), 8, 8)]
+    cases = [
+        ("max_len by default", lengths, None, 6),
+        ("max_len=8, with a length-0 row", torch.tensor([3, 0, 8]), 8, 8),
+    ]
     for name, lens, max_len, t in cases:
         with check.part(name):
             expected = torch.arange(t)[None, :] < lens[:, None]
             args = (lens,) if max_len is None else (lens, max_len)
-            what = f"padding_mask(lengths={lens.tolist()}" + (")" if max_len is None else f", max_len={max_len})")
+            what = f"padding_mask(lengths={lens.tolist()}" + (
+                ")" if max_len is None else f", max_len={max_len})"
+            )
             got = student.call("attention.padding_mask", *args)
-            _equal(got, expected, what=what, mistakes=[
-                (~expected, "the mask is the wrong way round: True at real tokens (position < length), False at "
-                            "padding"),
-                (torch.arange(t)[None, :] <= lens[:, None], "position j is real when j < length (positions start "
-                                                            "at 0)"),
-            ])  # fmt: skip
+            assert_equal(
+                got,
+                expected,
+                what=what,
+                mistakes=[
+                    (
+                        ~expected,
+                        "the mask is the wrong way round: True at real tokens (position < length), False at "
+                        "padding",
+                    ),
+                    (
+                        torch.arange(t)[None, :] <= lens[:, None],
+                        "position j is real when j < length (positions start at 0)",
+                    ),
+                ],
+            )
 
 
-# -- scaled dot-product attention -----------------------------------------------------------------------------
+# -- scaled dot-product attention ----------------------------------------------------------------------------
 
 SDPA = "attention.scaled_dot_product_attention"
 
 
 @pytest.mark.points(4)
 def test_sdpa_no_mask(student, gen, check):
-    """scaled_dot_product_attention without a mask: output matches F.scaled_dot_product_attention, weights softmax"""
+    """scaled_dot_product_attention without a mask: output matches torch's, weights are the softmax"""
     q, k, v = _randn(gen, 2, 3, 5, 8), _randn(gen, 2, 3, 6, 8), _randn(gen, 2, 3, 6, 7)
     got = student.call(SDPA, q, k, v)
-    _check_attention(check, got, q, k, v, None, "scaled_dot_product_attention(q, k, v) with q (2, 3, 5, 8), "
-                     "k (2, 3, 6, 8), v (2, 3, 6, 7)", expected_out=F.scaled_dot_product_attention(q, k, v))  # fmt: skip
+    _check_attention(
+        check,
+        got,
+        (q, k, v),
+        None,
+        "scaled_dot_product_attention(q, k, v) with q (2, 3, 5, 8), k (2, 3, 6, 8), v (2, 3, 6, 7)",
+        expected_out=F.scaled_dot_product_attention(q, k, v),
+    )
 
 
 @pytest.mark.points(2)
 def test_sdpa_float64(student, gen, check):
     """scaled_dot_product_attention keeps float64 and its precision, for 3-d inputs"""
     dtype = torch.float64
-    q, k, v = _randn(gen, 4, 6, 5, dtype=dtype), _randn(gen, 4, 7, 5, dtype=dtype), _randn(gen, 4, 7, 3, dtype=dtype)
+    q, k, v = (
+        _randn(gen, 4, 6, 5, dtype=dtype),
+        _randn(gen, 4, 7, 5, dtype=dtype),
+        _randn(gen, 4, 7, 3, dtype=dtype),
+    )
     got = student.call(SDPA, q, k, v)
-    _check_attention(check, got, q, k, v, None, "scaled_dot_product_attention(q, k, v) with float64 q (4, 6, 5), "
-                     "k (4, 7, 5), v (4, 7, 3)")  # fmt: skip
+    _check_attention(
+        check,
+        got,
+        (q, k, v),
+        None,
+        "scaled_dot_product_attention(q, k, v) with float64 q (4, 6, 5), k (4, 7, 5), v (4, 7, 3)",
+    )
 
 
 @pytest.mark.points(3)
@@ -196,9 +232,14 @@ def test_sdpa_causal_mask(student, gen, check):
     q, k, v = _randn(gen, 2, 3, t, 8), _randn(gen, 2, 3, t, 8), _randn(gen, 2, 3, t, 8)
     mask = torch.ones(t, t, dtype=torch.bool).tril()
     got = student.call(SDPA, q, k, v, mask=mask)
-    _check_attention(check, got, q, k, v, mask, "scaled_dot_product_attention(q, k, v, mask) with q, k, v "
-                     "(2, 3, 6, 8) and a causal mask (6, 6)",
-                     expected_out=F.scaled_dot_product_attention(q, k, v, attn_mask=mask))  # fmt: skip
+    _check_attention(
+        check,
+        got,
+        (q, k, v),
+        mask,
+        "scaled_dot_product_attention(q, k, v, mask) with q, k, v (2, 3, 6, 8) and a causal mask (6, 6)",
+        expected_out=F.scaled_dot_product_attention(q, k, v, attn_mask=mask),
+    )
 
 
 @pytest.mark.points(3)
@@ -209,14 +250,20 @@ def test_sdpa_padding_mask(student, gen, check):
     mask = (torch.arange(tk)[None, :] < lengths[:, None]).view(b, 1, 1, tk)
     q, k, v = _randn(gen, b, 2, 5, 4), _randn(gen, b, 2, tk, 4), _randn(gen, b, 2, tk, 6)
     got = student.call(SDPA, q, k, v, mask=mask)
-    _check_attention(check, got, q, k, v, mask, f"scaled_dot_product_attention(q, k, v, mask) with q (3, 2, 5, 4), "
-                     f"k (3, 2, 7, 4), v (3, 2, 7, 6) and a padding mask (3, 1, 1, 7) for lengths {lengths.tolist()}",
-                     expected_out=F.scaled_dot_product_attention(q, k, v, attn_mask=mask))  # fmt: skip
+    _check_attention(
+        check,
+        got,
+        (q, k, v),
+        mask,
+        f"scaled_dot_product_attention(q, k, v, mask) with q (3, 2, 5, 4), "
+        f"k (3, 2, 7, 4), v (3, 2, 7, 6) and a padding mask (3, 1, 1, 7) for lengths {lengths.tolist()}",
+        expected_out=F.scaled_dot_product_attention(q, k, v, attn_mask=mask),
+    )
 
 
 @pytest.mark.points(3)
 def test_sdpa_fully_masked_rows(student, gen, check):
-    """a query whose keys are all masked gets zero weights and a zero output, not NaN; other queries are unaffected"""
+    """a query whose keys are all masked gets zero weights and output, not NaN; other queries unaffected"""
     tq, tk = 6, 5
     q, k, v = _randn(gen, 2, tq, 4), _randn(gen, 2, tk, 4), _randn(gen, 2, tk, 3)
     mask = torch.rand(tq, tk, generator=gen) < 0.6
@@ -224,60 +271,77 @@ def test_sdpa_fully_masked_rows(student, gen, check):
     dead = [1, 4]
     mask[dead] = False  # ... except these
     live = [i for i in range(tq) if i not in dead]
-    what = "scaled_dot_product_attention(q, k, v, mask) with q (2, 6, 4), k (2, 5, 4), v (2, 5, 3), mask (6, 5)"
+    what = (
+        "scaled_dot_product_attention(q, k, v, mask) with q (2, 6, 4), k (2, 5, 4), v (2, 5, 3), mask (6, 5)"
+    )
     out, weights = _attention(q, k, v, mask)
     got = student.call(SDPA, q, k, v, mask=mask)
-    try:
-        got_out, got_weights = _pair(got, what)
-        got_out = expect_tensor(got_out, what=f"the output of {what}", shape=out.shape, dtype=out.dtype)
-        got_weights = expect_tensor(got_weights, what=f"the weights of {what}", shape=weights.shape,
-                                    dtype=weights.dtype)  # fmt: skip
-    except GradingFailure:
-        got_out = got_weights = got
+    got_out, got_weights = _pair(got, what)
+    got_out = expect_tensor(got_out, what=f"the output of {what}", shape=out.shape, dtype=out.dtype)
+    got_weights = expect_tensor(
+        got_weights, what=f"the weights of {what}", shape=weights.shape, dtype=weights.dtype
+    )
     with check.part("fully masked queries give zeros", 0.5):
         for name, got_t, expected in (("output", got_out, out), ("weights", got_weights, weights)):
-            part = got_t[:, dead] if isinstance(got_t, torch.Tensor) else got_t
-            _close(part, expected[:, dead], what=f"the {name} of {what}, queries {dead} (every key masked)",
-                   hint="a query with no visible key must give zero weights and a zero output: make your softmax "
-                        "return zeros for a row of all -inf instead of NaN")  # fmt: skip
+            part = got_t[:, dead]
+            mistakes = [(c[:, dead], m) for c, m in _mistakes(q, k, v, mask)[name]]
+            assert_close(
+                part,
+                expected[:, dead],
+                what=f"the {name} of {what}, queries {dead} (every key masked)",
+                hint="a query with no visible key must give zero weights and a zero output, not NaN: make "
+                "your "
+                "softmax return zeros for a row of all -inf",
+                mistakes=mistakes,
+            )
     with check.part("other queries", 0.5):
         for name, got_t, expected in (("output", got_out, out), ("weights", got_weights, weights)):
-            part = got_t[:, live] if isinstance(got_t, torch.Tensor) else got_t
+            part = got_t[:, live]
             mistakes = [(c[:, live], m) for c, m in _mistakes(q, k, v, mask)[name]]
-            _close(part, expected[:, live], what=f"the {name} of {what}, queries {live}", mistakes=mistakes)
+            assert_close(
+                part, expected[:, live], what=f"the {name} of {what}, queries {live}", mistakes=mistakes
+            )
 
 
 @pytest.mark.points(4)
 def test_sdpa_gradients(student, gen, check):
-    """gradients of scaled_dot_product_attention's output w.r.t. query, key and value match torch (float64, masked)"""
+    """gradients of scaled_dot_product_attention w.r.t. query, key and value match torch (float64, masked)"""
     dtype = torch.float64
-    q, k, v = _randn(gen, 2, 5, 4, dtype=dtype), _randn(gen, 2, 6, 4, dtype=dtype), _randn(gen, 2, 6, 3, dtype=dtype)
+    q, k, v = (
+        _randn(gen, 2, 5, 4, dtype=dtype),
+        _randn(gen, 2, 6, 4, dtype=dtype),
+        _randn(gen, 2, 6, 3, dtype=dtype),
+    )
     mask = torch.ones(5, 6, dtype=torch.bool).tril(1)
     g = _randn(gen, 2, 5, 3, dtype=dtype)
     leaves = [t.clone().requires_grad_(True) for t in (q, k, v)]
     F.scaled_dot_product_attention(*leaves, attn_mask=mask).backward(g)
-    got = student.call_with_grad(SDPA, args=(q, k, v), kwargs={"mask": mask}, grad_output=g, wrt_args=(0, 1, 2),
-                                 output=0)  # fmt: skip
+    got = student.call_with_grad(
+        SDPA, args=(q, k, v), kwargs={"mask": mask}, grad_output=g, wrt_args=(0, 1, 2), output=0
+    )
+    value = got.value[0] if isinstance(got.value, (list, tuple)) and got.value else got.value
+    hint = mistake_hint(value, _attention(q, k, v, mask)[0], _mistakes(q, k, v, mask)["output"], "")
+    if hint:
+        hint = "the output itself is wrong: " + hint
+    elif not reproduces(value, _attention(q, k, v, mask)[0]):
+        hint = (
+            "the output itself is already wrong (see the other attention tests); fix the forward pass first"
+        )
+    else:
+        hint = (
+            "build the output from differentiable torch operations only (no .item(), numpy, or .detach() "
+            "outside the softmax's max shift)"
+        )
     for index, name in enumerate(("query", "key", "value")):
         with check.part(f"d {name}"):
             grad = got.args[index] if len(got.args) > index else None
-            assert_close(grad, leaves[index].grad, what=f"the gradient of scaled_dot_product_attention(q, k, v, "
-                         f"mask)[0] w.r.t. {name}, with q (2, 5, 4), k (2, 6, 4), v (2, 6, 3), mask (5, 6)",
-                         hint="build the output from differentiable torch operations only (no .item(), numpy, "
-                              "or .detach() outside the softmax's max shift)")  # fmt: skip
-
-
-def _child_generator(student, seed: int):
-    """A torch.Generator made in the sandbox (generators cannot cross it), seeded with `seed`."""
-    for module in ("attention", "softmax", "scores"):
-        try:
-            generator = student.new(f"{module}.torch.Generator")
-        except GradingFailure:
-            continue
-        generator.run("manual_seed", seed)
-        return generator
-    fail("the grader could not make a torch.Generator next to your code; keep the stub's `import torch`")
-    return None
+            assert_close(
+                grad,
+                leaves[index].grad,
+                what=f"the gradient of scaled_dot_product_attention(q, k, v, "
+                f"mask)[0] w.r.t. {name}, with q (2, 5, 4), k (2, 6, 4), v (2, 6, 3), mask (5, 6)",
+                hint=hint,
+            )
 
 
 @pytest.mark.points(3)
@@ -285,37 +349,57 @@ def test_sdpa_dropout(student, gen, check):
     """dropout_p drops a fraction p of the weights, scales survivors by 1/(1-p), and follows `generator`"""
     p, b, t = 0.3, 4, 32
     q, k = _randn(gen, b, t, 8), _randn(gen, b, t, 8)
-    v = torch.eye(t).expand(b, t, t).contiguous()  # value = identity, so the output is the dropped-out weights
+    v = (
+        torch.eye(t).expand(b, t, t).contiguous()
+    )  # value = identity, so the output is the dropped-out weights
     _, weights = _attention(q, k, v)
-    what = f"scaled_dot_product_attention(q, k, v, dropout_p={p}) with q, k (4, 32, 8) and v = identity (4, 32, 32)"
+    what = (
+        f"scaled_dot_product_attention(q, k, v, dropout_p={p}) with q, k (4, 32, 8) and "
+        "v = identity (4, 32, 32)"
+    )
     got = student.call(SDPA, q, k, v, dropout_p=p)
     got_out, got_weights = _pair(got, what)
     mixing = expect_tensor(got_out, what=f"the output of {what}", shape=(b, t, t), dtype=torch.float32)
     with check.part("weights are returned before dropout", 0.2):
-        _close(got_weights, weights, what=f"the weights of {what}", hint="return the softmax weights before "
-               "dropout; dropout acts only on the weights that multiply the values")  # fmt: skip
+        assert_close(
+            got_weights,
+            weights,
+            what=f"the weights of {what}",
+            hint="return the softmax weights before "
+            "dropout; dropout acts only on the weights that multiply the values",
+        )
     dropped = mixing == 0
     with check.part("fraction dropped", 0.3):
         fraction = dropped.double().mean().item()
         if abs(fraction - p) > 0.05:
-            fail(f"{what}: {fraction:.1%} of the attention weights were dropped, expected about {p:.0%}",
-                 "keep each weight with probability 1 - p (e.g. torch.rand(...) >= p) and zero the others")  # fmt: skip
+            fail(
+                f"{what}: {fraction:.1%} of the attention weights were dropped, expected about {p:.0%}",
+                "keep each weight with probability 1 - p (e.g. torch.rand(...) >= p) and zero the others",
+            )
     with check.part("survivors scaled by 1/(1-p)", 0.3):
         kept = ~dropped
         if not kept.any():
             fail(f"{what}: every attention weight was dropped")
-        _close(mixing[kept], weights[kept] / (1 - p), what=f"the kept weights (the output) of {what}",
-               mistakes=[(weights[kept], "inverted dropout scales the kept weights by 1 / (1 - p)")])  # fmt: skip
+        assert_close(
+            mixing[kept],
+            weights[kept] / (1 - p),
+            what=f"the kept weights (the output) of {what}",
+            mistakes=[(weights[kept], "inverted dropout scales the kept weights by 1 / (1 - p)")],
+        )
     with check.part("generator makes it reproducible", 0.2):
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
         runs = []
         for s in (seed, seed, seed + 1):
-            generator = _child_generator(student, s)
+            generator = student.generator(s)
             got = student.call(SDPA, q, k, v, dropout_p=p, generator=generator.handle)
             runs.append(expect_tensor(_pair(got, what)[0], what=f"the output of {what}", shape=(b, t, t)))
         if not torch.equal(runs[0], runs[1]):
-            fail(f"{what} with two generators seeded alike gave different outputs",
-                 "draw the dropout mask from `generator` (torch.rand(..., generator=generator))")  # fmt: skip
+            fail(
+                f"{what} with two generators seeded alike gave different outputs",
+                "draw the dropout mask from `generator` (torch.rand(..., generator=generator))",
+            )
         if torch.equal(runs[0], runs[2]):
-            fail(f"{what} with generators seeded differently gave the same output",
-                 "draw the dropout mask from `generator` (torch.rand(..., generator=generator))")  # fmt: skip
+            fail(
+                f"{what} with generators seeded differently gave the same output",
+                "draw the dropout mask from `generator` (torch.rand(..., generator=generator))",
+            )

@@ -1,4 +1,4 @@
-"""Hidden tests of scores.py: the five score functions against torch formulas, batched and broadcast, and gradients.
+"""Hidden tests of scores.py: the five score functions against torch formulas, batched, broadcast, gradients.
 
 Sizes are chosen so that the usual mistakes show: d != Tk (which dimension was used for the scaling),
 d_q != d_k (a transposed W does not even fit), and hints name the mistake when the result reproduces it.
@@ -12,24 +12,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.compare import assert_close
+from grader.compare import assert_close, reproduces
 
-
-def _matches(got: object, candidate: torch.Tensor) -> bool:
-    return (
-        isinstance(got, torch.Tensor)
-        and got.shape == candidate.shape
-        and torch.allclose(got.double(), candidate.double(), rtol=1e-4, atol=1e-6, equal_nan=True)
-    )
-
-
-def _close(got, expected, *, what, hint="", mistakes=()):
-    """assert_close, with the hint of the first known mistake whose result `got` reproduces."""
-    for candidate, message in mistakes:
-        if _matches(got, candidate) and not _matches(expected, candidate):
-            hint = message
-            break
-    assert_close(got, expected, what=what, hint=hint)
+FORWARD_WRONG = "the scores themselves are already wrong (see {}); fix the forward computation first"
 
 
 def _randn(gen: torch.Generator, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -42,13 +27,21 @@ def test_dot_score(student, gen, check):
     with check.part("batched"):
         q, k = _randn(gen, 2, 3, 5, 8), _randn(gen, 2, 3, 6, 8)
         got = student.call("scores.dot_score", q, k)
-        _close(got, q @ k.transpose(-2, -1), what="dot_score(q, k) with q (2, 3, 5, 8), k (2, 3, 6, 8)",
-               mistakes=[((q @ k.transpose(-2, -1)) / math.sqrt(8), "dot_score is not scaled; only "
-                                                                     "scaled_dot_score divides by sqrt(d)")])  # fmt: skip
+        assert_close(
+            got,
+            q @ k.transpose(-2, -1),
+            what="dot_score(q, k) with q (2, 3, 5, 8), k (2, 3, 6, 8)",
+            mistakes=[
+                (
+                    (q @ k.transpose(-2, -1)) / math.sqrt(8),
+                    "dot_score is not scaled; only scaled_dot_score divides by sqrt(d)",
+                )
+            ],
+        )
     with check.part("broadcast leading dims"):
         q, k = _randn(gen, 2, 1, 5, 8), _randn(gen, 3, 6, 8)
         got = student.call("scores.dot_score", q, k)
-        _close(
+        assert_close(
             got,
             torch.matmul(q, k.transpose(-2, -1)),
             what="dot_score(q, k) with q (2, 1, 5, 8), k (3, 6, 8)",
@@ -65,7 +58,7 @@ def test_scaled_dot_score(student, gen, check):
             q, k = _randn(gen, 2, tq, d, dtype=dtype), _randn(gen, 2, tk, d, dtype=dtype)
             raw = q @ k.transpose(-2, -1)
             got = student.call("scores.scaled_dot_score", q, k)
-            _close(
+            assert_close(
                 got,
                 raw / math.sqrt(d),
                 what=f"scaled_dot_score(q, k) with {name} q (2, {tq}, {d}), k (2, {tk}, {d})",
@@ -85,14 +78,22 @@ def test_general_score(student, gen, check):
     with check.part("square W"):
         q, k, w = _randn(gen, 2, 5, 6), _randn(gen, 2, 7, 6), _randn(gen, 6, 6)
         got = student.call("scores.general_score", q, k, w)
-        _close(got, q @ w @ k.transpose(-2, -1), what="general_score(q, k, W) with q (2, 5, 6), k (2, 7, 6), "
-               "W (6, 6)", mistakes=[(q @ w.T @ k.transpose(-2, -1), "W is used transposed: the score is "
-                                      "q @ W @ k^T with W of shape (d_q, d_k)"),
-                                     (q @ k.transpose(-2, -1), "W is not used")])  # fmt: skip
+        assert_close(
+            got,
+            q @ w @ k.transpose(-2, -1),
+            what="general_score(q, k, W) with q (2, 5, 6), k (2, 7, 6), W (6, 6)",
+            mistakes=[
+                (
+                    q @ w.T @ k.transpose(-2, -1),
+                    "W is used transposed: the score is q @ W @ k^T with W of shape (d_q, d_k)",
+                ),
+                (q @ k.transpose(-2, -1), "W is not used"),
+            ],
+        )
     with check.part("rectangular W (d_q != d_k)"):
         q, k, w = _randn(gen, 3, 4, 6), _randn(gen, 3, 5, 4), _randn(gen, 6, 4)
         got = student.call("scores.general_score", q, k, w)
-        _close(
+        assert_close(
             got,
             q @ w @ k.transpose(-2, -1),
             what="general_score(q, k, W) with q (3, 4, 6), k (3, 5, 4), W (6, 4)",
@@ -107,10 +108,14 @@ def test_additive_score(student, gen, check):
         name = str(dtype).removeprefix("torch.")
         with check.part(name):
             q, k = _randn(gen, 2, 5, 6, dtype=dtype), _randn(gen, 2, 7, 4, dtype=dtype)
-            w_q, w_k, v = _randn(gen, 6, 10, dtype=dtype), _randn(gen, 4, 10, dtype=dtype), _randn(gen, 10, dtype=dtype)
+            w_q, w_k, v = (
+                _randn(gen, 6, 10, dtype=dtype),
+                _randn(gen, 4, 10, dtype=dtype),
+                _randn(gen, 10, dtype=dtype),
+            )
             hidden = (q @ w_q).unsqueeze(-2) + (k @ w_k).unsqueeze(-3)  # (2, 5, 7, 10)
             got = student.call("scores.additive_score", q, k, w_q, w_k, v)
-            _close(
+            assert_close(
                 got,
                 hidden.tanh() @ v,
                 what=f"additive_score(q, k, W_q, W_k, v) with {name} q (2, 5, 6), k (2, 7, 4), W_q (6, 10), "
@@ -130,20 +135,29 @@ def test_cosine_score(student, gen, check):
     expected = F.cosine_similarity(q.unsqueeze(-2), k.unsqueeze(-3), dim=-1)
     with check.part("values"):
         got = student.call("scores.cosine_score", q, k)
-        _close(got, expected, what="cosine_score(q, k) with q (2, 5, 8), k (2, 6, 8)",
-               mistakes=[(q @ k.transpose(-2, -1), "normalise q and k to unit length before the dot product"),
-                         ((q @ k.transpose(-2, -1)) / math.sqrt(8), "cosine similarity divides by the norms "
-                          "of q and k, not by sqrt(d)")])  # fmt: skip
+        assert_close(
+            got,
+            expected,
+            what="cosine_score(q, k) with q (2, 5, 8), k (2, 6, 8)",
+            mistakes=[
+                (q @ k.transpose(-2, -1), "normalise q and k to unit length before the dot product"),
+                (
+                    (q @ k.transpose(-2, -1)) / math.sqrt(8),
+                    "cosine similarity divides by the norms of q and k, not by sqrt(d)",
+                ),
+            ],
+        )
     with check.part("zero vectors"):
         q0, k0 = q.clone(), k.clone()
         q0[0, 1] = 0.0
         k0[1, 2] = 0.0
         got = student.call("scores.cosine_score", q0, k0)
-        _close(
+        assert_close(
             got,
             F.cosine_similarity(q0.unsqueeze(-2), k0.unsqueeze(-3), dim=-1),
             what="cosine_score(q, k) with q (2, 5, 8), k (2, 6, 8), q[0, 1] and k[1, 2] all zeros",
-            hint="clamp each norm to at least eps (norm.clamp_min(eps)) so a zero vector scores 0, not 0/0 = NaN",
+            hint="clamp each norm to at least eps (norm.clamp_min(eps)) so a zero vector scores 0, "
+            "not 0/0 = NaN",
         )
 
 
@@ -155,20 +169,37 @@ def test_score_gradients(student, gen, check):
     with check.part("scaled_dot_score"):
         g = _randn(gen, 2, 4, 5, dtype=dtype)
         leaves = [t.clone().requires_grad_(True) for t in (q, k)]
-        (leaves[0] @ leaves[1].transpose(-2, -1) / math.sqrt(6)).backward(g)
+        expected = leaves[0] @ leaves[1].transpose(-2, -1) / math.sqrt(6)
+        expected.backward(g)
         got = student.call_with_grad("scores.scaled_dot_score", args=(q, k), grad_output=g, wrt_args=(0, 1))
+        hint = (
+            "" if reproduces(got.value, expected.detach()) else FORWARD_WRONG.format("test_scaled_dot_score")
+        )
         for name, grad, leaf in zip(("query", "key"), got.args, leaves):
-            assert_close(grad, leaf.grad, what=f"the gradient of scaled_dot_score(q, k) w.r.t. {name}")
+            assert_close(
+                grad, leaf.grad, what=f"the gradient of scaled_dot_score(q, k) w.r.t. {name}", hint=hint
+            )
     with check.part("additive_score"):
         k2 = _randn(gen, 2, 5, 3, dtype=dtype)
-        w_q, w_k, v = _randn(gen, 6, 7, dtype=dtype), _randn(gen, 3, 7, dtype=dtype), _randn(gen, 7, dtype=dtype)
+        w_q, w_k, v = (
+            _randn(gen, 6, 7, dtype=dtype),
+            _randn(gen, 3, 7, dtype=dtype),
+            _randn(gen, 7, dtype=dtype),
+        )
         g = _randn(gen, 2, 4, 5, dtype=dtype)
         inputs = (q, k2, w_q, w_k, v)
         leaves = [t.clone().requires_grad_(True) for t in inputs]
         lq, lk, lwq, lwk, lv = leaves
-        (((lq @ lwq).unsqueeze(-2) + (lk @ lwk).unsqueeze(-3)).tanh() @ lv).backward(g)
+        expected = ((lq @ lwq).unsqueeze(-2) + (lk @ lwk).unsqueeze(-3)).tanh() @ lv
+        expected.backward(g)
         got = student.call_with_grad(
             "scores.additive_score", args=inputs, grad_output=g, wrt_args=(0, 1, 2, 3, 4)
         )
+        hint = "" if reproduces(got.value, expected.detach()) else FORWARD_WRONG.format("test_additive_score")
         for name, grad, leaf in zip(("query", "key", "w_query", "w_key", "v"), got.args, leaves):
-            assert_close(grad, leaf.grad, what=f"the gradient of additive_score(q, k, W_q, W_k, v) w.r.t. {name}")
+            assert_close(
+                grad,
+                leaf.grad,
+                what=f"the gradient of additive_score(q, k, W_q, W_k, v) w.r.t. {name}",
+                hint=hint,
+            )

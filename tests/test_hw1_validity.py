@@ -1,0 +1,147 @@
+"""The hidden suite of hw1_attention is valid: it grades the reference 100, the stub 0, every buggy variant
+below 100 in the tests its bug touches, every valid alternative 100, and the same submission the same twice.
+
+The catalogue lives in tests/variants/hw1_attention.py. Grading a submission takes a few seconds, so the
+grading tests are marked slow; the catalogue's own consistency is checked without grading.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from variants.hw1_attention import ALTERNATIVES, STUB, VARIANTS
+
+from grader.assignments import get_assignment
+from grader.runner import GradeConfig, grade
+from grader.variants import Variant, materialize
+from grader.verdicts import AssignmentResult
+
+HW1 = get_assignment("hw1_attention")
+
+
+def _hidden_tests() -> dict[str, float]:
+    """{test function name: points} read from the hidden suite's source, without running it."""
+    points: dict[str, float] = {}
+    for path in sorted(HW1.suite_dir.glob("test_*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
+                continue
+            for decorator in node.decorator_list:
+                if (
+                    isinstance(decorator, ast.Call)
+                    and isinstance(decorator.func, ast.Attribute)
+                    and decorator.func.attr == "points"
+                ):
+                    points[node.name] = float(ast.literal_eval(decorator.args[0]))
+    return points
+
+
+def _grade(variant: Variant, dest: Path, seed: int = 0) -> AssignmentResult:
+    package = materialize(HW1.name, variant, dest)
+    (result,) = grade(package, config=GradeConfig(seed=seed))
+    return result
+
+
+def _table(result: AssignmentResult) -> str:
+    lines = [f"total {result.score:g}/{result.max_score:g}"]
+    for test in result.tests:
+        mark = ""
+        if test.score < test.max_score:
+            mark = "   <-- " + (test.message.splitlines() or [""])[0][:150]
+        lines.append(f"  {test.name:34s} {test.score:7.4g}/{test.max_score:<3g} {test.verdict.value}{mark}")
+    return "\n".join(lines)
+
+
+def _snapshot(result: AssignmentResult) -> list[tuple]:
+    return [(t.name, t.score, t.max_score, t.verdict, t.message, t.hint, t.parts) for t in result.tests]
+
+
+# -- the catalogue itself (fast) -----------------------------------------------------------------------------
+
+
+def test_hidden_suite_totals_100_points():
+    points = _hidden_tests()
+    assert 30 <= len(points) <= 45, f"{len(points)} hidden tests"
+    assert sum(points.values()) == 100, f"the hidden suite totals {sum(points.values())} points"
+
+
+def test_catalogue_names_are_unique_and_breaks_name_hidden_tests():
+    names = [variant.name for variant in (*VARIANTS, *ALTERNATIVES)]
+    assert len(names) == len(set(names)), "duplicate variant names"
+    assert len(VARIANTS) >= 14
+    hidden = set(_hidden_tests())
+    for variant in VARIANTS:
+        assert variant.description, f"{variant.name} has no description"
+        assert variant.breaks, f"{variant.name} names no test it breaks"
+        unknown = sorted(set(variant.breaks) - hidden)
+        assert not unknown, f"{variant.name} names tests that do not exist: {unknown}"
+    for variant in ALTERNATIVES:
+        assert not variant.breaks, f"the alternative {variant.name} must break nothing"
+
+
+@pytest.mark.parametrize("variant", [*VARIANTS, *ALTERNATIVES], ids=lambda v: v.name)
+def test_catalogue_edits_apply_to_the_reference(variant: Variant, tmp_path: Path):
+    """Each edit's text occurs exactly once in the reference (materialize raises otherwise) and changes it."""
+    package = materialize(HW1.name, variant, tmp_path)
+    changed = [
+        module
+        for module in HW1.modules
+        if (package / module).read_text(encoding="utf-8")
+        != (HW1.solution_dir / module).read_text(encoding="utf-8")
+    ]
+    assert changed, f"{variant.name} leaves the reference unchanged"
+    for module in changed:
+        compile((package / module).read_text(encoding="utf-8"), module, "exec")
+
+
+# -- grading (slow) ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_reference_scores_100(hw1_reference_result: AssignmentResult):
+    result = hw1_reference_result
+    assert result.score == 100 and all(t.score == t.max_score for t in result.tests), _table(result)
+    assert {t.name for t in result.tests} == set(_hidden_tests()), "the graded tests differ from the suite's"
+
+
+@pytest.mark.slow
+def test_reference_grading_is_repeatable(hw1_reference_result: AssignmentResult):
+    again = grade(HW1.solution_dir, config=GradeConfig(seed=hw1_reference_result.seed))[0]
+    assert _snapshot(again) == _snapshot(hw1_reference_result), (
+        f"first:\n{_table(hw1_reference_result)}\nsecond:\n{_table(again)}"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2024])
+def test_reference_scores_100_on_other_seeds(seed: int):
+    result = grade(HW1.solution_dir, config=GradeConfig(seed=seed))[0]
+    assert result.score == 100, f"seed {seed}: {_table(result)}"
+
+
+@pytest.mark.slow
+def test_stub_scores_0(tmp_path: Path):
+    result = _grade(STUB, tmp_path)
+    earned = [t.name for t in result.tests if t.score > 0]
+    assert result.score == 0 and not earned, _table(result)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+def test_variant_loses_points(variant: Variant, tmp_path: Path):
+    result = _grade(variant, tmp_path)
+    by_name = {t.name: t for t in result.tests}
+    kept = [name for name in variant.breaks if by_name[name].score >= by_name[name].max_score]
+    assert result.score < 100 and not kept, (
+        f"{variant.name} ({variant.description}) should lose points in {list(variant.breaks)}, "
+        f"but keeps full marks in {kept}:\n{_table(result)}"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ALTERNATIVES, ids=lambda v: v.name)
+def test_alternative_scores_100(variant: Variant, tmp_path: Path):
+    result = _grade(variant, tmp_path)
+    assert result.score == 100, f"{variant.name} ({variant.description}) is valid:\n{_table(result)}"
