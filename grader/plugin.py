@@ -171,6 +171,9 @@ class GradingPlugin:
         self._started[item.nodeid] = time.perf_counter()
         self.code.sandbox.take_output()
 
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        self.code.sandbox.reap()
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
         yield

@@ -84,6 +84,9 @@ def fill(folder):
         return written, str(exc)
     return written, "no limit"
 
+def hoard():
+    return [open(__file__) for _ in range(100000)]
+
 def tamper():
     with open(__file__, "a") as f:
         f.write("# changed")
@@ -259,3 +262,53 @@ def test_writable_space_is_bounded(isolated, folder):
 def test_the_submission_cannot_be_changed_from_inside(isolated):
     with pytest.raises(StudentRaised, match="Read-only file system"):
         call(isolated, "tamper")
+
+
+@pytest.mark.parametrize("level", LEVELS, ids=lambda level: level.value)
+def test_reaping_kills_what_the_student_started_and_keeps_the_child(tmp_path, level):
+    with make_sandbox(tmp_path, level) as box:
+        if box.cgroup is None:
+            pytest.fail("no pids cgroup could be made here (grader doctor says why)")
+        marker = f"grader-reap-{os.getpid()}-{time.monotonic_ns()}"
+        assert call(box, "spawn", marker) is True
+        assert box.reap() >= 1
+        time.sleep(0.3)
+        survivors = [
+            entry.name
+            for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and marker in _cmdline(entry)
+        ]
+        assert survivors == []
+        assert call(box, "double", 5) == 10 and box.starts == 1
+
+
+def _cmdline(entry: Path) -> str:
+    try:
+        return (entry / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_the_cpu_time_limit_is_named(tmp_path):
+    with make_sandbox(tmp_path, IsolationLevel.NAMESPACES) as box:
+        box.limits = Limits(call_timeout=30, cpu_seconds=3, memory_bytes=4 * 1024**3)
+        with pytest.raises(ChildDied, match="CPU time limit"):
+            call(box, "spin")
+
+
+def test_the_open_files_limit_is_named(tmp_path):
+    with (
+        make_sandbox(tmp_path, IsolationLevel.NAMESPACES) as box,
+        pytest.raises(StudentRaised, match="Too many open files"),
+    ):
+        box.request({"op": "call", "target": {"module": "pkg.student", "attr": "hoard"}})
+
+
+def test_strict_isolation_refuses_to_fall_back(monkeypatch):
+    from grader.errors import IsolationError
+    from grader.sandbox import isolation
+
+    monkeypatch.setattr(isolation, "probe_namespaces", lambda: "bubblewrap (bwrap) is not installed")
+    assert isolation.choose_level("best") is IsolationLevel.PROCESS
+    with pytest.raises(IsolationError, match="strict needs namespaces, but bubblewrap"):
+        isolation.choose_level("strict")

@@ -100,9 +100,11 @@ def _prepare_child(limits: Limits, cgroup: PidsCgroup | None) -> None:
     os.setsid()
     if cgroup is not None:
         cgroup.enter()
+    # The CPU limit's hard value is a little above the soft one, so that the child first gets SIGXCPU
+    # (reported as the CPU limit) rather than an anonymous SIGKILL.
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     for kind, value in (
         (resource.RLIMIT_AS, limits.memory_bytes),
-        (resource.RLIMIT_CPU, limits.cpu_seconds),
         (resource.RLIMIT_FSIZE, limits.file_bytes),
         (resource.RLIMIT_NOFILE, limits.open_files),
         (resource.RLIMIT_CORE, 0),
@@ -238,6 +240,37 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _own_pids(self) -> set[int]:
+        """The grader's chain of processes: the launcher, and under bubblewrap its init and the child."""
+        if self.process is None:
+            return set()
+        own = {self.process.pid}
+        current = self.process.pid
+        for _ in range(2 if self.level is IsolationLevel.NAMESPACES else 0):
+            try:
+                children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            except OSError:
+                break
+            if not children:
+                break
+            current = min(int(pid) for pid in children)
+            own.add(current)
+        return own
+
+    def reap(self) -> int:
+        """Kill every process the student's code started (the child itself lives on); returns how many.
+
+        Needs the pids cgroup; without it stray processes live until the sandbox stops.
+        """
+        if self.cgroup is None or not self.alive:
+            return 0
+        own = self._own_pids()
+        strays = [pid for pid in self.cgroup.pids() if pid not in own]
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        return len(strays)
 
     def close(self) -> None:
         """Stop the child and release the output file."""
