@@ -28,3 +28,9 @@ class IsolationError(GraderError):
     """The sandbox cannot reach the isolation level the instructor required."""
 
     exit_code = 4
+
+
+class SandboxStartError(GraderError):
+    """The sandbox's child process could not start (before any student code ran): the grader's problem."""
+
+    exit_code = 5

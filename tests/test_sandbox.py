@@ -312,3 +312,25 @@ def test_strict_isolation_refuses_to_fall_back(monkeypatch):
     assert isolation.choose_level("best") is IsolationLevel.PROCESS
     with pytest.raises(IsolationError, match="strict needs namespaces, but bubblewrap"):
         isolation.choose_level("strict")
+
+
+def test_the_runtime_is_mounted_over_tmp_not_under_it(tmp_path):
+    from grader.sandbox.isolation import bwrap_command, runtime_paths
+
+    command = bwrap_command(
+        ["python"], work_dir=tmp_path, runner_dir=tmp_path, scratch_bytes=1 << 20, environment={}
+    )
+    tmp_mount = command.index("/tmp", command.index("--tmpfs"))
+    for path in runtime_paths():
+        if str(path) in command:
+            assert command.index(str(path)) > tmp_mount, path
+
+
+def test_a_child_that_cannot_start_is_the_graders_error(tmp_path):
+    from grader.errors import SandboxStartError
+
+    (tmp_path / "work").mkdir()
+    box = Sandbox(tmp_path / "work", level=IsolationLevel.PROCESS, python="/bin/false")
+    with pytest.raises(SandboxStartError, match="could not start"):
+        box.start()
+    box.close()

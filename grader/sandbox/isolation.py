@@ -97,6 +97,10 @@ def bwrap_command(
         raise IsolationError("bubblewrap is not installed", hint="install the `bubblewrap` package")
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     args += ["--uid", NOBODY, "--gid", NOBODY, "--clearenv"]
+    # Mounts stack in order: the tmpfs for /tmp comes first so that a runtime living under /tmp (a
+    # virtual environment in a clone there) is bound on top of it rather than hidden by it.
+    size = str(scratch_bytes)
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp"]
     for directory in SYSTEM_DIRS:
         path = Path(directory)
         if path.is_symlink():
@@ -113,10 +117,8 @@ def bwrap_command(
     for path in hidden_paths():
         if any(path == root or root in path.parents for root in runtime):
             args += ["--tmpfs", str(path)]
-    # Writable space is memory-backed and bounded: /tmp, and the working folder around the submission's
-    # package(s), which are mounted read-only so that the graded files cannot change under the grader.
-    size = str(scratch_bytes)
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp"]
+    # The working folder is memory-backed and bounded like /tmp; the submission's package(s) in it are
+    # mounted read-only so that the graded files cannot change under the grader.
     args += ["--size", size, "--tmpfs", "/sandbox/work"]
     for entry in sorted(Path(work_dir).iterdir()):
         args += ["--ro-bind", str(entry), f"/sandbox/work/{entry.name}"]

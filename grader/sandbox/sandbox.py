@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import SandboxStartError
 from . import protocol
 from .cgroup import PidsCgroup
 from .isolation import IsolationLevel, bwrap_command
@@ -210,7 +211,15 @@ class Sandbox:
         os.set_blocking(request_w, False)
         self._request_w, self._response_r = request_w, response_r
         self.starts += 1
-        self.request({"op": "ping"}, timeout=self.limits.start_timeout)
+        try:
+            self.request({"op": "ping"}, timeout=self.limits.start_timeout)
+        except SandboxFailure as exc:
+            # No student code has run yet, so this is the grader's environment failing, not the student.
+            output = self.take_output().strip()[-2000:]
+            raise SandboxStartError(
+                f"the sandbox could not start ({exc})" + (f":\n{output}" if output else ""),
+                hint="run `grader doctor`; `--isolation process` grades without namespaces",
+            ) from None
         self.start_seconds += time.perf_counter() - started
         if self.seed is not None:
             self.request({"op": "seed", "seed": self.seed})
