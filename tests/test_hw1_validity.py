@@ -138,6 +138,12 @@ def test_variant_loses_points(variant: Variant, tmp_path: Path):
         f"{variant.name} ({variant.description}) should lose points in {list(variant.breaks)}, "
         f"but keeps full marks in {kept}:\n{_table(result)}"
     )
+    # ... and only there: a bug costs the points of what it breaks, not of unrelated parts.
+    lost = sorted(name for name, test in by_name.items() if test.score < test.max_score)
+    assert lost == sorted(variant.breaks), (
+        f"{variant.name} loses points in {lost}, but its catalogue entry names {sorted(variant.breaks)}:\n"
+        f"{_table(result)}"
+    )
 
 
 @pytest.mark.slow
