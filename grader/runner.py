@@ -36,7 +36,9 @@ class GradeConfig:
     keep_scratch: bool = False
 
     def limits(self) -> Limits:
-        return Limits(call_timeout=self.timeout, memory_bytes=int(self.memory_gib * 1024**3))
+        return Limits(
+            call_timeout=self.timeout, memory_bytes=int(self.memory_gib * 1024**3), device=self.device
+        )
 
 
 @contextlib.contextmanager
@@ -113,6 +115,20 @@ def run_suite(
     )
 
 
+def check_device(device: str) -> None:
+    """A ConfigurationError unless `device` is cpu, or a CUDA device this machine has."""
+    import torch
+
+    if device == "cpu":
+        return
+    if not device.startswith("cuda") or not torch.cuda.is_available():
+        raise ConfigurationError(
+            f"cannot grade on device {device!r}: "
+            + ("CUDA is not available here" if device.startswith("cuda") else "use cpu or cuda[:N]"),
+            hint="`grader doctor` lists the devices",
+        )
+
+
 def grade(
     path: Path,
     *,
@@ -122,6 +138,7 @@ def grade(
     select: str | None = None,
 ) -> list[AssignmentResult]:
     """Grade every assignment found at `path`; raises a GraderError when it cannot grade at all."""
+    check_device(config.device)
     sources: list[Source] = find_sources(Path(path), assignment)
     level = choose_level(config.isolation)
     if config.isolation == "strict" and level is not IsolationLevel.NAMESPACES:

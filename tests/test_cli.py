@@ -53,3 +53,13 @@ def test_run_writes_gradescope_results(tmp_path):
     assert data["score"] == 0 and data["tests"]
     assert {"name", "score", "max_score", "output", "visibility", "status"} <= set(data["tests"][0])
     assert data["extra_data"]["seed"] == 0 and "execution_time" in data
+
+
+def test_run_on_a_device_this_machine_lacks_is_a_configuration_error(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    result = CliRunner().invoke(
+        main, ["run", str(tmp_path), "--assignment", "hw1_attention", "--device", "cuda"]
+    )
+    assert result.exit_code == 3 and "CUDA is not available here" in result.output

@@ -207,6 +207,7 @@ def test_the_environment_is_an_allow_list(sandbox, monkeypatch):
         "OPENBLAS_NUM_THREADS",
         "GRADER_THREADS",
         "CUDA_VISIBLE_DEVICES",
+        "GRADER_DEVICE",
     }
     if sandbox.level is IsolationLevel.NAMESPACES:
         assert uid != 0

@@ -59,6 +59,7 @@ class Child:
     def __init__(self, work_dir: str) -> None:
         self.work_dir = work_dir
         self.objects: dict[int, Any] = {}
+        self.device = os.environ.get("GRADER_DEVICE", "cpu")
         self.next_handle = 1
 
     # -- helpers --------------------------------------------------------------------------------
@@ -77,6 +78,20 @@ class Child:
             return [self.resolve(item) for item in value]
         if isinstance(value, dict):
             return {key: self.resolve(item) for key, item in value.items()}
+        return value
+
+    def on_device(self, value: Any) -> Any:
+        """Tensors moved to the grading device (answers come back to the CPU through the protocol)."""
+        if self.device == "cpu":
+            return value
+        import torch
+
+        if isinstance(value, torch.Tensor):
+            return value.to(self.device)
+        if isinstance(value, list):
+            return [self.on_device(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.on_device(item) for key, item in value.items()}
         return value
 
     def target(self, spec: dict) -> Any:
@@ -120,8 +135,8 @@ class Child:
         import torch
 
         function = self.target(request["target"])
-        args = self.resolve(list(request.get("args", [])))
-        kwargs = self.resolve(dict(request.get("kwargs", {})))
+        args = self.on_device(self.resolve(list(request.get("args", []))))
+        kwargs = self.on_device(self.resolve(dict(request.get("kwargs", {}))))
         grad = request.get("grad")
         if grad is None:
             result = function(*args, **kwargs)
@@ -142,7 +157,7 @@ class Child:
             output = result if grad.get("output") is None else result[grad["output"]]
             if not isinstance(output, torch.Tensor):
                 raise TypeError(f"expected a tensor to differentiate, got {type(output).__name__}")
-            output.backward(grad["grad_output"].to(output.dtype))
+            output.backward(grad["grad_output"].to(device=output.device, dtype=output.dtype))
             result = {
                 "value": result,
                 "args": [args[index].grad for index in grad.get("args", [])],
@@ -150,6 +165,8 @@ class Child:
                 "params": {name: p.grad for name, p in parameters.items()},
             }
         if request.get("keep"):
+            if isinstance(result, torch.nn.Module) and self.device != "cpu":
+                result = result.to(self.device)
             return self.keep(result)
         if request.get("discard"):
             return None

@@ -101,6 +101,9 @@ def bwrap_command(
     # virtual environment in a clone there) is bound on top of it rather than hidden by it.
     size = str(scratch_bytes)
     args += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp"]
+    if environment.get("GRADER_DEVICE", "cpu") != "cpu":
+        for device in sorted(Path("/dev").glob("nvidia*")):
+            args += ["--dev-bind", str(device), str(device)]
     for directory in SYSTEM_DIRS:
         path = Path(directory)
         if path.is_symlink():

@@ -54,6 +54,7 @@ class Limits:
     threads: int = 1
     max_processes: int = 256
     scratch_bytes: int = 256 * 1024**2
+    device: str = "cpu"
 
 
 class SandboxFailure(Exception):
@@ -128,7 +129,8 @@ def child_environment(limits: Limits, home: str) -> dict[str, str]:
         "MKL_NUM_THREADS": threads,
         "OPENBLAS_NUM_THREADS": threads,
         "GRADER_THREADS": threads,
-        "CUDA_VISIBLE_DEVICES": "",
+        "GRADER_DEVICE": limits.device,
+        "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "0") if limits.device != "cpu" else "",
     }
 
 
