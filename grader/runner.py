@@ -90,6 +90,7 @@ def run_suite(
     ]  # fmt: skip
     if select:
         args += ["-k", select]
+    sandbox.spawn()
     try:
         with _pinned_pytest_environment():
             exit_code = pytest.main(args, plugins=[plugin])

@@ -157,6 +157,8 @@ class Sandbox:
         self.start_seconds = 0.0
         self.cgroup: PidsCgroup | None = PidsCgroup.create(self.limits.max_processes)
         self.seed: int | None = None
+        self._ready = False
+        self._spawned_at = 0.0
         self._request_w: int | None = None
         self._response_r: int | None = None
         self._install_runner()
@@ -173,8 +175,15 @@ class Sandbox:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
-        started = time.perf_counter()
+        """Start the child and wait until it answers."""
+        self.spawn()
+        self._await_ready()
+
+    def spawn(self) -> None:
+        """Start the child without waiting for it (its imports overlap with the grader's own work)."""
         self.stop()
+        self._spawned_at = time.perf_counter()
+        self._ready = False
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
         inside = self.level is IsolationLevel.NAMESPACES
@@ -213,8 +222,10 @@ class Sandbox:
         os.set_blocking(request_w, False)
         self._request_w, self._response_r = request_w, response_r
         self.starts += 1
+
+    def _await_ready(self) -> None:
         try:
-            self.request({"op": "ping"}, timeout=self.limits.start_timeout)
+            self._exchange({"op": "ping"}, self.limits.start_timeout)
         except SandboxFailure as exc:
             # No student code has run yet, so this is the grader's environment failing, not the student.
             output = self.take_output().strip()[-2000:]
@@ -222,14 +233,15 @@ class Sandbox:
                 f"the sandbox could not start ({exc})" + (f":\n{output}" if output else ""),
                 hint="run `grader doctor`; `--isolation process` grades without namespaces",
             ) from None
-        self.start_seconds += time.perf_counter() - started
+        self._ready = True
+        self.start_seconds += time.perf_counter() - self._spawned_at
         if self.seed is not None:
-            self.request({"op": "seed", "seed": self.seed})
+            self._exchange({"op": "seed", "seed": self.seed}, self.limits.call_timeout)
 
     def set_seed(self, seed: int) -> None:
         """Seed the child's random generators now and after every restart."""
         self.seed = seed
-        if self.alive:
+        if self.alive and self._ready:
             self.request({"op": "seed", "seed": seed})
 
     def stop(self) -> None:
@@ -307,7 +319,11 @@ class Sandbox:
         """Send one request and return its value; raise a `SandboxFailure` when there is none."""
         if not self.alive:
             self.start()
-        timeout = self.limits.call_timeout if timeout is None else timeout
+        elif not self._ready:
+            self._await_ready()
+        return self._exchange(message, self.limits.call_timeout if timeout is None else timeout)
+
+    def _exchange(self, message: dict, timeout: float) -> Any:
         try:
             frame = protocol.encode(message)
         except protocol.Unencodable as exc:
