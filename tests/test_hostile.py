@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from processes import processes_with, unique_sleep
 
 from grader.assignments import PACKAGE_ROOT, SOLUTIONS_ROOT, get_assignment
 from grader.variants import Edit, Variant, materialize
 
 HW1 = get_assignment("hw1_attention")
 SENTINEL = Path("/tmp") / f"grader-hostile-sentinel-{uuid.uuid4().hex}"
-MARKER = f"grader-hostile-{uuid.uuid4().hex}"
+MARKER = unique_sleep()
 TORCH_LINE = "import torch\n"
 
 # A listener on the grading host's loopback: the sandbox has its own network namespace and must not reach it.
@@ -163,7 +164,7 @@ CASES = [
                         f"    pathlib.Path({str(SENTINEL)!r}).write_text('escaped')\n"
                         "except OSError as exc:\n"
                         "    print('write refused:', exc)\n"
-                        f"subprocess.Popen(['sleep', '1000', {MARKER!r}], start_new_session=True)\n"
+                        f"subprocess.Popen(['sleep', {MARKER!r}], start_new_session=True)\n"
                     ),
                 ),
             ),
@@ -340,18 +341,6 @@ def grade_cli(folder: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess
     return completed, json.loads(results.read_text()) if results.exists() else {}
 
 
-def leftover_processes() -> list[str]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if MARKER in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    found.append(entry.name)
-            except OSError:
-                pass
-    return found
-
-
 @pytest.fixture(scope="module")
 def hidden_lines() -> set[str]:
     lines = set()
@@ -382,6 +371,6 @@ def test_hostile_submission(case: Case, tmp_path: Path, hidden_lines: set[str], 
     if not case.echoes_paths:
         assert str(PACKAGE_ROOT) not in json.dumps(results)
     assert not SENTINEL.exists()
-    assert leftover_processes() == []
+    assert processes_with(MARKER) == []
     if case.variant.name == "reference-that-cheats":
         assert student_view.count("cannot see the answers") >= 2 and "can see the answers" not in student_view
