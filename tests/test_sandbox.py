@@ -1,5 +1,6 @@
 """The sandbox keeps its promises: one adversarial test per promise, at each isolation level here."""
 
+import socket
 import textwrap
 import time
 from pathlib import Path
@@ -91,10 +92,10 @@ def tamper():
     with open(__file__, "a") as f:
         f.write("# changed")
 
-def connect():
+def connect(port):
     import socket
     try:
-        socket.create_connection(("127.0.0.1", 9), timeout=2)
+        socket.create_connection(("127.0.0.1", port), timeout=2)
     except OSError as exc:
         return f"{type(exc).__name__}: {exc}"
     return "connected"
@@ -224,8 +225,13 @@ def test_the_grader_the_reference_and_home_are_invisible(isolated):
     assert call(isolated, "look", secret_paths) == dict.fromkeys(secret_paths, False)
 
 
-def test_there_is_no_network(isolated):
-    assert "connected" not in call(isolated, "connect")
+def test_the_grading_hosts_network_is_unreachable(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        with make_sandbox(tmp_path / "plain", IsolationLevel.PROCESS) as plain:
+            assert call(plain, "connect", port) == "connected"  # the control: the listener is reachable
+        with make_sandbox(tmp_path / "isolated", IsolationLevel.NAMESPACES) as isolated:
+            assert "Connection refused" in call(isolated, "connect", port)
 
 
 def test_no_process_outlives_the_sandbox(isolated):
