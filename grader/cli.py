@@ -12,7 +12,8 @@ import click
 from rich.console import Console
 
 from . import __version__
-from .errors import GraderError
+from .errors import GraderError, SubmissionError
+from .verdicts import VISIBILITIES
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -60,6 +61,13 @@ def main() -> None:
     show_default=True,
     help="strict: refuse to grade without namespaces; process: never use them.",
 )
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="visible",
+    show_default=True,
+    help="Gradescope visibility of tests that do not set their own.",
+)
 @click.option("-k", "select", help="Only run hidden tests matching this pytest -k expression.")
 @click.option("-v", "--verbose", is_flag=True, help="Show full messages and the student's output.")
 @translate_errors
@@ -71,20 +79,28 @@ def run(
     device: str,
     timeout: float,
     isolation: str,
+    visibility: str,
     select: str | None,
     verbose: bool,
 ) -> None:
     """Grade the submission at PATH (a folder, a module or a notebook)."""
-    from .report import gradescope_results, render_table, write_json_atomic
+    from .report import gradescope_error, gradescope_results, render_table, write_json_atomic
     from .runner import GradeConfig, grade
 
-    config = GradeConfig(seed=seed, device=device, timeout=timeout, isolation=isolation)
+    config = GradeConfig(
+        seed=seed, device=device, timeout=timeout, isolation=isolation, visibility=visibility
+    )
     with console.status("starting") as status:
 
         def progress(name: str, done: int, total: int, result: Any) -> None:
             status.update(f"{name}: {done}/{total} tests  (last: {result.title} {result.verdict.value})")
 
-        results = grade(path, config=config, assignment=assignment, progress=progress, select=select)
+        try:
+            results = grade(path, config=config, assignment=assignment, progress=progress, select=select)
+        except SubmissionError as exc:
+            if json_path is not None:  # the student still gets a result that says what to fix
+                write_json_atomic(json_path, gradescope_error(exc.message, exc.hint))
+            raise
     for result in results:
         render_table(result, console, verbose=verbose)
     if json_path is not None:
@@ -121,6 +137,33 @@ def release(out: Path, only_check: bool) -> None:
         return
     for folder in build_release(out):
         console.print(f"wrote {folder}")
+
+
+@main.command("export-gradescope")
+@click.argument("assignment")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("dist"), show_default=True)
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="after_due_date",
+    show_default=True,
+    help="When students see the hidden tests' results.",
+)
+@click.option(
+    "--isolation",
+    type=click.Choice(["strict", "best"]),
+    default="strict",
+    show_default=True,
+    help="strict refuses to grade where bubblewrap cannot isolate student code.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@translate_errors
+def export_gradescope(assignment: str, out: Path, visibility: str, isolation: str, seed: int) -> None:
+    """Build a Gradescope autograder zip for ASSIGNMENT."""
+    from .gradescope import build_autograder
+
+    path = build_autograder(assignment, out, visibility=visibility, isolation=isolation, seed=seed)
+    console.print(f"wrote {path}")
 
 
 @main.command()

@@ -99,12 +99,14 @@ class GradingPlugin:
         student: StudentCode,
         seed: int,
         device: str,
+        default_visibility: str = "visible",
         progress: Callable[[int, int, TestResult], None] | None = None,
         total_points: float = 100.0,
     ) -> None:
         self.code = student
         self.grading_seed = seed
         self.device_name = device
+        self.default_visibility = default_visibility
         self.progress = progress
         self.total_points = total_points
         self.results: list[TestResult] = []
@@ -183,7 +185,7 @@ class GradingPlugin:
     def _record(self, item: pytest.Item, call: pytest.CallInfo) -> None:
         points = float(item.get_closest_marker("points").args[0])
         visibility_marker = item.get_closest_marker("visibility")
-        visibility = visibility_marker.args[0] if visibility_marker else "visible"
+        visibility = visibility_marker.args[0] if visibility_marker else self.default_visibility
         doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
         title = doc[0].strip() if doc else item.name
         parts = self._parts.pop(item.nodeid, None)

@@ -101,6 +101,12 @@ def gradescope_results(results: list[AssignmentResult]) -> dict[str, Any]:
     }
 
 
+def gradescope_error(message: str, hint: str | None = None) -> dict[str, Any]:
+    """results.json for a submission that could not be graded: score 0 and what to fix."""
+    text = f"Your submission could not be graded: {message}" + (f"\nHint: {hint}" if hint else "")
+    return {"score": 0, "output": text, "output_format": "text", "visibility": "visible", "tests": []}
+
+
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write JSON next to `path` and rename it into place, so a reader never sees half a file."""
     path = Path(path)

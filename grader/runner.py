@@ -33,7 +33,7 @@ class GradeConfig:
     timeout: float = 10.0
     memory_gib: float = 6.0
     isolation: str = "best"
-    keep_scratch: bool = False
+    visibility: str = "visible"
 
     def limits(self) -> Limits:
         return Limits(
@@ -74,6 +74,7 @@ def run_suite(
         student=code,
         seed=config.seed,
         device=config.device,
+        default_visibility=config.visibility,
         progress=(lambda done, total, result: progress(assignment.name, done, total, result))
         if progress
         else None,

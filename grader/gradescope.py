@@ -1,0 +1,100 @@
+"""Export an assignment as a Gradescope autograder zip.
+
+Gradescope builds an image from the zip's `setup.sh` (run once, as root) and, per submission, runs
+`/autograder/run_autograder`, which must leave `/autograder/results/results.json`. The zip holds the
+grader's own source (grader/ and solutions/, installed non-editable into a virtual environment), so the
+hidden suite and the reference never sit in the submission's folder.
+
+Isolation: the exported `run_autograder` grades with `--isolation strict` unless told otherwise, so that a
+container where bubblewrap cannot create namespaces refuses to grade (a results.json says so) instead of
+running student code in the same view as the hidden tests.
+"""
+
+from __future__ import annotations
+
+import shlex
+import stat
+import zipfile
+from pathlib import Path
+
+from .assignments import PACKAGE_ROOT, get_assignment
+from .verdicts import VISIBILITIES
+
+TORCH_PIN = "torch==2.13.0"
+SOURCE_ITEMS = ("pyproject.toml", "README.md", "grader", "solutions")
+SKIPPED = {"__pycache__", ".pytest_cache", ".ruff_cache"}
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope image setup: Python, bubblewrap (the sandbox), and the grader in /autograder/venv.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq python3 python3-venv python3-pip bubblewrap >/dev/null
+python3 -m venv /autograder/venv
+/autograder/venv/bin/pip install --quiet "{torch}" /autograder/source
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Grades /autograder/submission and writes /autograder/results/results.json (Gradescope's layout).
+# AUTOGRADER_ROOT and GRADER_BIN exist only so that tests can run this script outside Gradescope.
+set -uo pipefail
+root="${{AUTOGRADER_ROOT:-/autograder}}"
+grader="${{GRADER_BIN:-$root/venv/bin/grader}}"
+mkdir -p "$root/results"
+"$grader" run "$root/submission" --assignment {assignment} --json "$root/results/results.json" \\
+  --visibility {visibility} --isolation {isolation} --seed {seed}
+status=$?
+if [ ! -f "$root/results/results.json" ]; then
+  message="The autograder could not grade this submission (status $status); please tell your instructor."
+  printf '{{"score": 0, "output": "%s", "tests": []}}\\n' "$message" > "$root/results/results.json"
+fi
+exit 0
+"""
+
+
+def _add_tree(archive: zipfile.ZipFile, path: Path, name: str) -> None:
+    if path.is_dir():
+        for child in sorted(path.iterdir()):
+            if child.name not in SKIPPED:
+                _add_tree(archive, child, f"{name}/{child.name}")
+    else:
+        archive.write(path, name)
+
+
+def _add_script(archive: zipfile.ZipFile, name: str, text: str) -> None:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (stat.S_IFREG | 0o755) << 16
+    archive.writestr(info, text)
+
+
+def build_autograder(
+    assignment: str,
+    destination: Path,
+    *,
+    visibility: str = "after_due_date",
+    isolation: str = "strict",
+    seed: int = 0,
+) -> Path:
+    """Write `<destination>/<assignment>-gradescope.zip` and return its path."""
+    chosen = get_assignment(assignment)
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    root = PACKAGE_ROOT.parent
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    zip_path = destination / f"{chosen.name}-gradescope.zip"
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        _add_script(archive, "setup.sh", SETUP_SH.format(torch=TORCH_PIN))
+        _add_script(
+            archive,
+            "run_autograder",
+            RUN_AUTOGRADER.format(
+                assignment=shlex.quote(chosen.name),
+                visibility=shlex.quote(visibility),
+                isolation=shlex.quote(isolation),
+                seed=int(seed),
+            ),
+        )
+        for item in SOURCE_ITEMS:
+            _add_tree(archive, root / item, f"source/{item}")
+    return zip_path
