@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import itertools
 import random
+import tempfile
 from collections import Counter
+from pathlib import Path
 
 import hypothesis
+import hypothesis.configuration
 import pytest
 import regex
 import tiktoken
@@ -24,6 +27,9 @@ from hypothesis import strategies as st
 from grader.compare import fail
 from grader.sandbox import StudentRaised
 from solutions.hw3_tokenization import bpe as reference
+
+# hypothesis keeps caches in ./.hypothesis by default; grading must not write into the instructor's folder.
+hypothesis.configuration.set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "grader-hypothesis"))
 
 GPT2, GPT4 = reference.GPT2_SPLIT_PATTERN, reference.GPT4_SPLIT_PATTERN
 PIECES = (
