@@ -112,6 +112,33 @@ VARIANTS: list[Variant] = [
         ),
         breaks=("test_train_gpt2_pattern",),
     ),
+    Variant(
+        "bpe-textbook-recount",
+        "correct merges, but every merge recounts the pairs of every chunk of the text (no deduplication): "
+        "over the handout's time budget",
+        (
+            Edit(
+                "bpe.py",
+                "    # 2. Count every pair once, remembering which words contain it.",
+                "    words = [list(chunk.encode('utf-8')) for chunk in regex.findall(pattern, text)]\n"
+                "    merges = []\n"
+                "    while len(vocab) < vocab_size:\n"
+                "        counts = Counter()\n"
+                "        for word in words:\n"
+                "            for pair in adjacent_pairs(word):\n"
+                "                counts[pair] += 1\n"
+                "        if not counts:\n"
+                "            break\n"
+                "        pair = min(counts, key=lambda p: (-counts[p], tie_key(vocab, p)))\n"
+                "        merges.append((vocab[pair[0]], vocab[pair[1]]))\n"
+                "        vocab.append(vocab[pair[0]] + vocab[pair[1]])\n"
+                "        words = [merge_pair(word, pair, len(vocab) - 1) for word in words]\n"
+                "    return merges\n"
+                "    # 2. Count every pair once, remembering which words contain it.",
+            ),
+        ),
+        breaks=("test_train_within_budget",),
+    ),
     # -- bpe.py: encoding and decoding -----------------------------------------------------------------------
     Variant(
         "bpe-encode-learned-order",
