@@ -311,10 +311,10 @@ def test_encode_matches_tiktoken_reference_merges(student, seed, check):
 EDGE_TABLES = {
     # "abc" is a token though (a, bc) was never learned; "bc" has the lower rank.
     "whole chunk": ([(b"b", b"c"), (b"a", b"b"), (b"ab", b"c")], ["abc", " abcabc", "ab", "bcab"]),
-    # "xy" + "z" exists only as concatenation "xyz" of a later pair.
-    "concatenation": (
-        [(b"y", b"z"), (b"x", b"y"), (b"x", b"yz"), (b"xy", b"zz")],
-        ["xyzz", "xyz", "xyzzxyz"],
+    # Two merges make "xyz"; the bytes keep the lower id, and the later id is never produced.
+    "same bytes twice": (
+        [(b"y", b"z"), (b"x", b"y"), (b"x", b"yz"), (b"xy", b"z")],
+        ["xyzz", "xyz", "xyzzxyz", "zxy"],
     ),
     "leftmost of equal ranks": ([(b"a", b"a"), (b"aa", b"a")], ["aaaaa", "aaaa", "aaa"]),
 }
