@@ -37,6 +37,11 @@ ASSIGNMENTS: dict[str, Assignment] = {
             title="Attention",
             modules=("softmax.py", "scores.py", "attention.py", "multihead.py", "word_example.py"),
         ),
+        Assignment(
+            name="hw3_tokenization",
+            title="Tokenization",
+            modules=("word.py", "char.py", "bpe.py", "number_tokens.py"),
+        ),
     )
 }
 

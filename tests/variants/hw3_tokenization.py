@@ -1,0 +1,361 @@
+"""Realistic bugs in hw3_tokenization, each a small patch of the reference, and valid alternatives.
+
+VARIANTS: each must score below 100 and lose points in exactly the hidden tests named in `breaks`.
+ALTERNATIVES: choices the handout leaves open (or implementation styles it allows); each must score 100.
+Edits quote code only, never comments, so that rewording a comment in the reference does not break them.
+"""
+
+from __future__ import annotations
+
+from grader.variants import Edit, Variant
+
+_MERGE_BODY = """        if chunk in self.ranks:
+            return [self.ranks[chunk]]
+        parts = [chunk[i : i + 1] for i in range(len(chunk))]"""
+
+VARIANTS: list[Variant] = [
+    # -- word.py / char.py -----------------------------------------------------------------------------------
+    Variant(
+        "word-unk-never-used",
+        "unknown words are silently dropped instead of becoming <unk>",
+        (
+            Edit(
+                "word.py",
+                "return [self.token_to_id.get(word, 0) for word in split_words(text)]",
+                "return [self.token_to_id[word] for word in split_words(text) if word in self.token_to_id]",
+            ),
+        ),
+        breaks=("test_word_unknown_words",),
+    ),
+    Variant(
+        "word-min-freq-strict",
+        "the cut-off keeps words seen more than min_freq times (> instead of >=)",
+        (Edit("word.py", "if count >= min_freq", "if count > min_freq"),),
+        breaks=("test_word_vocabulary_and_min_freq",),
+    ),
+    Variant(
+        "word-split-on-whitespace",
+        "words are split on whitespace, so punctuation sticks to the words",
+        (Edit("word.py", "return WORD_PATTERN.findall(text)", "return text.split()"),),
+        breaks=("test_word_encode_decode", "test_word_vocabulary_and_min_freq"),
+    ),
+    Variant(
+        "char-no-unk-slot",
+        "the characters are numbered from 0, so the first character shares id 0 with <unk>",
+        (
+            Edit(
+                "char.py",
+                "self.id_to_token = [UNK, *sorted(set(corpus))]",
+                "self.id_to_token = sorted(set(corpus))",
+            ),
+        ),
+        breaks=("test_char_vocabulary", "test_char_round_trip", "test_char_unknown_characters"),
+    ),
+    # -- bpe.py: training ------------------------------------------------------------------------------------
+    Variant(
+        "bpe-nonoverlapping-pair-count",
+        "counts (a, a) once in 'aaa', like bytes.count, instead of twice",
+        (
+            Edit(
+                "bpe.py",
+                "return list(itertools.pairwise(ids))",
+                "pairs, i = [], 0\n    while i + 1 < len(ids):\n        pairs.append((ids[i], ids[i + 1]))\n"
+                "        i += 2 if ids[i] == ids[i + 1] else 1\n    return pairs",
+            ),
+        ),
+        breaks=(
+            "test_adjacent_pairs_and_merge_pair",
+            "test_train_gpt2_pattern",
+            "test_train_matches_reference",
+            "test_train_runs_of_one_symbol",
+            "test_train_ties",
+        ),
+    ),
+    Variant(
+        "bpe-ties-largest-pair",
+        "ties go to the largest pair (max over (count, pair)) instead of the smallest",
+        (Edit("bpe.py", "return (vocab[pair[0]], vocab[pair[1]])", "return (-pair[0], -pair[1])"),),
+        breaks=(
+            "test_train_gpt2_pattern",
+            "test_train_matches_reference",
+            "test_train_runs_of_one_symbol",
+            "test_train_ties",
+        ),
+    ),
+    Variant(
+        "bpe-no-regex-split",
+        "training does not pre-split: merges cross word boundaries",
+        (
+            Edit(
+                "bpe.py",
+                "chunk_counts = Counter(regex.findall(pattern, text))",
+                "chunk_counts = Counter([text])",
+            ),
+        ),
+        breaks=(
+            "test_train_gpt2_pattern",
+            "test_train_matches_reference",
+            "test_train_runs_of_one_symbol",
+            "test_train_ties",
+            "test_train_within_budget",
+        ),
+    ),
+    Variant(
+        "bpe-train-ignores-pattern",
+        "training always pre-splits with GPT-4's pattern, whatever `pattern` says",
+        (
+            Edit(
+                "bpe.py",
+                "chunk_counts = Counter(regex.findall(pattern, text))",
+                "chunk_counts = Counter(regex.findall(GPT4_SPLIT_PATTERN, text))",
+            ),
+        ),
+        breaks=("test_train_gpt2_pattern",),
+    ),
+    Variant(
+        "bpe-textbook-recount",
+        "correct merges, but every merge recounts the pairs of every chunk of the text (no deduplication): "
+        "over the handout's time budget",
+        (
+            Edit(
+                "bpe.py",
+                "    # 2. Count every pair once, remembering which words contain it.",
+                "    words = [list(chunk.encode('utf-8')) for chunk in regex.findall(pattern, text)]\n"
+                "    merges = []\n"
+                "    while len(vocab) < vocab_size:\n"
+                "        counts = Counter()\n"
+                "        for word in words:\n"
+                "            for pair in adjacent_pairs(word):\n"
+                "                counts[pair] += 1\n"
+                "        if not counts:\n"
+                "            break\n"
+                "        pair = min(counts, key=lambda p: (-counts[p], tie_key(vocab, p)))\n"
+                "        merges.append((vocab[pair[0]], vocab[pair[1]]))\n"
+                "        vocab.append(vocab[pair[0]] + vocab[pair[1]])\n"
+                "        words = [merge_pair(word, pair, len(vocab) - 1) for word in words]\n"
+                "    return merges\n"
+                "    # 2. Count every pair once, remembering which words contain it.",
+            ),
+        ),
+        breaks=("test_train_within_budget",),
+    ),
+    # -- bpe.py: encoding and decoding -----------------------------------------------------------------------
+    Variant(
+        "bpe-encode-learned-order",
+        "encode applies the merges in learned order, pair by pair, instead of tiktoken's lowest rank of "
+        "the concatenated bytes",
+        (
+            Edit(
+                "bpe.py",
+                _MERGE_BODY,
+                "        ids = list(chunk)\n"
+                "        for rank, (left, right) in enumerate(self.merges):\n"
+                "            ids = merge_pair(ids, (self.ranks[left], self.ranks[right]), 256 + rank)\n"
+                "        return ids\n"
+                "        parts = [chunk[i : i + 1] for i in range(len(chunk))]",
+            ),
+        ),
+        breaks=("test_encode_rank_table_edge_cases",),
+    ),
+    Variant(
+        "bpe-encode-leftmost-pair",
+        "encode joins the leftmost mergeable pair instead of the one with the lowest rank",
+        (
+            Edit(
+                "bpe.py",
+                "if rank is not None and (best_rank is None or rank < best_rank):",
+                "if rank is not None and best_rank is None:",
+            ),
+        ),
+        breaks=(
+            "test_encode_matches_tiktoken_own_merges",
+            "test_encode_matches_tiktoken_reference_merges",
+            "test_encode_rank_table_edge_cases",
+            "test_misjudged_fraction",
+            "test_special_tokens",
+        ),
+    ),
+    Variant(
+        "bpe-ids-off-by-256",
+        "merge i gets id i instead of 256 + i (the byte tokens are forgotten in the numbering)",
+        (
+            Edit(
+                "bpe.py",
+                "self.ranks.setdefault(token, token_id)",
+                "self.ranks.setdefault(token, token_id - 256 if token_id >= 256 else token_id)",
+            ),
+        ),
+        breaks=(
+            "test_encode_matches_tiktoken_own_merges",
+            "test_encode_matches_tiktoken_reference_merges",
+            "test_encode_rank_table_edge_cases",
+            "test_misjudged_fraction",
+            "test_number_pieces",
+            "test_property_decode_encode_is_identity",
+            "test_property_ids_are_in_the_vocabulary",
+            "test_special_tokens",
+            "test_tokenwise_greater",
+        ),
+    ),
+    Variant(
+        "bpe-decode-token-by-token",
+        "decode decodes each token's bytes to str on its own, breaking characters split across tokens",
+        (
+            Edit(
+                "bpe.py",
+                'return self.decode_bytes(ids).decode("utf-8", errors="replace")',
+                'return "".join(self.decode_bytes([i]).decode("utf-8", errors="replace") for i in ids)',
+            ),
+        ),
+        breaks=(
+            "test_decode_partial_utf8",
+            "test_decode_round_trip",
+            "test_property_decode_encode_is_identity",
+        ),
+    ),
+    Variant(
+        "bpe-decode-strict",
+        "decode uses errors='strict', so a partial UTF-8 sequence raises UnicodeDecodeError",
+        (
+            Edit(
+                "bpe.py",
+                'return self.decode_bytes(ids).decode("utf-8", errors="replace")',
+                'return self.decode_bytes(ids).decode("utf-8")',
+            ),
+        ),
+        breaks=("test_decode_partial_utf8",),
+    ),
+    Variant(
+        "bpe-specials-split-by-regex",
+        "allowed special tokens are encoded as ordinary text: the regex splits them",
+        (
+            Edit(
+                "bpe.py",
+                "if not allowed:\n            return self.encode_ordinary(text)",
+                "if True:\n            return self.encode_ordinary(text)",
+            ),
+        ),
+        breaks=("test_special_tokens",),
+    ),
+    Variant(
+        "bpe-disallowed-not-checked",
+        "a disallowed special token in the text is encoded as ordinary text instead of raising",
+        (
+            Edit(
+                "bpe.py",
+                "for token in disallowed:\n            if token in text:",
+                "for token in disallowed:\n            if False:",
+            ),
+        ),
+        breaks=("test_special_tokens",),
+    ),
+    Variant(
+        "bpe-save-sorted",
+        "save writes the merges sorted, so load gets them in the wrong order",
+        (
+            Edit(
+                "bpe.py",
+                "for left, right in self.merges),",
+                "for left, right in sorted(self.merges)),",
+            ),
+        ),
+        breaks=("test_save_load_round_trip",),
+    ),
+    # -- number_tokens.py ------------------------------------------------------------------------------------
+    Variant(
+        "numbers-compare-as-strings",
+        "piece-wise comparison compares digit pieces as strings ('9' > '11')",
+        (Edit("number_tokens.py", "return int(piece_a) > int(piece_b)", "return piece_a > piece_b"),),
+        breaks=("test_misjudged_fraction", "test_tokenwise_greater"),
+    ),
+    Variant(
+        "numbers-shorter-wins",
+        "when one piece list is a prefix of the other, the shorter one is called greater",
+        (
+            Edit(
+                "number_tokens.py",
+                "return len(pieces_a) > len(pieces_b)",
+                "return len(pieces_a) < len(pieces_b)",
+            ),
+        ),
+        breaks=("test_tokenwise_greater",),
+    ),
+]
+
+ALTERNATIVES: list[Variant] = [
+    Variant(
+        "bpe-ties-by-ids",
+        "ties broken by the smallest (left id, right id), the other rule the handout accepts",
+        (Edit("bpe.py", "return (vocab[pair[0]], vocab[pair[1]])", "return pair"),),
+    ),
+    Variant(
+        "word-char-first-appearance-order",
+        "word and character ids in order of first appearance instead of sorted",
+        (
+            Edit(
+                "word.py",
+                "kept = sorted(word for word, count in counts.items() if count >= min_freq)",
+                "kept = [word for word, count in counts.items() if count >= min_freq]",
+            ),
+            Edit(
+                "char.py",
+                "self.id_to_token = [UNK, *sorted(set(corpus))]",
+                "self.id_to_token = [UNK, *dict.fromkeys(corpus)]",
+            ),
+        ),
+    ),
+    Variant(
+        "bpe-recount-trainer",
+        "the straightforward trainer: recount every pair before every merge (slower, same merges)",
+        (
+            Edit(
+                "bpe.py",
+                "    # 2. Count every pair once, remembering which words contain it.",
+                "    merges = []\n"
+                "    while len(vocab) < vocab_size:\n"
+                "        counts = Counter()\n"
+                "        for word, weight in zip(words, weights):\n"
+                "            for pair in adjacent_pairs(word):\n"
+                "                counts[pair] += weight\n"
+                "        if not counts:\n"
+                "            break\n"
+                "        pair = min(counts, key=lambda p: (-counts[p], tie_key(vocab, p)))\n"
+                "        merges.append((vocab[pair[0]], vocab[pair[1]]))\n"
+                "        vocab.append(vocab[pair[0]] + vocab[pair[1]])\n"
+                "        words = [merge_pair(word, pair, len(vocab) - 1) for word in words]\n"
+                "    return merges\n"
+                "    # 2. Count every pair once, remembering which words contain it.",
+            ),
+        ),
+    ),
+    Variant(
+        "bpe-save-json",
+        "save and load as JSON with base64 bytes instead of the reference's hex lines",
+        (
+            Edit(
+                "bpe.py",
+                '        lines = [\n            "bpe v1",',
+                "        import base64\n"
+                "        data = {'pattern': self.pattern, 'special': self.special_tokens,\n"
+                "                'merges': [[base64.b64encode(a).decode(), base64.b64encode(b).decode()]\n"
+                "                           for a, b in self.merges]}\n"
+                "        with open(path, 'w', encoding='utf-8') as file:\n"
+                "            json.dump(data, file)\n"
+                "        return\n"
+                '        lines = [\n            "bpe v1",',
+            ),
+            Edit(
+                "bpe.py",
+                '    with open(path, encoding="utf-8") as file:\n        lines = file.read().splitlines()',
+                "    import base64\n"
+                '    with open(path, encoding="utf-8") as file:\n'
+                "        data = json.load(file)\n"
+                "    merges = [(base64.b64decode(a), base64.b64decode(b)) for a, b in data['merges']]\n"
+                "    return BPETokenizer(merges, data['pattern'], data['special'])\n"
+                '    with open(path, encoding="utf-8") as file:\n        lines = file.read().splitlines()',
+            ),
+        ),
+    ),
+]
+
+STUB = Variant("stub", "the untouched release: every function raises NotImplementedError", base="stub")
