@@ -25,14 +25,38 @@ SAMPLES: dict[str, list[Variant]] = {
             edits=(Edit("softmax.py", "def softmax(", "def softmax(("),),
         ),
         Variant("eve-untouched", "the stubs as released", base="stub"),
-    ]
+    ],
+    "hw3_tokenization": [
+        Variant("ada-complete", "the whole assignment, done right"),
+        Variant(
+            "ben-no-regex-split",
+            "trains BPE on the raw text, so merges cross word boundaries",
+            edits=(
+                Edit(
+                    "bpe.py",
+                    "chunk_counts = Counter(regex.findall(pattern, text))",
+                    "chunk_counts = Counter([text])",
+                ),
+            ),
+        ),
+        Variant(
+            "cleo-half-done",
+            "word and character tokenizers only",
+            stub_modules=("bpe.py", "number_tokens.py"),
+        ),
+        Variant("eve-untouched", "the stubs as released", base="stub"),
+    ],
 }
 
 
 def write_samples(workdir: Path) -> list[tuple[str, Path]]:
-    """Write every sample submission under `workdir/<student>/` and return (student, folder) pairs."""
-    written = []
+    """Write every sample submission under `workdir/<student>/<assignment>/`; return (student, folder) pairs.
+
+    A student's folder holds one subfolder per assignment, as a class's submissions would.
+    """
+    students: dict[str, Path] = {}
     for assignment, variants in SAMPLES.items():
         for variant in variants:
-            written.append((variant.name, materialize(assignment, variant, Path(workdir) / variant.name)))
-    return written
+            materialize(assignment, variant, Path(workdir) / variant.name)
+            students[variant.name] = Path(workdir) / variant.name
+    return sorted(students.items())
