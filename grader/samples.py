@@ -29,13 +29,13 @@ SAMPLES: dict[str, list[Variant]] = {
     "hw3_tokenization": [
         Variant("ada-complete", "the whole assignment, done right"),
         Variant(
-            "ben-no-regex-split",
-            "trains BPE on the raw text, so merges cross word boundaries",
+            "ben-ids-off-by-256",
+            "numbers the merges from 0, forgetting that ids 0..255 are the bytes",
             edits=(
                 Edit(
                     "bpe.py",
-                    "chunk_counts = Counter(regex.findall(pattern, text))",
-                    "chunk_counts = Counter([text])",
+                    "self.ranks.setdefault(token, token_id)",
+                    "self.ranks.setdefault(token, token_id - 256 if token_id >= 256 else token_id)",
                 ),
             ),
         ),
