@@ -317,6 +317,13 @@ def grade_batch(
     )
 
 
+def _init_worker(threads: int) -> None:
+    """Share the machine's cores among the workers: torch in each would otherwise take all of them."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+
 def _run_local(
     todo: list[tuple[str, Path]],
     config: GradeConfig,
@@ -325,8 +332,10 @@ def _run_local(
     finish: Callable[[dict[str, Any]], None],
 ) -> None:
     context = multiprocessing.get_context("spawn")
+    workers = min(workers, len(todo))
+    threads = max(1, (os.cpu_count() or 1) // workers)
     with concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(workers, len(todo)), mp_context=context
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(threads,)
     ) as pool:
         futures = {
             pool.submit(grade_one, student, str(path), config, assignment): (student, path)
