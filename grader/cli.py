@@ -109,6 +109,83 @@ def run(
 
 
 @main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Results folder.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Local grading processes.")
+@click.option("--scheduler", help="Grade on this Dask scheduler (tcp://host:8786) instead of locally.")
+@click.option("--assignment", help="Grade every submission as this assignment instead of detecting it.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of every random choice in grading."
+)
+@click.option(
+    "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
+)
+@translate_errors
+def batch(
+    folder: Path,
+    out_dir: Path,
+    workers: int,
+    scheduler: str | None,
+    assignment: str | None,
+    seed: int,
+    timeout: float,
+) -> None:
+    """Grade a class: every submission in FOLDER (one folder or notebook per student, or nbgrader's
+    submitted/<student>/<assignment>/); results.json per student and gradebook.csv in --out."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from .batch import find_submissions, grade_batch
+    from .runner import GradeConfig
+
+    submissions = find_submissions(folder, assignment=assignment)
+    config = GradeConfig(seed=seed, timeout=timeout)
+    columns = (
+        TextColumn("grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=len(submissions))
+
+        def progress(done: int, total: int, row: dict[str, Any]) -> None:
+            bar.update(
+                task, completed=done, description=f"last: {row.get('student')} {row.get('score', 0):g}"
+            )
+
+        summary = grade_batch(
+            submissions,
+            config=config,
+            out_dir=out_dir,
+            workers=workers,
+            scheduler=scheduler,
+            assignment=assignment,
+            progress=progress,
+        )
+    table = Table(title="batch", title_justify="left")
+    table.add_column("student", overflow="fold")
+    table.add_column("score", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("status", overflow="fold")
+    skipped = set(summary.skipped_students)
+    for row in summary.rows:
+        status = row.get("error") or row.get("status", "")
+        table.add_row(
+            str(row.get("student")),
+            f"{row.get('score', 0):g}",
+            f"{row.get('seconds', 0):.1f}",
+            status + (" (unchanged, skipped)" if row.get("student") in skipped else ""),
+        )
+    console.print(table)
+    console.print(
+        f"{summary.graded} graded, {summary.skipped} skipped (unchanged), {summary.errors} not graded; "
+        f"{summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}"
+    )
+
+
+@main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
 @translate_errors
 def check(path: Path) -> None:

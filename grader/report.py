@@ -117,3 +117,14 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
         json.dump(data, f, indent=2)
         f.write("\n")
     os.replace(f.name, path)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write text next to `path` and rename it into place, so a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8", newline=""
+    ) as f:
+        f.write(text)
+    os.replace(f.name, path)

@@ -63,3 +63,37 @@ def test_run_on_a_device_this_machine_lacks_is_a_configuration_error(tmp_path, m
         main, ["run", str(tmp_path), "--assignment", "hw1_attention", "--device", "cuda"]
     )
     assert result.exit_code == 3 and "CUDA is not available here" in result.output
+
+
+def test_batch_maps_options_to_grade_batch_and_prints_a_summary(tmp_path, monkeypatch):
+    import grader.batch
+    from grader.batch import BatchSummary
+
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    calls = {}
+
+    def fake_grade_batch(submissions, **kwargs):
+        calls.update(kwargs, submissions=submissions)
+        row = {"student": "ada", "score": 87.5, "seconds": 3.25, "status": "graded", "error": None}
+        return BatchSummary(
+            rows=[row], graded=0, skipped=1, errors=0, wall_seconds=0.1,
+            gradebook=tmp_path / "out" / "gradebook.csv", skipped_students=["ada"],
+        )  # fmt: skip
+
+    monkeypatch.setattr(grader.batch, "grade_batch", fake_grade_batch)
+    result = CliRunner().invoke(
+        main,
+        ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--workers", "2", "--seed", "3",
+         "--timeout", "5", "--scheduler", "tcp://127.0.0.1:8786", "--assignment", "hw1_attention"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert calls["submissions"] == [("ada", tmp_path / "class" / "ada")]
+    assert calls["workers"] == 2 and calls["scheduler"] == "tcp://127.0.0.1:8786"
+    assert calls["assignment"] == "hw1_attention" and calls["out_dir"] == tmp_path / "out"
+    assert calls["config"].seed == 3 and calls["config"].timeout == 5
+    assert "ada" in result.output and "87.5" in result.output and "1 skipped" in result.output
+
+
+def test_batch_on_a_missing_folder_says_so(tmp_path):
+    result = CliRunner().invoke(main, ["batch", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "is not a folder of submissions" in result.output

@@ -1,0 +1,433 @@
+"""Class-scale grading: a folder of submissions graded in worker processes, with resume and a gradebook.
+
+Each submission is graded by `grade_one` in a separate worker process: a local process pool
+(`concurrent.futures.ProcessPoolExecutor` with the "spawn" context, never fork: the grader process holds
+torch threads) or, beyond one machine, a Dask distributed cluster (`scheduler` is its address or a
+`distributed` cluster object). No scheduler of our own. With Dask, the submission paths must be readable
+from the workers (a shared filesystem).
+
+Per student, `out_dir/<student>/results.json` (Gradescope's format plus `student`, `content_hash`,
+`grader_version`, `seed`, `seconds`, `status`, `error`) is written atomically as soon as that student is
+graded, so an interrupted batch loses nothing already graded. A re-run skips a student whose content hash,
+grader version, seed and assignment are unchanged. `out_dir/gradebook.csv` is rebuilt at the end from the
+per-student files, so a resumed run's gradebook is complete.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import stat
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .assignments import ASSIGNMENTS
+from .errors import ConfigurationError, GraderError, SubmissionError
+from .report import gradescope_error, gradescope_results, write_json_atomic, write_text_atomic
+from .runner import GradeConfig, grade
+
+__all__ = [
+    "BatchSummary",
+    "content_hash",
+    "find_submissions",
+    "grade_batch",
+    "grade_one",
+    "read_gradebook_rows",
+]
+
+RESULTS_NAME = "results.json"
+GRADEBOOK_NAME = "gradebook.csv"
+SUBMISSION_SUFFIXES = (".ipynb", ".py")
+IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".git"}
+
+# Row statuses: graded (a score, whatever it is); error (the submission cannot be graded: the student's
+# to fix, kept on resume); grader-error (the grader failed: not kept, so a re-run tries again).
+GRADED, ERROR, GRADER_ERROR = "graded", "error", "grader-error"
+
+Progress = Callable[[int, int, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a batch did: one row per student (the results.json dicts, in submission order) and counts."""
+
+    rows: list[dict[str, Any]]
+    graded: int
+    skipped: int
+    errors: int
+    wall_seconds: float
+    gradebook: Path
+    skipped_students: list[str] = field(default_factory=list)
+
+    @property
+    def grading_seconds(self) -> float:
+        """Sum of the per-submission grading times of the students graded in this run (not skipped)."""
+        skipped = set(self.skipped_students)
+        return sum(float(r.get("seconds", 0.0)) for r in self.rows if r["student"] not in skipped)
+
+
+def _visible(entry: Path) -> bool:
+    return not entry.name.startswith(".") and entry.name not in IGNORED_NAMES
+
+
+def _only_subfolder(folder: Path) -> Path | None:
+    """The single folder inside `folder` when it holds nothing else (nbgrader's student/<assignment>/)."""
+    if folder.is_symlink() or not folder.is_dir():
+        return None
+    entries = [e for e in folder.iterdir() if _visible(e)]
+    if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
+        return entries[0]
+    return None
+
+
+def find_submissions(folder: Path, *, assignment: str | None = None) -> list[tuple[str, Path]]:
+    """(student, path) pairs, sorted by student: one subfolder, notebook or module per student.
+
+    nbgrader's layout `submitted/<student>/<assignment>/` is recognised when `folder/submitted` exists or
+    when every student folder holds exactly one folder and nothing else; the path is then the assignment
+    folder (`assignment` picks one when a student has several). Symlinks are listed, not followed: grading
+    them gives the student an error row. Hidden entries and other files are ignored.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SubmissionError(f"{folder} is not a folder of submissions")
+    if (folder / "submitted").is_dir() and not (folder / "submitted").is_symlink():
+        folder = folder / "submitted"
+    entries = sorted((e for e in folder.iterdir() if _visible(e)), key=lambda e: e.name)
+    found: dict[str, Path] = {}
+    for entry in entries:
+        if entry.is_symlink() or entry.is_dir():
+            student = entry.stem if entry.suffix in SUBMISSION_SUFFIXES else entry.name
+        elif entry.suffix in SUBMISSION_SUFFIXES and entry.is_file():
+            student = entry.stem
+        else:
+            continue
+        if student in found:
+            raise SubmissionError(
+                f"two submissions for {student!r} in {folder}: {found[student].name} and {entry.name}",
+                hint="keep one folder or notebook per student",
+            )
+        found[student] = entry
+    dirs = [p for p in found.values() if p.is_dir() and not p.is_symlink()]
+    nested = folder.name == "submitted" or (
+        bool(dirs) and all(_only_subfolder(p) is not None for p in dirs)
+        # A student folder holding one assignment-named package is the ordinary layout too; both read alike.
+    )
+    result = []
+    for student, path in found.items():
+        if nested and path.is_dir() and not path.is_symlink():
+            chosen = path / assignment if assignment and (path / assignment).is_dir() else None
+            path = chosen or _only_subfolder(path) or path
+        result.append((student, path))
+    return result
+
+
+def content_hash(path: Path) -> str:
+    """sha256 over the submission's files: each relative path and its bytes, in sorted order.
+
+    Symlinks are not followed: their target text is hashed, so changing where one points is a change.
+    """
+    path = Path(path)
+    digest = hashlib.sha256()
+    items: list[tuple[str, bytes]] = []
+    if path.is_symlink() or not path.is_dir():
+        items.append((path.name, _entry_bytes(path)))
+    else:
+        for root, dirs, files in os.walk(path, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if d not in IGNORED_NAMES)
+            for name in [*files, *(d for d in dirs if Path(root, d).is_symlink())]:
+                full = Path(root, name)
+                items.append((full.relative_to(path).as_posix(), _entry_bytes(full)))
+    for relative, data in sorted(items):
+        encoded = relative.encode("utf-8", "surrogateescape")
+        digest.update(len(encoded).to_bytes(8, "big") + encoded)
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def _entry_bytes(path: Path) -> bytes:
+    try:
+        info = path.lstat()
+    except OSError:
+        return b"<missing>"
+    if stat.S_ISLNK(info.st_mode):
+        return b"<symlink>" + os.fsencode(os.readlink(path))
+    if not stat.S_ISREG(info.st_mode):
+        return b"<special>"
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        return f"<unreadable: {exc.strerror}>".encode()
+
+
+def grade_one(student: str, path: str | Path, config: GradeConfig, assignment: str | None) -> dict[str, Any]:
+    """Grade one submission; a plain JSON-able dict, also when it cannot be graded (with `error`).
+
+    Module-level so that a process pool and Dask can pickle it. Runs in a worker process.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    row: dict[str, Any]
+    try:
+        results = grade(path, config=config, assignment=assignment)
+        row = gradescope_results(results)
+        row.update(status=GRADED, error=None)
+    except SubmissionError as exc:
+        row = gradescope_error(exc.message, exc.hint)
+        row.update(status=ERROR, error=exc.message)
+    except GraderError as exc:
+        row = gradescope_error(exc.message, exc.hint)
+        row.update(status=GRADER_ERROR, error=exc.message)
+    row.update(
+        student=student,
+        submission=str(path),
+        content_hash=content_hash(path),
+        grader_version=__version__,
+        seed=config.seed,
+        assignment=assignment,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return row
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _up_to_date(
+    previous: dict[str, Any] | None, digest: str, config: GradeConfig, assignment: str | None
+) -> bool:
+    return (
+        previous is not None
+        and previous.get("status") in (GRADED, ERROR)
+        and previous.get("content_hash") == digest
+        and previous.get("grader_version") == __version__
+        and previous.get("seed") == config.seed
+        and previous.get("assignment") == assignment
+    )
+
+
+def _failed_row(
+    student: str, path: Path, config: GradeConfig, assignment: str | None, exc: BaseException
+) -> dict[str, Any]:
+    message = f"the worker grading this submission failed: {type(exc).__name__}: {exc}"
+    row = gradescope_error(message)
+    row.update(
+        student=student,
+        submission=str(path),
+        content_hash=content_hash(path),
+        grader_version=__version__,
+        seed=config.seed,
+        assignment=assignment,
+        seconds=0.0,
+        status=GRADER_ERROR,
+        error=message,
+    )
+    return row
+
+
+def _check_students(submissions: list[tuple[str, Path]]) -> None:
+    seen: set[str] = set()
+    for student, _ in submissions:
+        if not student or student in (".", "..") or "/" in student or os.sep in student:
+            raise ConfigurationError(f"{student!r} cannot name a student's results folder")
+        if student in seen:
+            raise ConfigurationError(f"student {student!r} appears twice in the batch")
+        seen.add(student)
+
+
+def grade_batch(
+    submissions: Iterable[tuple[str, Path]],
+    *,
+    config: GradeConfig,
+    out_dir: Path,
+    workers: int = 1,
+    scheduler: Any = None,
+    assignment: str | None = None,
+    progress: Progress | None = None,
+) -> BatchSummary:
+    """Grade `submissions` ((student, path) pairs) in worker processes; write results and the gradebook.
+
+    `scheduler`: None for a local process pool of `workers` processes; else a Dask scheduler address
+    (`tcp://host:8786`) or a `distributed` cluster object. Students whose results are up to date in
+    `out_dir` are skipped. A submission that cannot be graded gets a row with its error; it never stops
+    the batch.
+    """
+    submissions = [(student, Path(path)) for student, path in submissions]
+    _check_students(submissions)
+    if assignment is not None and assignment not in ASSIGNMENTS:
+        from .assignments import get_assignment
+
+        get_assignment(assignment)  # raises the ConfigurationError that lists the known ones
+    if workers < 1:
+        raise ConfigurationError(f"--workers must be at least 1, not {workers}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    total = len(submissions)
+    done = 0
+    skipped: list[str] = []
+    todo: list[tuple[str, Path]] = []
+    for student, path in submissions:
+        previous = _load(out_dir / student / RESULTS_NAME)
+        if _up_to_date(previous, content_hash(path), config, assignment):
+            skipped.append(student)
+            done += 1
+            if progress and previous is not None:
+                progress(done, total, previous)
+        else:
+            todo.append((student, path))
+
+    def finish(row: dict[str, Any]) -> None:
+        nonlocal done
+        write_json_atomic(out_dir / row["student"] / RESULTS_NAME, row)
+        done += 1
+        if progress:
+            progress(done, total, row)
+
+    if todo:
+        if scheduler is None:
+            _run_local(todo, config, assignment, workers, finish)
+        else:
+            _run_dask(todo, config, assignment, scheduler, finish)
+    rows = [_load(out_dir / student / RESULTS_NAME) or {} for student, _ in submissions]
+    gradebook = out_dir / GRADEBOOK_NAME
+    write_text_atomic(gradebook, gradebook_csv(rows))
+    return BatchSummary(
+        rows=rows,
+        graded=len(todo),
+        skipped=len(skipped),
+        errors=sum(1 for r in rows if r.get("status") != GRADED),
+        wall_seconds=time.perf_counter() - started,
+        gradebook=gradebook,
+        skipped_students=skipped,
+    )
+
+
+def _init_worker(threads: int) -> None:
+    """Share the machine's cores among the workers: torch in each would otherwise take all of them."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _run_local(
+    todo: list[tuple[str, Path]],
+    config: GradeConfig,
+    assignment: str | None,
+    workers: int,
+    finish: Callable[[dict[str, Any]], None],
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    workers = min(workers, len(todo))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(threads,)
+    ) as pool:
+        futures = {
+            pool.submit(grade_one, student, str(path), config, assignment): (student, path)
+            for student, path in todo
+        }
+        for future in concurrent.futures.as_completed(futures):
+            student, path = futures[future]
+            try:
+                row = future.result()
+            except Exception as exc:  # a worker that died (BrokenProcessPool) or a grader bug
+                row = _failed_row(student, path, config, assignment, exc)
+            finish(row)
+
+
+def _run_dask(
+    todo: list[tuple[str, Path]],
+    config: GradeConfig,
+    assignment: str | None,
+    scheduler: Any,
+    finish: Callable[[dict[str, Any]], None],
+) -> None:
+    try:
+        import distributed
+    except ImportError:
+        raise ConfigurationError(
+            "grading on a Dask scheduler needs the dask extra",
+            hint='pip install "course-grader[dask]"',
+        ) from None
+    try:
+        client = distributed.Client(scheduler)
+    except (OSError, TimeoutError) as exc:
+        raise ConfigurationError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+    with client:
+        students = [student for student, _ in todo]
+        futures = client.map(
+            grade_one,
+            students,
+            [str(path) for _, path in todo],
+            [config] * len(todo),
+            [assignment] * len(todo),
+            pure=False,
+            key=[f"grade-{student}-{os.urandom(4).hex()}" for student in students],
+        )
+        where = {future.key: (student, path) for future, (student, path) in zip(futures, todo)}
+        for future in distributed.as_completed(futures):
+            student, path = where[future.key]
+            try:
+                row = future.result()
+            except Exception as exc:  # a worker lost or a grader bug: an error row, retried next run
+                row = _failed_row(student, path, config, assignment, exc)
+            finish(row)
+
+
+def gradebook_csv(rows: list[dict[str, Any]]) -> str:
+    """One row per student: student, total, status, error, then one column per hidden test (its score).
+
+    A test column is the test's name; with several assignments in a batch it is `assignment:name`.
+    """
+    assignments = {
+        str(t.get("number", "")).split(":", 1)[0]
+        for r in rows
+        for t in r.get("tests", [])
+        if ":" in str(t.get("number", ""))
+    }
+    columns: list[str] = []
+    per_row = []
+    for row in rows:
+        scores = {}
+        for test in row.get("tests", []):
+            number = str(test.get("number", test.get("name", "")))
+            name = number.split(":", 1)[-1] if len(assignments) <= 1 else number
+            scores[name] = test.get("score", 0)
+            if name not in columns:
+                columns.append(name)
+        per_row.append(scores)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "total", "status", "error", *columns])
+    for row, scores in zip(rows, per_row):
+        writer.writerow(
+            [
+                row.get("student", ""),
+                f"{row.get('score', 0):g}",
+                row.get("status", ""),
+                row.get("error") or "",
+                *(f"{scores[c]:g}" if c in scores else "" for c in columns),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def read_gradebook_rows(path: Path) -> list[dict[str, str]]:
+    """The gradebook CSV as a list of dicts (for tests and scripts)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))

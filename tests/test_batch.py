@@ -1,0 +1,199 @@
+"""Batch grading: a class folder graded in worker processes, resumed, written to a gradebook; Dask too.
+
+Grading is slow (seconds per submission), so each slow test grades a few small submissions once and
+checks several promises on the result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from grader.batch import content_hash, find_submissions, grade_batch, read_gradebook_rows
+from grader.errors import SubmissionError
+from grader.runner import GradeConfig
+from grader.variants import Edit, Variant, materialize
+
+HW1 = "hw1_attention"
+REFERENCE = Variant("reference", "the whole assignment, done right")
+STUB = Variant("stub", "the stubs as released", base="stub")
+NO_SCALING = Variant(
+    "no-scaling",
+    "forgot the 1/sqrt(d)",
+    edits=(Edit("scores.py", "scale = 1.0 / math.sqrt(query.shape[-1])", "scale = 1.0"),),
+)
+EXITS = Variant("exits-at-import", "", base="stub", extra_files={"softmax.py": "import os\nos._exit(0)\n"})
+
+
+def make_class(root: Path, students: dict[str, Variant | None]) -> Path:
+    """A class folder: one folder per student (None: a symlink, which cannot be graded)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for student, variant in students.items():
+        if variant is None:
+            os.symlink("/etc", root / student)
+        else:
+            materialize(HW1, variant, root / student)
+    return root
+
+
+# ---------------------------------------------------------------- find_submissions (no grading)
+
+
+def test_find_submissions_one_folder_or_notebook_per_student(tmp_path):
+    (tmp_path / "ada").mkdir()
+    (tmp_path / "ada" / "softmax.py").write_text("")
+    (tmp_path / "ben.ipynb").write_text("{}")
+    (tmp_path / "cleo.py").write_text("")
+    (tmp_path / "notes.txt").write_text("not a submission")
+    (tmp_path / ".hidden").mkdir()
+    os.symlink("/etc", tmp_path / "dan")
+    found = find_submissions(tmp_path)
+    assert found == [
+        ("ada", tmp_path / "ada"),
+        ("ben", tmp_path / "ben.ipynb"),
+        ("cleo", tmp_path / "cleo.py"),
+        ("dan", tmp_path / "dan"),
+    ]
+
+
+def test_find_submissions_nbgrader_layout(tmp_path):
+    for student in ("ada", "ben"):
+        (tmp_path / "submitted" / student / "ps1").mkdir(parents=True)
+        (tmp_path / "submitted" / student / "ps1" / "attention.ipynb").write_text("{}")
+    (tmp_path / "source").mkdir()  # the rest of an nbgrader course folder is ignored
+    assert find_submissions(tmp_path) == [
+        ("ada", tmp_path / "submitted" / "ada" / "ps1"),
+        ("ben", tmp_path / "submitted" / "ben" / "ps1"),
+    ]
+
+
+def test_find_submissions_nbgrader_layout_without_submitted_folder(tmp_path):
+    for student in ("ada", "ben"):
+        (tmp_path / student / "ps1").mkdir(parents=True)
+        (tmp_path / student / "ps1" / "softmax.py").write_text("")
+    assert find_submissions(tmp_path) == [
+        ("ada", tmp_path / "ada" / "ps1"),
+        ("ben", tmp_path / "ben" / "ps1"),
+    ]
+
+
+def test_find_submissions_picks_the_named_assignment_among_several(tmp_path):
+    for name in ("ps1", "ps2"):
+        (tmp_path / "submitted" / "ada" / name).mkdir(parents=True)
+    assert find_submissions(tmp_path, assignment="ps2") == [("ada", tmp_path / "submitted" / "ada" / "ps2")]
+
+
+def test_find_submissions_refuses_two_submissions_for_one_student(tmp_path):
+    (tmp_path / "ada").mkdir()
+    (tmp_path / "ada.ipynb").write_text("{}")
+    with pytest.raises(SubmissionError, match="two submissions for 'ada'"):
+        find_submissions(tmp_path)
+
+
+def test_find_submissions_on_a_missing_folder(tmp_path):
+    with pytest.raises(SubmissionError, match="is not a folder of submissions"):
+        find_submissions(tmp_path / "nope")
+
+
+def test_content_hash_follows_names_and_bytes_not_links(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.py").write_text("1")
+    first = content_hash(tmp_path / "a")
+    assert content_hash(tmp_path / "a") == first
+    (tmp_path / "a" / "x.py").write_text("2")
+    assert content_hash(tmp_path / "a") != first
+    os.symlink("/etc", tmp_path / "link")
+    os.symlink("/tmp", tmp_path / "other")
+    assert content_hash(tmp_path / "link") != content_hash(tmp_path / "other")
+
+
+# ---------------------------------------------------------------- grading
+
+
+def scores(out: Path) -> dict[str, tuple[str, str]]:
+    return {
+        row["student"]: (row["total"], row["status"]) for row in read_gradebook_rows(out / "gradebook.csv")
+    }
+
+
+@pytest.mark.slow
+def test_batch_scores_resume_and_regrade_one(tmp_path):
+    folder = make_class(
+        tmp_path / "class",
+        {"ada": REFERENCE, "ben": NO_SCALING, "eve": STUB, "mal": EXITS, "sym": None},
+    )
+    out = tmp_path / "out"
+    config = GradeConfig(seed=0)
+    seen = []
+    first = grade_batch(
+        find_submissions(folder), config=config, out_dir=out, workers=2, progress=lambda *a: seen.append(a)
+    )
+    assert (first.graded, first.skipped) == (5, 0)
+    assert [done for done, total, _ in seen] == [1, 2, 3, 4, 5] and {t for _, t, _ in seen} == {5}
+
+    # Scores per student: reference 100, stub 0, buggy below 100, hostile 0, a symlink an error row.
+    by_student = {row["student"]: row for row in first.rows}
+    assert by_student["ada"]["score"] == 100
+    assert by_student["eve"]["score"] == 0
+    assert 0 < by_student["ben"]["score"] < 100
+    assert by_student["mal"]["score"] == 0 and by_student["mal"]["status"] == "graded"
+    assert by_student["sym"]["status"] == "error" and "symbolic link" in by_student["sym"]["error"]
+
+    # Each student's results.json carries what resume needs.
+    saved = json.loads((out / "ada" / "results.json").read_text())
+    assert saved["content_hash"] == content_hash(folder / "ada" / HW1) and saved["seed"] == 0
+    assert saved["grader_version"] and saved["tests"]
+
+    # The gradebook: a row per student, a column per hidden test.
+    rows = read_gradebook_rows(out / "gradebook.csv")
+    assert [row["student"] for row in rows] == ["ada", "ben", "eve", "mal", "sym"]
+    test_names = [t["number"].split(":", 1)[1] for t in saved["tests"]]
+    assert list(rows[0])[:4] == ["student", "total", "status", "error"] and list(rows[0])[4:] == test_names
+    assert rows[0]["total"] == "100" and all(rows[0][name] != "" for name in test_names)
+    assert rows[1]["test_scaled_dot_score"] == "0" and rows[4]["status"] == "error"
+    gradebook = (out / "gradebook.csv").read_text()
+
+    # A second run skips everyone and writes the same gradebook.
+    second = grade_batch(find_submissions(folder), config=config, out_dir=out, workers=2)
+    assert (second.graded, second.skipped) == (0, 5)
+    assert (out / "gradebook.csv").read_text() == gradebook
+
+    # Changing one file regrades only that student.
+    reference_softmax = (folder / "ada" / HW1 / "softmax.py").read_text()
+    (folder / "eve" / HW1 / "softmax.py").write_text(reference_softmax)
+    third = grade_batch(find_submissions(folder), config=config, out_dir=out, workers=2)
+    assert (third.graded, third.skipped) == (1, 4)
+    after = scores(out)
+    assert float(after["eve"][0]) > 0
+    assert {s: v for s, v in after.items() if s != "eve"} == {
+        s: v for s, v in scores_from(gradebook).items() if s != "eve"
+    }
+
+
+def scores_from(csv_text: str) -> dict[str, tuple[str, str]]:
+    import csv
+    import io
+
+    return {row["student"]: (row["total"], row["status"]) for row in csv.DictReader(io.StringIO(csv_text))}
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_local_pool_scores(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    folder = make_class(tmp_path / "class", {"ben": NO_SCALING, "sym": None})
+    config = GradeConfig(seed=0)
+    local = grade_batch(find_submissions(folder), config=config, out_dir=tmp_path / "local", workers=2)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        dask = grade_batch(
+            find_submissions(folder), config=config, out_dir=tmp_path / "dask", scheduler=cluster
+        )
+    assert dask.graded == 2
+    assert read_gradebook_rows(tmp_path / "dask" / "gradebook.csv") == read_gradebook_rows(
+        tmp_path / "local" / "gradebook.csv"
+    )
+    assert [r["score"] for r in dask.rows] == [r["score"] for r in local.rows]
