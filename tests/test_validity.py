@@ -1,0 +1,195 @@
+"""Every hidden suite is valid: it grades the reference 100 (on several seeds, identically twice), the stub 0,
+every buggy variant below 100 in exactly the tests its bug touches, and every valid alternative 100.
+
+The catalogues live in tests/variants/<assignment>.py. Grading a submission takes a few seconds, so the
+grading tests are marked slow; each catalogue's own consistency is checked without grading.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader.assignments import get_assignment
+from grader.runner import GradeConfig, grade
+from grader.variants import Variant, materialize
+from grader.verdicts import AssignmentResult
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    assignment: str
+    test_count: tuple[int, int]  # the range the hidden suite's size must fall in
+    min_variants: int
+
+    @property
+    def module(self):
+        return importlib.import_module(f"variants.{self.assignment}")
+
+
+CATALOGUES = [
+    Catalogue("hw1_attention", (30, 45), 14),
+    Catalogue("hw3_tokenization", (20, 40), 10),
+]
+VARIANT_CASES = [
+    pytest.param(c.assignment, v, id=f"{c.assignment}:{v.name}")
+    for c in CATALOGUES
+    for v in c.module.VARIANTS
+]
+ALTERNATIVE_CASES = [
+    pytest.param(c.assignment, v, id=f"{c.assignment}:{v.name}")
+    for c in CATALOGUES
+    for v in c.module.ALTERNATIVES
+]
+ALL_CASES = VARIANT_CASES + ALTERNATIVE_CASES
+ASSIGNMENTS = [c.assignment for c in CATALOGUES]
+
+
+def hidden_tests(assignment: str) -> dict[str, float]:
+    """{test function name: points} read from the hidden suite's source, without running it."""
+    points: dict[str, float] = {}
+    for path in sorted(get_assignment(assignment).suite_dir.glob("test_*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
+                continue
+            for decorator in node.decorator_list:
+                if (
+                    isinstance(decorator, ast.Call)
+                    and isinstance(decorator.func, ast.Attribute)
+                    and decorator.func.attr == "points"
+                ):
+                    points[node.name] = float(ast.literal_eval(decorator.args[0]))
+    return points
+
+
+def grade_variant(assignment: str, variant: Variant, dest: Path, seed: int = 0) -> AssignmentResult:
+    (result,) = grade(materialize(assignment, variant, dest), config=GradeConfig(seed=seed))
+    return result
+
+
+def table(result: AssignmentResult) -> str:
+    lines = [f"total {result.score:g}/{result.max_score:g}"]
+    for test in result.tests:
+        mark = ""
+        if test.score < test.max_score:
+            mark = "   <-- " + (test.message.splitlines() or [""])[0][:150]
+        lines.append(f"  {test.name:46s} {test.score:7.4g}/{test.max_score:<3g} {test.verdict.value}{mark}")
+    return "\n".join(lines)
+
+
+def snapshot(result: AssignmentResult) -> list[tuple]:
+    return [(t.name, t.score, t.max_score, t.verdict, t.message, t.hint, t.parts) for t in result.tests]
+
+
+@pytest.fixture(scope="session")
+def reference_results(hw1_reference_result: AssignmentResult) -> dict[str, AssignmentResult]:
+    """The reference of each assignment graded once (seed 0), shared by the tests that need it."""
+    cache = {"hw1_attention": hw1_reference_result}
+    for assignment in ASSIGNMENTS:
+        if assignment not in cache:
+            (cache[assignment],) = grade(get_assignment(assignment).solution_dir, config=GradeConfig(seed=0))
+    return cache
+
+
+# -- the catalogues themselves (fast) ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda c: c.assignment)
+def test_hidden_suite_totals_100_points(catalogue: Catalogue):
+    points = hidden_tests(catalogue.assignment)
+    low, high = catalogue.test_count
+    assert low <= len(points) <= high, f"{len(points)} hidden tests"
+    assert sum(points.values()) == 100, f"the hidden suite totals {sum(points.values())} points"
+
+
+@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda c: c.assignment)
+def test_catalogue_names_are_unique_and_breaks_name_hidden_tests(catalogue: Catalogue):
+    variants, alternatives = catalogue.module.VARIANTS, catalogue.module.ALTERNATIVES
+    names = [variant.name for variant in (*variants, *alternatives)]
+    assert len(names) == len(set(names)), "duplicate variant names"
+    assert len(variants) >= catalogue.min_variants
+    hidden = set(hidden_tests(catalogue.assignment))
+    for variant in variants:
+        assert variant.description, f"{variant.name} has no description"
+        assert variant.breaks, f"{variant.name} names no test it breaks"
+        unknown = sorted(set(variant.breaks) - hidden)
+        assert not unknown, f"{variant.name} names tests that do not exist: {unknown}"
+    for variant in alternatives:
+        assert not variant.breaks, f"the alternative {variant.name} must break nothing"
+
+
+@pytest.mark.parametrize(("assignment", "variant"), ALL_CASES)
+def test_catalogue_edits_apply_to_the_reference(assignment: str, variant: Variant, tmp_path: Path):
+    """Each edit's text occurs exactly once in the reference (materialize raises otherwise) and changes it."""
+    chosen = get_assignment(assignment)
+    package = materialize(assignment, variant, tmp_path)
+    changed = [
+        module
+        for module in chosen.modules
+        if (package / module).read_text(encoding="utf-8")
+        != (chosen.solution_dir / module).read_text(encoding="utf-8")
+    ]
+    assert changed, f"{variant.name} leaves the reference unchanged"
+    for module in changed:
+        compile((package / module).read_text(encoding="utf-8"), module, "exec")
+
+
+# -- grading (slow) ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_scores_100(assignment: str, reference_results):
+    result = reference_results[assignment]
+    assert result.score == 100 and all(t.score == t.max_score for t in result.tests), table(result)
+    assert {t.name for t in result.tests} == set(hidden_tests(assignment)), (
+        "graded tests differ from the suite's"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_grading_is_repeatable(assignment: str, reference_results):
+    first = reference_results[assignment]
+    again = grade(get_assignment(assignment).solution_dir, config=GradeConfig(seed=first.seed))[0]
+    assert snapshot(again) == snapshot(first), f"first:\n{table(first)}\nsecond:\n{table(again)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("seed", [1, 2024])
+def test_reference_scores_100_on_other_seeds(assignment: str, seed: int):
+    result = grade(get_assignment(assignment).solution_dir, config=GradeConfig(seed=seed))[0]
+    assert result.score == 100, f"seed {seed}: {table(result)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda c: c.assignment)
+def test_stub_scores_0(catalogue: Catalogue, tmp_path: Path):
+    result = grade_variant(catalogue.assignment, catalogue.module.STUB, tmp_path)
+    earned = [t.name for t in result.tests if t.score > 0]
+    assert result.score == 0 and not earned, table(result)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("assignment", "variant"), VARIANT_CASES)
+def test_variant_loses_exactly_the_points_of_what_it_breaks(
+    assignment: str, variant: Variant, tmp_path: Path
+):
+    result = grade_variant(assignment, variant, tmp_path)
+    lost = sorted(test.name for test in result.tests if test.score < test.max_score)
+    assert result.score < 100 and lost == sorted(variant.breaks), (
+        f"{variant.name} ({variant.description}) loses points in {lost}, "
+        f"but its catalogue entry names {sorted(variant.breaks)}:\n{table(result)}"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("assignment", "variant"), ALTERNATIVE_CASES)
+def test_alternative_scores_100(assignment: str, variant: Variant, tmp_path: Path):
+    result = grade_variant(assignment, variant, tmp_path)
+    assert result.score == 100, f"{variant.name} ({variant.description}) is valid:\n{table(result)}"
