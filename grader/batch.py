@@ -187,16 +187,20 @@ def grade_one(student: str, path: str | Path, config: GradeConfig, assignment: s
     except GraderError as exc:
         row = gradescope_error(exc.message, exc.hint)
         row.update(status=GRADER_ERROR, error=exc.message)
-    row.update(
-        student=student,
-        submission=str(path),
-        content_hash=content_hash(path),
-        grader_version=__version__,
-        seed=config.seed,
-        assignment=assignment,
-        seconds=round(time.perf_counter() - started, 3),
-    )
+    row.update(_identity(student, path, config, assignment), seconds=round(time.perf_counter() - started, 3))
     return row
+
+
+def _identity(student: str, path: Path, config: GradeConfig, assignment: str | None) -> dict[str, Any]:
+    """What a results row records about what was graded, and how: the keys resume compares."""
+    return {
+        "student": student,
+        "submission": str(path),
+        "content_hash": content_hash(path),
+        "grader_version": __version__,
+        "seed": config.seed,
+        "assignment": assignment,
+    }
 
 
 def _load(path: Path) -> dict[str, Any] | None:
@@ -225,17 +229,7 @@ def _failed_row(
 ) -> dict[str, Any]:
     message = f"the worker grading this submission failed: {type(exc).__name__}: {exc}"
     row = gradescope_error(message)
-    row.update(
-        student=student,
-        submission=str(path),
-        content_hash=content_hash(path),
-        grader_version=__version__,
-        seed=config.seed,
-        assignment=assignment,
-        seconds=0.0,
-        status=GRADER_ERROR,
-        error=message,
-    )
+    row.update(_identity(student, path, config, assignment), seconds=0.0, status=GRADER_ERROR, error=message)
     return row
 
 
