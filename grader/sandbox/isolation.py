@@ -18,7 +18,7 @@ import site
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import IsolationError
@@ -88,7 +88,6 @@ def bwrap_command(
     runner_dir: Path,
     scratch_bytes: int,
     environment: Mapping[str, str],
-    fds: Iterable[int] = (),
 ) -> list[str]:
     """`command` wrapped in bubblewrap: the runtime and `work_dir`'s entries read-only, /tmp and
     /sandbox/work writable tmpfs of `scratch_bytes` each."""
@@ -129,7 +128,6 @@ def bwrap_command(
     args += ["--chdir", "/sandbox/work"]
     for key, value in environment.items():
         args += ["--setenv", key, value]
-    del fds  # inherited descriptors pass through bwrap unchanged
     return [*args, "--", *command]
 
 

@@ -205,7 +205,6 @@ class Sandbox:
                 runner_dir=self.runner_dir,
                 scratch_bytes=self.limits.scratch_bytes,
                 environment=child_environment(self.limits, SANDBOX_WORK),
-                fds=(request_r, response_w),
             )
         self.process = subprocess.Popen(
             command,
