@@ -216,6 +216,30 @@ def release(out: Path, only_check: bool) -> None:
         console.print(f"wrote {folder}")
 
 
+@main.command("nbgrader-source")
+@click.argument("course_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--assignment",
+    "names",
+    multiple=True,
+    help="Only this assignment (repeatable); default: every assignment with a notebook template.",
+)
+@click.option(
+    "--course-id", default="course", show_default=True, help="nbgrader's course id (new config only)."
+)
+@translate_errors
+def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str) -> None:
+    """Build nbgrader's source/<assignment>/ in COURSE_DIR from templates/ and solutions/."""
+    from .nbgrader_source import build_course
+
+    written = build_course(course_dir, list(names) or None, course_id=course_id)
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(
+        f"next: cd {course_dir} && nbgrader generate_assignment {written[0].parent.name if written else 'NAME'}"
+    )
+
+
 @main.command("export-gradescope")
 @click.argument("assignment")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("dist"), show_default=True)
