@@ -16,10 +16,11 @@ goes with fenced directives; it never contains solution code:
 Everything else is Markdown; a line `+++` starts a new Markdown cell (as in MyST). Markdown cells are
 read-only. Ordinary fences (```python) stay inside the Markdown.
 
-`build_course` writes `nbgrader_config.py` (when absent), `source/<assignment>/<assignment>.ipynb` and the
-package marker `source/<assignment>/<assignment>/__init__.py` that the `%%writefile` cells write next to.
-`nbgrader generate_assignment <assignment>` then produces the student release. Nothing hidden (the grader's
-suites, the reference modules as files) is written into the course folder.
+`build_course` writes `nbgrader_config.py` (when absent) and `source/<assignment>/<assignment>.ipynb`, and no
+other file: the notebook's setup cell creates the folder its `%%writefile` cells write into. `nbgrader
+generate_assignment <assignment>` then produces the student release. Nothing hidden (the grader's suites, the
+reference modules as files) is written into the course folder, and the config keeps `*.py` files out of
+nbgrader's copies, so running a source notebook in place cannot leak its modules into the release.
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ c.CourseDirectory.course_id = "{course_id}"
 # The solution regions of the `%%writefile` cells become this stub: the released functions raise
 # NotImplementedError until the student writes them, like the stubs in assignments/.
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
-'''
-
-PACKAGE_MARKER = '''"""The package your `%%writefile {name}/...` cells write into. Leave this file as it is."""
+# The notebooks need no file beside them: their `%%writefile` cells write every module when they run. A module
+# left in source/ by running a source notebook there holds the solution; never copy one into a release.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
 '''
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -288,8 +289,7 @@ def build_course(
         folder = course_dir / "source" / name
         if folder.exists():
             shutil.rmtree(folder)
-        (folder / name).mkdir(parents=True)
-        (folder / name / "__init__.py").write_text(PACKAGE_MARKER.format(name=name), encoding="utf-8")
+        folder.mkdir(parents=True)
         path = folder / f"{name}.ipynb"
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)

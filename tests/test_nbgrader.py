@@ -1,0 +1,317 @@
+"""Release through nbgrader: templates + solutions -> nbgrader's source folder -> the real
+`nbgrader generate_assignment` -> a student release without answers whose stubs raise, and whose notebook
+the grader scores like the equivalent modules."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.assignments import get_assignment
+from grader.cli import main
+from grader.errors import ConfigurationError
+from grader.nbgrader_source import (
+    BEGIN_HIDDEN,
+    END_HIDDEN,
+    build_course,
+    build_notebook,
+    parse_template,
+    template_path,
+    templated_assignments,
+)
+from grader.release import BEGIN, END, solution_lines
+from grader.runner import GradeConfig, grade
+from grader.staging import notebook_modules
+
+NAMES = templated_assignments()
+# What nbgrader's ClearSolutions puts in place of a solution region (the stub nbgrader_config.py sets).
+NBGRADER_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+
+
+def test_every_assignment_has_a_notebook_template():
+    assert NAMES == ["hw1_attention", "hw3_tokenization"]
+
+
+# ---------------------------------------------------------------- the source notebook (no nbgrader needed)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_module_cells_are_the_reference_modules(name):
+    """The drift check: each solution cell is `%%writefile <package>/<module>` + the solutions/ file, exactly."""
+    assignment = get_assignment(name)
+    notebook = build_notebook(name)
+    cells = [c for c in notebook["cells"] if c["source"].startswith("%%writefile")]
+    assert [c["source"].partition("\n")[0] for c in cells] == [
+        f"%%writefile {name}/{m}" for m in _template_module_order(name)
+    ]
+    assert sorted(_template_module_order(name)) == sorted(assignment.modules)
+    for cell in cells:
+        module = cell["source"].partition("\n")[0].rsplit("/", 1)[1]
+        reference = (assignment.solution_dir / module).read_text(encoding="utf-8")
+        assert cell["source"].partition("\n")[2] == reference
+        assert cell["metadata"]["nbgrader"] == {
+            "grade": False,
+            "grade_id": module[:-3],
+            "locked": False,
+            "schema_version": 3,
+            "solution": True,
+            "task": False,
+        }
+
+
+def _template_module_order(name: str) -> list[str]:
+    return [cell.name for cell in parse_template(template_path(name)) if cell.kind == "module"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_staging_extracts_the_reference_modules_from_the_source_notebook(name, tmp_path):
+    assignment = get_assignment(name)
+    (path,) = build_course(tmp_path, [name])
+    modules = notebook_modules(path)
+    assert modules == {m: (assignment.solution_dir / m).read_text(encoding="utf-8") for m in assignment.modules}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cells_carry_nbgrader_metadata(name):
+    notebook = build_notebook(name)
+    metadata = [cell["metadata"]["nbgrader"] for cell in notebook["cells"]]
+    assert len({m["grade_id"] for m in metadata}) == len(metadata)
+    assert len({cell["id"] for cell in notebook["cells"]}) == len(metadata)
+    tests = [m for m in metadata if m["grade"]]
+    assert tests and all(m["locked"] and not m["solution"] and m["points"] > 0 for m in tests)
+    assert sum(m["points"] for m in tests) == 100
+    for cell in notebook["cells"]:
+        m = cell["metadata"]["nbgrader"]
+        if cell["cell_type"] == "markdown" or not (m["grade"] or m["solution"]):
+            assert m["locked"], cell["source"][:80]  # narrative, setup and worked examples are read-only
+        if m["grade"]:
+            assert BEGIN_HIDDEN in cell["source"], f"{m['grade_id']} has no hidden-test region"
+
+
+def test_the_course_folder_holds_the_notebook_and_the_config_only(tmp_path):
+    build_course(tmp_path)
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert files == ["nbgrader_config.py", *[f"source/{n}/{n}.ipynb" for n in NAMES]]
+    config = tmp_path / "nbgrader_config.py"
+    config.write_text("# the instructor's own\n")
+    build_course(tmp_path)
+    assert config.read_text() == "# the instructor's own\n"  # never overwritten
+
+
+def test_the_cli_builds_the_course_folder(tmp_path):
+    result = CliRunner().invoke(main, ["nbgrader-source", str(tmp_path), "--assignment", "hw3_tokenization"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "source/hw3_tokenization/hw3_tokenization.ipynb").is_file()
+    assert not (tmp_path / "source/hw1_attention").exists()
+    assert "nbgrader generate_assignment hw3_tokenization" in result.output
+    unknown = CliRunner().invoke(main, ["nbgrader-source", str(tmp_path), "--assignment", "hw9"])
+    assert unknown.exit_code == 3 and "unknown assignment 'hw9'" in unknown.output
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("# T\n```{module} nope.py\n```\n", r"hw1_attention\.notebook\.md:2: nope\.py is not a module of"),
+        ("```{test} step1\nassert True\n```\n", r"\.md:1: a \{test\} cell needs an id and points"),
+        ("text\n\n```{test} a points=1\nx\n", r"\.md:3: the \{test\} cell is never closed"),
+        ("```{module} softmax.py\nx = 1\n```\n", r"\.md:1: a \{module\} cell stays empty"),
+        ("```{code}\n### BEGIN SOLUTION\n```\n", r"\.md:2: solution code belongs in solutions/"),
+        ("```{code}\n### BEGIN HIDDEN TESTS\n```\n", r"\.md:2: hidden tests are allowed only in \{test\}"),
+        ("```{test} a points=1\n### BEGIN HIDDEN TESTS\n```\n", r"\.md:2: ### BEGIN HIDDEN TESTS is never closed"),
+        ("```{cell}\n```\n", r"\.md:1: unknown cell kind \{cell\}"),
+        ("```{module} softmax.py\n```\n", r"no \{module\} cell for scores\.py, attention\.py"),
+        ("```{code} a\n```\n```{code} a\n```\n", r"\.md:3: cell id 'a' is used twice \(line 1\)"),
+    ],
+)
+def test_malformed_templates_are_errors_naming_file_and_line(tmp_path, template, message):
+    (tmp_path / "hw1_attention.notebook.md").write_text(template, encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=message):
+        build_notebook("hw1_attention", tmp_path)
+
+
+def test_markdown_cells_break_at_plus_lines_and_keep_ordinary_fences(tmp_path):
+    path = tmp_path / "x.notebook.md"
+    path.write_text("# One\n```python\nx = 1\n```\n+++\n# Two\n```{code} example\nprint(1)\n```\nafter\n")
+    cells = parse_template(path)
+    assert [(c.kind, c.line) for c in cells] == [("markdown", 1), ("markdown", 6), ("code", 7), ("markdown", 10)]
+    assert "```python" in cells[0].source and cells[2].name == "example" and cells[2].source == "print(1)"
+
+
+# ---------------------------------------------------------------- the real nbgrader
+
+
+def _nbgrader_env() -> dict[str, str]:
+    # nbgrader runs `alembic` from PATH when it creates its gradebook: the venv's bin must come first.
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory) -> dict[str, Path]:
+    """One course folder per assignment, each released by `nbgrader generate_assignment NAME --force`."""
+    pytest.importorskip("nbgrader")
+    courses = {name: tmp_path_factory.mktemp(f"course-{name}") for name in NAMES}
+    processes = {}
+    for name, course in courses.items():
+        build_course(course, [name])
+        processes[name] = subprocess.Popen(  # the assignments in parallel: nbgrader's start-up dominates
+            [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force"],
+            cwd=course,
+            env=_nbgrader_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    for name, process in processes.items():
+        output, _ = process.communicate(timeout=300)
+        assert process.returncode == 0, output[-4000:]
+        assert (courses[name] / "release" / name / f"{name}.ipynb").is_file(), output[-4000:]
+    return {name: courses[name] / "release" / name for name in NAMES}
+
+
+def _hidden_test_lines(name: str) -> set[str]:
+    """The substantive lines of the template's hidden-test regions that appear nowhere else in the notebook."""
+    hidden: set[str] = set()
+    public: set[str] = set()
+    for cell in parse_template(template_path(name)):
+        inside = False
+        for line in cell.source.splitlines():
+            stripped = line.strip()
+            if stripped in (BEGIN_HIDDEN, END_HIDDEN):
+                inside = stripped == BEGIN_HIDDEN
+            elif len(stripped) > 12 and not stripped.startswith("#"):
+                (hidden if inside else public).add(stripped)
+    return hidden - public
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_the_release_is_valid_and_carries_no_answer(name, released):
+    import nbformat
+
+    folder = released[name]
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    assert files == [f"{name}.ipynb"]
+    notebook = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    text = (folder / f"{name}.ipynb").read_text(encoding="utf-8")
+    secrets = solution_lines(get_assignment(name))
+    hidden = _hidden_test_lines(name)
+    assert len(secrets) > 10 and len(hidden) >= 5
+    assert [line for line in secrets if line in text] == []
+    assert [line for line in hidden if json.dumps(line)[1:-1] in text or line in text] == []
+    for marker in (BEGIN, END, "HIDDEN TESTS", "grader.hidden", "solutions."):
+        assert marker not in text
+    graded = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert graded and all(not c.metadata.get("editable", True) for c in graded)  # locked by nbgrader
+
+
+def _nbgrader_stubbed(text: str) -> str:
+    """`text` with each solution region replaced as nbgrader does it, at the marker's indentation."""
+    pattern = re.compile(rf"^([ \t]*){re.escape(BEGIN)}\n.*?^[ \t]*{re.escape(END)}\n", re.M | re.S)
+    return pattern.sub(lambda m: "".join(f"{m[1]}{line}\n" for line in NBGRADER_STUB), text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_every_solution_region_is_a_stub_that_raises(name, released, tmp_path):
+    assignment = get_assignment(name)
+    modules = notebook_modules(released[name] / f"{name}.ipynb")
+    assert sorted(modules) == sorted(assignment.modules)
+    for module, text in modules.items():
+        reference = (assignment.solution_dir / module).read_text(encoding="utf-8")
+        assert text.rstrip("\n") == _nbgrader_stubbed(reference).rstrip("\n"), module
+    # The stubs import (running them is the next test's: every test cell of the release fails with
+    # NotImplementedError).
+    package = tmp_path / name
+    package.mkdir()
+    for module, text in modules.items():
+        (package / module).write_text(text, encoding="utf-8")
+    script = (
+        "import importlib, sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        f"for module in {sorted(m[:-3] for m in modules)!r}:\n"
+        f"    importlib.import_module({name!r} + '.' + module)\n"
+        "print('imported')\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert completed.stdout.strip() == "imported", completed.stderr[-3000:]
+
+
+def _execute(path: Path, *, allow_errors: bool):
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    return notebook
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_the_test_cells_pass_on_the_source_notebook(name, tmp_path):
+    pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    (path,) = build_course(tmp_path, [name])
+    notebook = _execute(path, allow_errors=False)  # raises CellExecutionError on the first failing cell
+    assert all(o.get("output_type") != "error" for c in notebook.cells for o in c.get("outputs", []))
+    assignment = get_assignment(name)
+    for module in assignment.modules:  # what the %%writefile cells wrote is the reference
+        written = (path.parent / name / module).read_text(encoding="utf-8")
+        assert written == (assignment.solution_dir / module).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_every_test_cell_of_the_release_fails_with_not_implemented(name, released, tmp_path):
+    pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    path = tmp_path / f"{name}.ipynb"
+    shutil.copy(released[name] / f"{name}.ipynb", path)
+    notebook = _execute(path, allow_errors=True)
+    outcomes = {}
+    for cell in notebook.cells:
+        metadata = cell.metadata.get("nbgrader", {})
+        if metadata.get("grade"):
+            errors = [o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            outcomes[metadata["grade_id"]] = errors
+        elif cell.cell_type == "code" and metadata.get("solution"):
+            assert not any(o.get("output_type") == "error" for o in cell.outputs)  # the stubs import
+    assert outcomes and all(errors == ["NotImplementedError"] for errors in outcomes.values()), outcomes
+
+
+# ---------------------------------------------------------------- the grader accepts the notebook
+
+
+@pytest.mark.slow
+def test_the_filled_in_notebook_scores_like_the_modules(tmp_path, hw1_reference_result):
+    (path,) = build_course(tmp_path, ["hw1_attention"])
+    (result,) = grade(path, config=GradeConfig(seed=hw1_reference_result.seed))
+    assert result.assignment == "hw1_attention"
+    scores = {test.name: test.score for test in result.tests}
+    assert scores == {test.name: test.score for test in hw1_reference_result.tests}
+    assert result.score == 100
+
+
+@pytest.mark.slow
+def test_the_released_notebook_graded_as_is_scores_zero(released):
+    (result,) = grade(released["hw3_tokenization"] / "hw3_tokenization.ipynb", config=GradeConfig())
+    assert result.assignment == "hw3_tokenization" and result.score == 0 and result.max_score == 100
+    for test in result.tests:
+        assert "is not implemented yet (it raises NotImplementedError)" in test.message, test.message
