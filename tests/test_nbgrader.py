@@ -315,3 +315,40 @@ def test_the_released_notebook_graded_as_is_scores_zero(released):
     assert result.assignment == "hw3_tokenization" and result.score == 0 and result.max_score == 100
     for test in result.tests:
         assert "is not implemented yet (it raises NotImplementedError)" in test.message, test.message
+
+
+# ---------------------------------------------------------------- the grader's scores in nbgrader's gradebook
+
+
+def _row(student: str, scores: dict[str, float], status: str = "graded") -> dict:
+    tests = [
+        {"number": f"hw1_attention:{name}", "name": name, "score": score, "max_score": 50.0}
+        for name, score in scores.items()
+    ]
+    return {"student": student, "status": status, "score": sum(scores.values()), "tests": tests}
+
+
+@pytest.mark.slow  # importing nbgrader.api and creating a gradebook cost several seconds
+def test_scores_are_written_into_nbgrader_gradebook(tmp_path):
+    pytest.importorskip("nbgrader")
+    from nbgrader.api import Gradebook
+
+    from grader.nbgrader_gradebook import export_to_nbgrader_gradebook
+
+    db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    rows = [
+        _row("ada", {"test_softmax": 50.0, "test_mha": 20.0}),
+        _row("bob", {}, status="error"),  # refused submission: 0 on every test
+        _row("eve", {}, status="grader-error"),  # the grader's failure: no score recorded
+    ]
+    assert export_to_nbgrader_gradebook(rows, db_url, "hw1_attention") == ["ada", "bob"]
+    # Again with a new score: replaced, not duplicated.
+    rows[0] = _row("ada", {"test_softmax": 50.0, "test_mha": 45.0})
+    export_to_nbgrader_gradebook(rows, db_url, "hw1_attention")
+    with Gradebook(db_url, course_id="course") as gradebook:
+        assert {s.id for s in gradebook.students} == {"ada", "bob"}
+        ada = gradebook.find_submission("hw1_attention", "ada")
+        assert ada.score == 95.0 and ada.max_score == 100.0
+        assert gradebook.find_grade("test_mha", "grader", "hw1_attention", "ada").score == 45.0
+        assert gradebook.find_submission("hw1_attention", "bob").score == 0.0
+        assert not ada.needs_manual_grade
