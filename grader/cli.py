@@ -235,9 +235,8 @@ def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str) ->
     written = build_course(course_dir, list(names) or None, course_id=course_id)
     for path in written:
         console.print(f"wrote {path}")
-    console.print(
-        f"next: cd {course_dir} && nbgrader generate_assignment {written[0].parent.name if written else 'NAME'}"
-    )
+    first = written[0].parent.name if written else "NAME"
+    console.print(f"next: cd {course_dir} && nbgrader generate_assignment {first}")
 
 
 @main.command("export-gradescope")

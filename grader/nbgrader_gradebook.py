@@ -1,4 +1,4 @@
-"""The grader's scores written into nbgrader's gradebook, through nbgrader's own API (`nbgrader.api.Gradebook`).
+"""The grader's scores written into nbgrader's gradebook through nbgrader's own API (nbgrader.api.Gradebook).
 
 Each hidden test becomes a grade cell (its points as the maximum) of one notebook, by default `grader`, of an
 nbgrader assignment; each student's score on that test is the cell's auto score. nbgrader's formgrader and
@@ -28,8 +28,8 @@ GRADED, ERROR = "graded", "error"  # the statuses of grader.batch's rows that ca
 
 @contextlib.contextmanager
 def _alembic_on_path() -> Iterator[None]:
-    # nbgrader runs the `alembic` command when it creates a new gradebook; in a virtual environment that is not
-    # activated, the command sits beside this interpreter but not on PATH.
+    # nbgrader runs the `alembic` command when it creates a new gradebook; in a virtual environment that is
+    # not activated, the command sits beside this interpreter but not on PATH.
     here = str(Path(sys.executable).parent)
     if shutil.which("alembic") is not None or not (Path(here) / "alembic").exists():
         yield
@@ -82,7 +82,7 @@ def export_to_nbgrader_gradebook(
     a row the grader itself could not grade (any other status) is left out, so that no false 0 is recorded.
     """
     try:
-        from nbgrader.api import Gradebook, Grade, MissingEntry, SubmittedNotebook
+        from nbgrader.api import Grade, Gradebook, MissingEntry, SubmittedNotebook
     except ImportError:
         raise ConfigurationError(
             "writing into nbgrader's gradebook needs nbgrader", hint='pip install ".[nbgrader]"'

@@ -55,7 +55,7 @@ DIRECTIVE = re.compile(r"^```\{(?P<kind>[a-z]+)\}[ \t]*(?P<args>.*?)\s*$")
 KINDS = ("module", "test", "code")
 NAME = re.compile(r"^[A-Za-z_][\w-]*$")
 
-NBGRADER_CONFIG = '''"""nbgrader's configuration, written once by `grader nbgrader-source` (edit it; it is never overwritten)."""
+NBGRADER_CONFIG = '''"""nbgrader's configuration, written once by `grader nbgrader-source`; edit it freely."""
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
@@ -123,12 +123,16 @@ def _check_hidden_markers(text: str, where: str, first_line: int, allowed: bool)
         stripped = line.strip()
         number = first_line + offset
         if stripped in (BEGIN, END):
-            raise ConfigurationError(f"{where}:{number}: solution code belongs in solutions/, not the template")
+            raise ConfigurationError(
+                f"{where}:{number}: solution code belongs in solutions/, not the template"
+            )
         if stripped == BEGIN_HIDDEN:
             if not allowed:
                 raise ConfigurationError(f"{where}:{number}: hidden tests are allowed only in {{test}} cells")
             if inside is not None:
-                raise ConfigurationError(f"{where}:{number}: nested {BEGIN_HIDDEN} (the previous is at {inside})")
+                raise ConfigurationError(
+                    f"{where}:{number}: nested {BEGIN_HIDDEN} (the previous is at {inside})"
+                )
             inside = number
         elif stripped == END_HIDDEN:
             if inside is None:
@@ -180,7 +184,9 @@ def parse_template(path: Path) -> list[TemplateCell]:
         text = "".join(body).rstrip("\n")
         _check_hidden_markers(text, str(path), start + 1, allowed=kind == "test")
         if kind == "module" and text.strip():
-            raise ConfigurationError(f"{where}: a {{module}} cell stays empty; its code comes from solutions/")
+            raise ConfigurationError(
+                f"{where}: a {{module}} cell stays empty; its code comes from solutions/"
+            )
         cells.append(TemplateCell(kind, text, start, name, points))
         markdown_line = number + 1
     flush_markdown()
@@ -218,13 +224,13 @@ def _cell(kind: str, source: str, grade_id: str, **nbgrader: Any) -> dict[str, A
 
 
 def module_cell_source(assignment: Assignment, module: str) -> str:
-    """The source of the `%%writefile` cell of `module`: the reference module, markers included."""
+    """The source of the `%%writefile` cell of `module`: the reference module verbatim, markers included."""
     text = (assignment.solution_dir / module).read_text(encoding="utf-8")
-    return f"%%writefile {assignment.name}/{module}\n{text.rstrip()}\n"
+    return f"%%writefile {assignment.name}/{module}\n{text}"
 
 
 def build_notebook(name: str, templates_dir: Path = TEMPLATES_ROOT) -> dict[str, Any]:
-    """The source notebook of assignment `name` (nbformat 4.5, as a JSON-ready dict) with nbgrader metadata."""
+    """The source notebook of assignment `name` (nbformat 4.5, a JSON-ready dict) with nbgrader metadata."""
     assignment = get_assignment(name)
     path = template_path(name, templates_dir)
     if not path.is_file():
@@ -239,7 +245,9 @@ def build_notebook(name: str, templates_dir: Path = TEMPLATES_ROOT) -> dict[str,
                 known = ", ".join(assignment.modules)
                 raise ConfigurationError(f"{where}: {cell.name} is not a module of {name} ({known})")
             if cell.name in modules:
-                raise ConfigurationError(f"{where}: {cell.name} already has a cell (line {modules[cell.name]})")
+                raise ConfigurationError(
+                    f"{where}: {cell.name} already has a cell (line {modules[cell.name]})"
+                )
             modules[cell.name] = cell.line
             grade_id = Path(cell.name).stem
             cells.append(_cell("module", module_cell_source(assignment, cell.name), grade_id, solution=True))
@@ -294,4 +302,3 @@ def build_course(
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)
     return written
-

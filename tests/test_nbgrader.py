@@ -45,7 +45,7 @@ def test_every_assignment_has_a_notebook_template():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_module_cells_are_the_reference_modules(name):
-    """The drift check: each solution cell is `%%writefile <package>/<module>` + the solutions/ file, exactly."""
+    """The drift check: each solution cell is `%%writefile <package>/<module>` + the solutions/ file."""
     assignment = get_assignment(name)
     notebook = build_notebook(name)
     cells = [c for c in notebook["cells"] if c["source"].startswith("%%writefile")]
@@ -76,7 +76,9 @@ def test_staging_extracts_the_reference_modules_from_the_source_notebook(name, t
     assignment = get_assignment(name)
     (path,) = build_course(tmp_path, [name])
     modules = notebook_modules(path)
-    assert modules == {m: (assignment.solution_dir / m).read_text(encoding="utf-8") for m in assignment.modules}
+    assert modules == {
+        m: (assignment.solution_dir / m).read_text(encoding="utf-8") for m in assignment.modules
+    }
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -125,7 +127,10 @@ def test_the_cli_builds_the_course_folder(tmp_path):
         ("```{module} softmax.py\nx = 1\n```\n", r"\.md:1: a \{module\} cell stays empty"),
         ("```{code}\n### BEGIN SOLUTION\n```\n", r"\.md:2: solution code belongs in solutions/"),
         ("```{code}\n### BEGIN HIDDEN TESTS\n```\n", r"\.md:2: hidden tests are allowed only in \{test\}"),
-        ("```{test} a points=1\n### BEGIN HIDDEN TESTS\n```\n", r"\.md:2: ### BEGIN HIDDEN TESTS is never closed"),
+        (
+            "```{test} a points=1\n### BEGIN HIDDEN TESTS\n```\n",
+            r"\.md:2: ### BEGIN HIDDEN TESTS is never closed",
+        ),
         ("```{cell}\n```\n", r"\.md:1: unknown cell kind \{cell\}"),
         ("```{module} softmax.py\n```\n", r"no \{module\} cell for scores\.py, attention\.py"),
         ("```{code} a\n```\n```{code} a\n```\n", r"\.md:3: cell id 'a' is used twice \(line 1\)"),
@@ -141,7 +146,12 @@ def test_markdown_cells_break_at_plus_lines_and_keep_ordinary_fences(tmp_path):
     path = tmp_path / "x.notebook.md"
     path.write_text("# One\n```python\nx = 1\n```\n+++\n# Two\n```{code} example\nprint(1)\n```\nafter\n")
     cells = parse_template(path)
-    assert [(c.kind, c.line) for c in cells] == [("markdown", 1), ("markdown", 6), ("code", 7), ("markdown", 10)]
+    assert [(c.kind, c.line) for c in cells] == [
+        ("markdown", 1),
+        ("markdown", 6),
+        ("code", 7),
+        ("markdown", 10),
+    ]
     assert "```python" in cells[0].source and cells[2].name == "example" and cells[2].source == "print(1)"
 
 
@@ -179,7 +189,7 @@ def released(tmp_path_factory) -> dict[str, Path]:
 
 
 def _hidden_test_lines(name: str) -> set[str]:
-    """The substantive lines of the template's hidden-test regions that appear nowhere else in the notebook."""
+    """The substantive lines of the template's hidden-test regions that appear nowhere else in it."""
     hidden: set[str] = set()
     public: set[str] = set()
     for cell in parse_template(template_path(name)):
