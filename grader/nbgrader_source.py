@@ -287,6 +287,8 @@ def build_course(
     """
     course_dir = Path(course_dir)
     chosen = names or templated_assignments(templates_dir)
+    if not chosen:
+        raise ConfigurationError(f"no notebook templates (*{TEMPLATE_SUFFIX}) in {templates_dir}")
     notebooks = {name: build_notebook(name, templates_dir) for name in chosen}  # all or nothing
     course_dir.mkdir(parents=True, exist_ok=True)
     config = course_dir / "nbgrader_config.py"
