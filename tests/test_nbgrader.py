@@ -329,6 +329,47 @@ def test_every_test_cell_of_the_release_fails_with_not_implemented(name, release
     assert outcomes and all(errors == ["NotImplementedError"] for errors in outcomes.values()), outcomes
 
 
+def _filled_in(release: Path, source: dict, target: Path) -> None:
+    """The released notebook with each solution cell filled in with the reference, as a student would."""
+    notebook = json.loads(release.read_text(encoding="utf-8"))
+    answers = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in source["cells"]}
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("solution"):
+            cell["source"] = answers[cell["metadata"]["nbgrader"]["grade_id"]]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(notebook), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_runs_the_hidden_tests(released, tmp_path):
+    """nbgrader's own autograde: the filled-in release earns every point (hidden tests included), the
+    untouched release none."""
+    name = "hw3_tokenization"
+    course = tmp_path / "course"
+    shutil.copytree(released[name].parent.parent, course)  # with the gradebook generate_assignment made
+    release = released[name] / f"{name}.ipynb"
+    _filled_in(release, build_notebook(name), course / "submitted" / "ada" / name / f"{name}.ipynb")
+    (course / "submitted" / "bob" / name).mkdir(parents=True)
+    shutil.copy(release, course / "submitted" / "bob" / name / f"{name}.ipynb")
+    completed = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", name, "--force"],
+        cwd=course,
+        env=_nbgrader_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    # (nbgrader warns that the test cells' checksums changed: it saves them before removing the hidden tests.)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="course") as gradebook:
+        ada, bob = (gradebook.find_submission(name, student) for student in ("ada", "bob"))
+        assert ada.max_score == 100 and ada.score == 100, ada.score
+        assert bob.score == 0
+
+
 # ---------------------------------------------------------------- the grader accepts the notebook
 
 
