@@ -230,11 +230,13 @@ def release(out: Path, only_check: bool) -> None:
 @translate_errors
 def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str) -> None:
     """Build nbgrader's source/<assignment>/ in COURSE_DIR from templates/ and solutions/."""
-    from .nbgrader_source import build_course
+    from .nbgrader_source import build_course, config_advice
 
     written = build_course(course_dir, list(names) or None, course_id=course_id)
     for path in written:
         console.print(f"wrote {path}")
+    for advice in config_advice(course_dir):
+        err_console.print(f"[bold yellow]warning:[/bold yellow] {advice}", soft_wrap=True)
     first = written[0].parent.name if written else "NAME"
     console.print(f"next: cd {course_dir} && nbgrader generate_assignment {first}")
 

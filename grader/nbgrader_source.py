@@ -43,6 +43,7 @@ __all__ = [
     "TemplateCell",
     "build_course",
     "build_notebook",
+    "config_advice",
     "parse_template",
     "templated_assignments",
 ]
@@ -67,6 +68,12 @@ c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplemente
 # left in source/ by running a source notebook there holds the solution; never copy one into a release.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
 '''
+
+# What build_course's nbgrader_config.py sets, and why an existing config should set it too.
+CONFIG_ADVICE = {
+    "*.py": 'add "*.py" to c.CourseDirectory.ignore, or a source notebook run in place leaks its modules',
+    "raise NotImplementedError()": "set c.ClearSolutions.code_stub to raise NotImplementedError()",
+}
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
@@ -304,3 +311,10 @@ def build_course(
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)
     return written
+
+
+def config_advice(course_dir: Path) -> list[str]:
+    """What an existing nbgrader_config.py in `course_dir` lacks of the settings build_course would write."""
+    path = Path(course_dir) / "nbgrader_config.py"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return [f"{path}: {advice}" for needle, advice in CONFIG_ADVICE.items() if needle not in text]

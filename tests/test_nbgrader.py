@@ -23,6 +23,7 @@ from grader.nbgrader_source import (
     END_HIDDEN,
     build_course,
     build_notebook,
+    config_advice,
     parse_template,
     template_path,
     templated_assignments,
@@ -100,10 +101,14 @@ def test_the_course_folder_holds_the_notebook_and_the_config_only(tmp_path):
     build_course(tmp_path)
     files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert files == ["nbgrader_config.py", *[f"source/{n}/{n}.ipynb" for n in NAMES]]
+    assert config_advice(tmp_path) == []
     config = tmp_path / "nbgrader_config.py"
     config.write_text("# the instructor's own\n")
     build_course(tmp_path)
     assert config.read_text() == "# the instructor's own\n"  # never overwritten
+    assert len(config_advice(tmp_path)) == 2 and "*.py" in config_advice(tmp_path)[0]
+    result = CliRunner().invoke(main, ["nbgrader-source", str(tmp_path)])
+    assert result.exit_code == 0 and "warning:" in result.output and "leaks its modules" in result.output
 
 
 def test_the_cli_builds_the_course_folder(tmp_path):
@@ -299,6 +304,7 @@ def _execute(path: Path, *, allow_errors: bool):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_the_test_cells_pass_on_the_source_notebook(name, tmp_path):
+    pytest.importorskip("nbgrader")
     pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     (path,) = build_course(tmp_path, [name])
@@ -308,6 +314,14 @@ def test_the_test_cells_pass_on_the_source_notebook(name, tmp_path):
     for module in assignment.modules:  # what the %%writefile cells wrote is the reference
         written = (path.parent / name / module).read_text(encoding="utf-8")
         assert written == (assignment.solution_dir / module).read_text(encoding="utf-8")
+    # The notebook ran in place, in source/: the config keeps those modules out of nbgrader's copies.
+    from nbgrader.utils import find_all_files
+    from traitlets.config import Config
+
+    config = Config()
+    exec((tmp_path / "nbgrader_config.py").read_text(), {"get_config": lambda: config})
+    copied = find_all_files(str(path.parent), [*config.CourseDirectory.ignore, "*.ipynb"])
+    assert copied == []
 
 
 @pytest.mark.slow
