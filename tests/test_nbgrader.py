@@ -30,7 +30,7 @@ from grader.nbgrader_source import (
 )
 from grader.release import BEGIN, END, solution_lines
 from grader.runner import GradeConfig, grade
-from grader.staging import notebook_modules
+from grader.staging import find_sources, notebook_modules
 
 NAMES = templated_assignments()
 # What nbgrader's ClearSolutions puts in place of a solution region (the stub nbgrader_config.py sets).
@@ -80,6 +80,21 @@ def test_staging_extracts_the_reference_modules_from_the_source_notebook(name, t
     assert modules == {
         m: (assignment.solution_dir / m).read_text(encoding="utf-8") for m in assignment.modules
     }
+
+
+def test_a_submitted_folder_is_graded_from_its_notebook_not_the_files_it_wrote(tmp_path):
+    """nbgrader's submitted/<student>/<assignment>/ holds the notebook and the package folder its cells wrote
+    (here only one module, stale): the notebook is the submission."""
+    (path,) = build_course(tmp_path / "course", ["hw1_attention"])
+    submitted = tmp_path / "submitted" / "ada" / "hw1_attention"
+    (submitted / "hw1_attention").mkdir(parents=True)
+    shutil.copy(path, submitted)
+    (submitted / "hw1_attention" / "softmax.py").write_text("stale = True\n")
+    (source,) = find_sources(submitted)
+    assert source.assignment.name == "hw1_attention"
+    reference = get_assignment("hw1_attention").solution_dir
+    for module in get_assignment("hw1_attention").modules:
+        assert source.modules[module] == (reference / module).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", NAMES)
