@@ -68,6 +68,9 @@ def main() -> None:
     show_default=True,
     help="Gradescope visibility of tests that do not set their own.",
 )
+@click.option(
+    "--html", "html_path", type=click.Path(path_type=Path), help="Write the HTML feedback page here."
+)
 @click.option("-k", "select", help="Only run hidden tests matching this pytest -k expression.")
 @click.option("-v", "--verbose", is_flag=True, help="Show full messages and the student's output.")
 @translate_errors
@@ -80,11 +83,19 @@ def run(
     timeout: float,
     isolation: str,
     visibility: str,
+    html_path: Path | None,
     select: str | None,
     verbose: bool,
 ) -> None:
     """Grade the submission at PATH (a folder, a module or a notebook)."""
-    from .report import gradescope_error, gradescope_results, render_table, write_json_atomic
+    from .feedback import feedback_page
+    from .report import (
+        gradescope_error,
+        gradescope_results,
+        render_table,
+        write_json_atomic,
+        write_text_atomic,
+    )
     from .runner import GradeConfig, grade
 
     config = GradeConfig(
@@ -98,14 +109,20 @@ def run(
         try:
             results = grade(path, config=config, assignment=assignment, progress=progress, select=select)
         except SubmissionError as exc:
-            if json_path is not None:  # the student still gets a result that says what to fix
-                write_json_atomic(json_path, gradescope_error(exc.message, exc.hint))
+            failed = gradescope_error(exc.message, exc.hint)  # still a result that says what to fix
+            if json_path is not None:
+                write_json_atomic(json_path, failed)
+            if html_path is not None:
+                write_text_atomic(html_path, feedback_page(failed))
             raise
     for result in results:
         render_table(result, console, verbose=verbose)
     if json_path is not None:
         write_json_atomic(json_path, gradescope_results(results))
         console.print(f"results written to {json_path}")
+    if html_path is not None:
+        write_text_atomic(html_path, feedback_page(gradescope_results(results)))
+        console.print(f"feedback page written to {html_path}")
 
 
 @main.command()
@@ -131,7 +148,8 @@ def batch(
     timeout: float,
 ) -> None:
     """Grade a class: every submission in FOLDER (one folder or notebook per student, or nbgrader's
-    submitted/<student>/<assignment>/); results.json per student and gradebook.csv in --out."""
+    submitted/<student>/<assignment>/); results.json and feedback.html per student, gradebook.csv and
+    summary.html in --out."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -181,7 +199,7 @@ def batch(
     console.print(table)
     console.print(
         f"{summary.graded} graded, {summary.skipped} skipped (unchanged), {summary.errors} not graded; "
-        f"{summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}"
+        f"{summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}; class summary: {summary.summary_page}"
     )
 
 
