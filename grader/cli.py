@@ -69,6 +69,11 @@ def main() -> None:
     help="Gradescope visibility of tests that do not set their own.",
 )
 @click.option(
+    "--run-as",
+    metavar="USER",
+    help="Run student code as this unprivileged user (the grader must be root), e.g. nobody.",
+)
+@click.option(
     "--html", "html_path", type=click.Path(path_type=Path), help="Write the HTML feedback page here."
 )
 @click.option("-k", "select", help="Only run hidden tests matching this pytest -k expression.")
@@ -83,6 +88,7 @@ def run(
     timeout: float,
     isolation: str,
     visibility: str,
+    run_as: str | None,
     html_path: Path | None,
     select: str | None,
     verbose: bool,
@@ -99,7 +105,7 @@ def run(
     from .runner import GradeConfig, grade
 
     config = GradeConfig(
-        seed=seed, device=device, timeout=timeout, isolation=isolation, visibility=visibility
+        seed=seed, device=device, timeout=timeout, isolation=isolation, visibility=visibility, run_as=run_as
     )
     with console.status("starting") as status:
 
@@ -247,17 +253,27 @@ def release(out: Path, only_check: bool) -> None:
 @click.option(
     "--isolation",
     type=click.Choice(["strict", "best"]),
-    default="strict",
+    default="best",
     show_default=True,
     help="strict refuses to grade where bubblewrap cannot isolate student code.",
 )
+@click.option(
+    "--run-as",
+    default="nobody",
+    show_default=True,
+    help="The unprivileged user student code runs as on Gradescope ('' keeps root).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @translate_errors
-def export_gradescope(assignment: str, out: Path, visibility: str, isolation: str, seed: int) -> None:
+def export_gradescope(
+    assignment: str, out: Path, visibility: str, isolation: str, run_as: str, seed: int
+) -> None:
     """Build a Gradescope autograder zip for ASSIGNMENT."""
     from .gradescope import build_autograder
 
-    path = build_autograder(assignment, out, visibility=visibility, isolation=isolation, seed=seed)
+    path = build_autograder(
+        assignment, out, visibility=visibility, isolation=isolation, seed=seed, run_as=run_as or None
+    )
     console.print(f"wrote {path}")
 
 
