@@ -143,6 +143,7 @@ def run(
 @click.option(
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
 )
+@click.option("--run-as", metavar="USER", help="Run student code as this unprivileged user (needs root).")
 @translate_errors
 def batch(
     folder: Path,
@@ -152,6 +153,7 @@ def batch(
     assignment: str | None,
     seed: int,
     timeout: float,
+    run_as: str | None,
 ) -> None:
     """Grade a class: every submission in FOLDER (one folder or notebook per student, or nbgrader's
     submitted/<student>/<assignment>/); results.json and feedback.html per student, gradebook.csv and
@@ -163,7 +165,8 @@ def batch(
     from .runner import GradeConfig
 
     submissions = find_submissions(folder, assignment=assignment)
-    config = GradeConfig(seed=seed, timeout=timeout)
+    config = GradeConfig(seed=seed, timeout=timeout, run_as=run_as)
+    config.limits()  # an unknown --run-as user is a configuration error before any grading
     columns = (
         TextColumn("grading"),
         BarColumn(),
