@@ -101,3 +101,13 @@ def test_batch_maps_options_to_grade_batch_and_prints_a_summary(tmp_path, monkey
 def test_batch_on_a_missing_folder_says_so(tmp_path):
     result = CliRunner().invoke(main, ["batch", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "is not a folder of submissions" in result.output
+
+
+def test_run_as_an_unknown_user_is_a_configuration_error(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(tmp_path), "--run-as", "no-such-user-here"])
+    assert result.exit_code == 3 and "there is no user 'no-such-user-here'" in result.output
+
+
+def test_run_as_root_is_refused(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(tmp_path), "--run-as", "root"])
+    assert result.exit_code == 3 and "must not run as root" in result.output
