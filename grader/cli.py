@@ -68,6 +68,14 @@ def main() -> None:
     show_default=True,
     help="Gradescope visibility of tests that do not set their own.",
 )
+@click.option(
+    "--run-as",
+    metavar="USER",
+    help="Run student code as this unprivileged user (the grader must be root), e.g. nobody.",
+)
+@click.option(
+    "--html", "html_path", type=click.Path(path_type=Path), help="Write the HTML feedback page here."
+)
 @click.option("-k", "select", help="Only run hidden tests matching this pytest -k expression.")
 @click.option("-v", "--verbose", is_flag=True, help="Show full messages and the student's output.")
 @translate_errors
@@ -80,15 +88,24 @@ def run(
     timeout: float,
     isolation: str,
     visibility: str,
+    run_as: str | None,
+    html_path: Path | None,
     select: str | None,
     verbose: bool,
 ) -> None:
     """Grade the submission at PATH (a folder, a module or a notebook)."""
-    from .report import gradescope_error, gradescope_results, render_table, write_json_atomic
+    from .feedback import feedback_page
+    from .report import (
+        gradescope_error,
+        gradescope_results,
+        render_table,
+        write_json_atomic,
+        write_text_atomic,
+    )
     from .runner import GradeConfig, grade
 
     config = GradeConfig(
-        seed=seed, device=device, timeout=timeout, isolation=isolation, visibility=visibility
+        seed=seed, device=device, timeout=timeout, isolation=isolation, visibility=visibility, run_as=run_as
     )
     with console.status("starting") as status:
 
@@ -98,14 +115,20 @@ def run(
         try:
             results = grade(path, config=config, assignment=assignment, progress=progress, select=select)
         except SubmissionError as exc:
-            if json_path is not None:  # the student still gets a result that says what to fix
-                write_json_atomic(json_path, gradescope_error(exc.message, exc.hint))
+            failed = gradescope_error(exc.message, exc.hint)  # still a result that says what to fix
+            if json_path is not None:
+                write_json_atomic(json_path, failed)
+            if html_path is not None:
+                write_text_atomic(html_path, feedback_page(failed))
             raise
     for result in results:
         render_table(result, console, verbose=verbose)
     if json_path is not None:
         write_json_atomic(json_path, gradescope_results(results))
         console.print(f"results written to {json_path}")
+    if html_path is not None:
+        write_text_atomic(html_path, feedback_page(gradescope_results(results)))
+        console.print(f"feedback page written to {html_path}")
 
 
 @main.command()
@@ -120,6 +143,7 @@ def run(
 @click.option(
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
 )
+@click.option("--run-as", metavar="USER", help="Run student code as this unprivileged user (needs root).")
 @translate_errors
 def batch(
     folder: Path,
@@ -129,9 +153,11 @@ def batch(
     assignment: str | None,
     seed: int,
     timeout: float,
+    run_as: str | None,
 ) -> None:
     """Grade a class: every submission in FOLDER (one folder or notebook per student, or nbgrader's
-    submitted/<student>/<assignment>/); results.json per student and gradebook.csv in --out."""
+    submitted/<student>/<assignment>/); results.json and feedback.html per student, gradebook.csv and
+    summary.html in --out."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -139,7 +165,8 @@ def batch(
     from .runner import GradeConfig
 
     submissions = find_submissions(folder, assignment=assignment)
-    config = GradeConfig(seed=seed, timeout=timeout)
+    config = GradeConfig(seed=seed, timeout=timeout, run_as=run_as)
+    config.limits()  # an unknown --run-as user is a configuration error before any grading
     columns = (
         TextColumn("grading"),
         BarColumn(),
@@ -181,7 +208,7 @@ def batch(
     console.print(table)
     console.print(
         f"{summary.graded} graded, {summary.skipped} skipped (unchanged), {summary.errors} not graded; "
-        f"{summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}"
+        f"{summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}; class summary: {summary.summary_page}"
     )
 
 
@@ -254,17 +281,27 @@ def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str) ->
 @click.option(
     "--isolation",
     type=click.Choice(["strict", "best"]),
-    default="strict",
+    default="best",
     show_default=True,
     help="strict refuses to grade where bubblewrap cannot isolate student code.",
 )
+@click.option(
+    "--run-as",
+    default="nobody",
+    show_default=True,
+    help="The unprivileged user student code runs as on Gradescope ('' keeps root).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @translate_errors
-def export_gradescope(assignment: str, out: Path, visibility: str, isolation: str, seed: int) -> None:
+def export_gradescope(
+    assignment: str, out: Path, visibility: str, isolation: str, run_as: str, seed: int
+) -> None:
     """Build a Gradescope autograder zip for ASSIGNMENT."""
     from .gradescope import build_autograder
 
-    path = build_autograder(assignment, out, visibility=visibility, isolation=isolation, seed=seed)
+    path = build_autograder(
+        assignment, out, visibility=visibility, isolation=isolation, seed=seed, run_as=run_as or None
+    )
     console.print(f"wrote {path}")
 
 
