@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from . import __version__
-from .errors import GraderError, SubmissionError
+from .errors import ConfigurationError, GraderError, SubmissionError
 from .verdicts import VISIBILITIES
 
 console = Console(highlight=False)
@@ -144,6 +144,16 @@ def run(
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
 )
 @click.option("--run-as", metavar="USER", help="Run student code as this unprivileged user (needs root).")
+@click.option(
+    "--nbgrader-db",
+    metavar="URL",
+    help="Also write the scores into this nbgrader gradebook (e.g. sqlite:///course/gradebook.db).",
+)
+@click.option(
+    "--nbgrader-assignment",
+    metavar="NAME",
+    help="The nbgrader assignment to write into (default: --assignment, else the graded assignment).",
+)
 @translate_errors
 def batch(
     folder: Path,
@@ -154,6 +164,8 @@ def batch(
     seed: int,
     timeout: float,
     run_as: str | None,
+    nbgrader_db: str | None,
+    nbgrader_assignment: str | None,
 ) -> None:
     """Grade a class: every submission in FOLDER (one folder or notebook per student, or nbgrader's
     submitted/<student>/<assignment>/); results.json and feedback.html per student, gradebook.csv and
@@ -210,6 +222,24 @@ def batch(
         f"{summary.graded} graded, {summary.skipped} skipped (unchanged), {summary.errors} not graded; "
         f"{summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}; class summary: {summary.summary_page}"
     )
+    if nbgrader_db:
+        from .nbgrader_gradebook import export_to_nbgrader_gradebook
+
+        target = nbgrader_assignment or assignment or _only_assignment(summary.rows)
+        written = export_to_nbgrader_gradebook(summary.rows, nbgrader_db, target)
+        console.print(
+            f"{len(written)} students' scores written to nbgrader assignment {target} in {nbgrader_db}"
+        )
+
+
+def _only_assignment(rows: list[dict[str, Any]]) -> str:
+    graded = {str(test.get("number", "")).split(":", 1)[0] for row in rows for test in row.get("tests", [])}
+    if len(graded) != 1:
+        raise ConfigurationError(
+            "--nbgrader-db needs one assignment per batch",
+            hint="name it with --nbgrader-assignment (or --assignment)",
+        )
+    return graded.pop()
 
 
 @main.command()

@@ -111,3 +111,36 @@ def test_run_as_an_unknown_user_is_a_configuration_error(tmp_path):
 def test_run_as_root_is_refused(tmp_path):
     result = CliRunner().invoke(main, ["run", str(tmp_path), "--run-as", "root"])
     assert result.exit_code == 3 and "must not run as root" in result.output
+
+
+def test_batch_writes_scores_into_an_nbgrader_gradebook_when_asked(tmp_path, monkeypatch):
+    import grader.batch
+    import grader.nbgrader_gradebook
+    from grader.batch import BatchSummary
+
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    tests = [{"number": "hw1_attention:test_softmax", "score": 3, "max_score": 3}]
+    row = {"student": "ada", "score": 3, "seconds": 1.0, "status": "graded", "error": None, "tests": tests}
+    summary = BatchSummary(
+        rows=[row], graded=1, skipped=0, errors=0, wall_seconds=0.1, gradebook=tmp_path / "g.csv",
+        summary_page=tmp_path / "s.html",
+    )  # fmt: skip
+    monkeypatch.setattr(grader.batch, "grade_batch", lambda submissions, **kwargs: summary)
+    exported = []
+    monkeypatch.setattr(
+        grader.nbgrader_gradebook,
+        "export_to_nbgrader_gradebook",
+        lambda rows, db, assignment: exported.append((rows, db, assignment)) or ["ada"],
+    )
+    args = [
+        "batch",
+        str(tmp_path / "class"),
+        "--out",
+        str(tmp_path / "out"),
+        "--nbgrader-db",
+        "sqlite:///x.db",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert exported == [([row], "sqlite:///x.db", "hw1_attention")]
+    assert "1 students' scores written to nbgrader assignment hw1_attention" in result.output
