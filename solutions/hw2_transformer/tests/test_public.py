@@ -1,0 +1,1 @@
+"""Public tests for assignment 2 (placeholder)."""
