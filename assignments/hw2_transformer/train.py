@@ -13,6 +13,7 @@ measures validation loss and exact-match itself, from your trained model).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -38,6 +39,28 @@ class TrainConfig:
     betas: tuple[float, float] = (0.9, 0.95)
     grad_clip: float = 1.0  # clip the global gradient norm; 0 disables
     seed: int = 0  # seeds the batch sampling (the model's init uses torch's global generator)
+    device: str | None = None  # None: train where the model is; "auto": cuda, then mps, then cpu; or a name
+    bf16: bool = True  # on CUDA, run forward and loss under bfloat16 autocast (ignored elsewhere)
+
+
+def resolve_device(name: str | None, model: nn.Module) -> torch.device:
+    """The device to train on: `name`, or the model's own device when None, or the best one for "auto"."""
+    if name is None:
+        return next(model.parameters()).device
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+def autocast(device: torch.device, config: TrainConfig) -> contextlib.AbstractContextManager:
+    """bfloat16 autocast on CUDA when config.bf16 (matmuls in bf16, the loss and norms in float32)."""
+    if device.type == "cuda" and config.bf16:
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def lm_loss(logits: Tensor, targets: Tensor) -> Tensor:
@@ -73,7 +96,9 @@ def train_gpt(model: nn.Module, data: Tensor, config: TrainConfig) -> list[float
 
     Each step: a batch from data.get_batch(data, batch_size, block_size, generator) with a torch.Generator
     seeded with config.seed, the model's logits, lm_loss, and an optimizer step (scheduled lr, clipping).
-    Leaves the model in eval mode. Returns the training loss of every step.
+    Train on resolve_device(config.device, model) (move the model and each batch there), with the forward
+    pass and loss inside `autocast(device, config)`. Leaves the model in eval mode. Returns the training loss
+    of every step.
     """
     raise NotImplementedError("train_gpt: write this part (see its docstring)")
 
@@ -84,7 +109,8 @@ def train_seq2seq(
     """Train `model` (a Transformer) for exactly config.steps steps on fresh batches of the toy `task`.
 
     Each step: src, tgt = data.seq2seq_batch(task, batch_size, min_len, max_len, generator) (generator seeded
-    with config.seed), seq2seq_loss (teacher forcing), an optimizer step. Leaves the model in eval mode.
+    with config.seed), seq2seq_loss (teacher forcing), an optimizer step; device and autocast as train_gpt.
+    Leaves the model in eval mode.
     Returns the training loss of every step.
     """
     raise NotImplementedError("train_seq2seq: write this part (see its docstring)")

@@ -107,39 +107,32 @@ class MultiHeadAttention(nn.Module):
         key = query if key is None else key
         value = key if value is None else value
         batch, num_queries, d = query.shape
-        h, hs = self.num_heads, self.head_dim
-        # 1. Project (one matmul per distinct input) and split heads: (B, T, d) -> (B, h, T, hs).
+        # 1. Project. The stacked weight holds W_Q, W_K, W_V as three (d, d) blocks; self-attention projects
+        #    once for all three.
+        weight = self.in_proj_weight.view(3, d, d)
+        bias = [None] * 3 if self.in_proj_bias is None else list(self.in_proj_bias.view(3, d))
         if key is query and value is query:
-            q, k, v = F.linear(query, self.in_proj_weight, self.in_proj_bias).chunk(3, dim=-1)
+            projected = F.linear(query, self.in_proj_weight, self.in_proj_bias).split(d, dim=-1)
         else:
-            w_q, w_k, w_v = self.in_proj_weight.chunk(3, dim=0)  # 3 x (d, d)
-            b_q, b_k, b_v = self.in_proj_bias.chunk(3) if self.in_proj_bias is not None else (None,) * 3
-            q = F.linear(query, w_q, b_q)  # (B, Tq, d)
-            k = F.linear(key, w_k, b_k)  # (B, Tk, d)
-            v = F.linear(value, w_v, b_v)  # (B, Tk, d)
-        q = q.view(batch, num_queries, h, hs).transpose(1, 2)  # (B, h, Tq, hs)
-        k = k.view(batch, k.shape[1], h, hs).transpose(1, 2)  # (B, h, Tk, hs)
-        v = v.view(batch, v.shape[1], h, hs).transpose(1, 2)  # (B, h, Tk, hs)
-        # 2. With a cache, attend over the past positions too.
+            projected = [F.linear(x, weight[i], bias[i]) for i, x in enumerate((query, key, value))]
+        # 2. Heads become a batch dimension: (B, T, d) -> (B, T, h, hs) -> (B, h, T, hs).
+        q, k, v = (x.unflatten(-1, (self.num_heads, self.head_dim)).transpose(1, 2) for x in projected)
+        # 3. With a cache, the new keys and values join the cached ones, (B, h, T_past + Tq, hs).
         if cache is not None:
-            k, v = cache.append(k, v)  # (B, h, T_past + Tq, hs)
+            k, v = cache.append(k, v)
         num_keys = k.shape[-2]
-        dropout_p = self.dropout if self.training else 0.0
-        # 3. Attend. The fastest path is SDPA's own is_causal (no mask tensor); otherwise build one boolean
-        #    mask. Fully masked rows are let through and zeroed afterwards (the fused kernel may give NaN).
-        if is_causal and mask is None and num_queries == num_keys:
-            out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
-        elif mask is None and not is_causal:
-            out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
+        p = self.dropout if self.training else 0.0
+        # 4. Attend. The fastest path is SDPA's own is_causal (no mask tensor); otherwise one boolean mask.
+        #    Rows with no visible key are let through, then zeroed (the fused kernel may give NaN there).
+        if mask is None and (not is_causal or num_queries == num_keys):
+            out = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=is_causal)
         else:
             if is_causal:
-                offset = num_keys - num_queries  # the queries are the last Tq positions
-                rows = torch.arange(num_queries, device=q.device).unsqueeze(1) + offset
-                causal = torch.arange(num_keys, device=q.device).unsqueeze(0) <= rows  # (Tq, Tk)
-                mask = causal if mask is None else mask & causal
-            fully_masked = ~mask.any(dim=-1, keepdim=True)
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask | fully_masked, dropout_p=dropout_p)
-            out = out.masked_fill(fully_masked, 0.0)
-        # 4. Merge heads and mix them: (B, h, Tq, hs) -> (B, Tq, d).
-        out = out.transpose(1, 2).reshape(batch, num_queries, d)
-        return self.out_proj(out), None
+                first = num_keys - num_queries  # the queries are the last Tq positions
+                allowed = torch.ones(num_queries, num_keys, dtype=torch.bool, device=q.device).tril(first)
+                mask = allowed if mask is None else mask & allowed
+            empty = ~mask.any(dim=-1, keepdim=True)
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask | empty, dropout_p=p)
+            out = out.masked_fill(empty, 0.0)  # (B, h, Tq, hs)
+        # 5. Merge the heads back, (B, Tq, h, hs) -> (B, Tq, d), and mix them with W^O.
+        return self.out_proj(out.transpose(1, 2).flatten(2)), None

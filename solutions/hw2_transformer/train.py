@@ -13,6 +13,7 @@ measures validation loss and exact-match itself, from your trained model).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -38,6 +39,28 @@ class TrainConfig:
     betas: tuple[float, float] = (0.9, 0.95)
     grad_clip: float = 1.0  # clip the global gradient norm; 0 disables
     seed: int = 0  # seeds the batch sampling (the model's init uses torch's global generator)
+    device: str | None = None  # None: train where the model is; "auto": cuda, then mps, then cpu; or a name
+    bf16: bool = True  # on CUDA, run forward and loss under bfloat16 autocast (ignored elsewhere)
+
+
+def resolve_device(name: str | None, model: nn.Module) -> torch.device:
+    """The device to train on: `name`, or the model's own device when None, or the best one for "auto"."""
+    if name is None:
+        return next(model.parameters()).device
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+def autocast(device: torch.device, config: TrainConfig) -> contextlib.AbstractContextManager:
+    """bfloat16 autocast on CUDA when config.bf16 (matmuls in bf16, the loss and norms in float32)."""
+    if device.type == "cuda" and config.bf16:
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def lm_loss(logits: Tensor, targets: Tensor) -> Tensor:
@@ -76,6 +99,7 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
         {"params": decay, "weight_decay": config.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
+    # fused=True: one kernel for the whole update instead of a dozen small ops per parameter (CPU and CUDA).
     return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, fused=True)
     ### END SOLUTION
 
@@ -100,17 +124,21 @@ def train_gpt(model: nn.Module, data: Tensor, config: TrainConfig) -> list[float
 
     Each step: a batch from data.get_batch(data, batch_size, block_size, generator) with a torch.Generator
     seeded with config.seed, the model's logits, lm_loss, and an optimizer step (scheduled lr, clipping).
-    Leaves the model in eval mode. Returns the training loss of every step.
+    Train on resolve_device(config.device, model) (move the model and each batch there), with the forward
+    pass and loss inside `autocast(device, config)`. Leaves the model in eval mode. Returns the training loss
+    of every step.
     """
     ### BEGIN SOLUTION
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = make_optimizer(model, config)
-    device = next(model.parameters()).device
+    device = resolve_device(config.device, model)
+    model.to(device)
     model.train()
     losses = []
     for step in range(config.steps):
         x, y = get_batch(data, config.batch_size, config.block_size, generator)  # (B, T), (B, T)
-        loss = lm_loss(model(x.to(device)), y.to(device))
+        with autocast(device, config):
+            loss = lm_loss(model(x.to(device)), y.to(device))
         _step(model, optimizer, loss, step, config)
         losses.append(loss.item())
     model.eval()
@@ -124,18 +152,21 @@ def train_seq2seq(
     """Train `model` (a Transformer) for exactly config.steps steps on fresh batches of the toy `task`.
 
     Each step: src, tgt = data.seq2seq_batch(task, batch_size, min_len, max_len, generator) (generator seeded
-    with config.seed), seq2seq_loss (teacher forcing), an optimizer step. Leaves the model in eval mode.
+    with config.seed), seq2seq_loss (teacher forcing), an optimizer step; device and autocast as train_gpt.
+    Leaves the model in eval mode.
     Returns the training loss of every step.
     """
     ### BEGIN SOLUTION
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = make_optimizer(model, config)
-    device = next(model.parameters()).device
+    device = resolve_device(config.device, model)
+    model.to(device)
     model.train()
     losses = []
     for step in range(config.steps):
         src, tgt = seq2seq_batch(task, config.batch_size, min_len, max_len, generator)
-        loss = seq2seq_loss(model, src.to(device), tgt.to(device))
+        with autocast(device, config):
+            loss = seq2seq_loss(model, src.to(device), tgt.to(device))
         _step(model, optimizer, loss, step, config)
         losses.append(loss.item())
     model.eval()

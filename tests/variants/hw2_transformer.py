@@ -31,7 +31,7 @@ HAND_WRITTEN = """        num_keys = k.shape[-2]
 """
 
 
-def hand_written(scale: str = "hs**-0.5", fill: str = "-1e9") -> Edit:
+def hand_written(scale: str = "self.head_dim**-0.5", fill: str = "-1e9") -> Edit:
     return Edit(
         "provided_attention.py",
         "        num_keys = k.shape[-2]\n",
