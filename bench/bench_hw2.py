@@ -7,8 +7,8 @@ processes, so only same-run ratios mean anything).
 - training throughput (tokens/s, forward + backward + AdamW step, float32, all cores): the reference GPT
   (4 layers, d_model 128, context 64, batch 32) against the same model built from nn.TransformerEncoderLayer
   (pre-norm, GELU, causal, tied head), timed in alternating rounds;
-- the shipped recipe: the reference GPT with the defaults of GPTConfig and TrainConfig on generate_corpus(4000),
-  its validation loss and wall time (the figures in the handout).
+- the shipped recipe: the reference GPT with the defaults of GPTConfig and TrainConfig on
+  generate_corpus(4000), its validation loss and wall time (the figures in the handout).
 
     python bench/bench_hw2.py                 # everything
     python bench/bench_hw2.py --only speed
@@ -50,7 +50,7 @@ def bench_grading(repeats: int) -> None:
 
 
 class TorchLayerGPT(nn.Module):
-    """The baseline: the same GPT with nn.TransformerEncoderLayer blocks (pre-norm, GELU, causal, tied head)."""
+    """The baseline: the same GPT on nn.TransformerEncoderLayer blocks (pre-norm, GELU, causal, tied head)."""
 
     def __init__(self, config: gpt.GPTConfig) -> None:
         super().__init__()
@@ -126,8 +126,10 @@ def bench_speed(rounds: int, steps: int) -> None:
 
 
 def bench_recipe() -> None:
-    print(f"\n## the shipped recipe: GPTConfig() and TrainConfig() defaults on generate_corpus(4000), "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"\n## the shipped recipe: GPTConfig() and TrainConfig() defaults on generate_corpus(4000), "
+        f"{torch.get_num_threads()} threads"
+    )
     text = data.generate_corpus(4000, seed=0)
     tokenizer = data.CharTokenizer(text)
     train_data, val_data = data.train_val_split(tokenizer.encode(text))
@@ -143,11 +145,20 @@ def bench_recipe() -> None:
     x, y = val_data[: n * t].view(n, t), val_data[1 : n * t + 1].view(n, t)
     with torch.no_grad():
         val = float(train.lm_loss(model(x), y))
-    print(f"{config.steps} steps in {wall:.1f} s ({config.steps * config.batch_size * t / wall:,.0f} tokens/s); "
-          f"final training loss {losses[-1]:.3f}; validation loss {val:.3f} nats/char "
-          f"(uniform guess {torch.log(torch.tensor(float(tokenizer.vocab_size))):.2f})")
-    sample = model.generate(tokenizer.encode("The ").unsqueeze(0), 48, temperature=0.8, top_k=10, use_cache=True,
-                            generator=torch.Generator().manual_seed(0))
+    print(
+        f"{config.steps} steps in {wall:.1f} s "
+        f"({config.steps * config.batch_size * t / wall:,.0f} tokens/s); "
+        f"final training loss {losses[-1]:.3f}; validation loss {val:.3f} nats/char "
+        f"(uniform guess {torch.log(torch.tensor(float(tokenizer.vocab_size))):.2f})"
+    )
+    sample = model.generate(
+        tokenizer.encode("The ").unsqueeze(0),
+        48,
+        temperature=0.8,
+        top_k=10,
+        use_cache=True,
+        generator=torch.Generator().manual_seed(0),
+    )
     print(f"sample: {tokenizer.decode(sample[0])!r}")
 
 
@@ -155,7 +166,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["grading", "speed", "recipe"])
     parser.add_argument("--repeats", type=int, default=1, help="gradings of each assignment")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of the throughput benchmark")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="alternating rounds of the throughput benchmark"
+    )
     parser.add_argument("--steps", type=int, default=10, help="training steps per round")
     args = parser.parse_args()
     if args.only in (None, "grading"):

@@ -33,8 +33,15 @@ def gpt_val_loss(hidden, seed: int) -> float:
     tokenizer, train_data, val = hidden.corpus()
     torch.manual_seed(seed)
     model = gpt.GPT(gpt.GPTConfig(vocab_size=tokenizer.vocab_size, **hidden.TRAIN))
-    config = train.TrainConfig(steps=hidden.TRAIN_STEPS, batch_size=16, block_size=hidden.TRAIN["block_size"],
-                               lr=1e-2, min_lr=1e-3, warmup_steps=15, seed=seed)
+    config = train.TrainConfig(
+        steps=hidden.TRAIN_STEPS,
+        batch_size=16,
+        block_size=hidden.TRAIN["block_size"],
+        lr=1e-2,
+        min_lr=1e-3,
+        warmup_steps=15,
+        seed=seed,
+    )
     train.train_gpt(model, train_data, config)
     idx, positions, targets = hidden.prefix_batch(
         val, hidden.TRAIN["block_size"], hidden.VAL_WINDOWS, torch.Generator().manual_seed(seed)
@@ -46,13 +53,16 @@ def gpt_val_loss(hidden, seed: int) -> float:
 def seq2seq_exact_match(hidden, seed: int) -> float:
     vocab = data.SEQ2SEQ_VOCAB
     torch.manual_seed(seed)
-    model = transformer.Transformer(vocab, vocab, d_model=32, num_heads=4, num_layers=2, d_ff=64, max_len=16,
-                                    dropout=0.0, pad_id=data.PAD)
-    config = train.TrainConfig(steps=hidden.TRAIN_STEPS, batch_size=32, lr=1e-2, min_lr=1e-3, warmup_steps=15,
-                               seed=seed)
+    model = transformer.Transformer(
+        vocab, vocab, d_model=32, num_heads=4, num_layers=2, d_ff=64, max_len=16, dropout=0.0, pad_id=data.PAD
+    )
+    config = train.TrainConfig(
+        steps=hidden.TRAIN_STEPS, batch_size=32, lr=1e-2, min_lr=1e-3, warmup_steps=15, seed=seed
+    )
     train.train_seq2seq(model, hidden.TASK, config, hidden.TRAIN_MIN_LEN, hidden.TRAIN_MAX_LEN)
-    src, tgt = data.seq2seq_batch(hidden.TASK, 200, hidden.TRAIN_MIN_LEN, hidden.TRAIN_MAX_LEN,
-                                  torch.Generator().manual_seed(seed + 1))
+    src, tgt = data.seq2seq_batch(
+        hidden.TASK, 200, hidden.TRAIN_MIN_LEN, hidden.TRAIN_MAX_LEN, torch.Generator().manual_seed(seed + 1)
+    )
     with torch.no_grad():
         return hidden.exact_match(hidden._grader_greedy(model, src, hidden.TRAIN_MAX_LEN + 1), tgt)
 
@@ -71,12 +81,21 @@ def main() -> None:
         middle = time.perf_counter()
         rates.append(seq2seq_exact_match(s2s_tests, seed))
         end = time.perf_counter()
-        print(f"seed {seed:3d}  GPT val loss {losses[-1]:.3f} ({middle - start:.1f} s)   "
-              f"seq2seq exact match {rates[-1]:.3f} ({end - middle:.1f} s)", flush=True)
-    print(f"GPT val loss: worst {max(losses):.3f}, best {min(losses):.3f}, mean {sum(losses) / len(losses):.3f}; "
-          f"threshold <= {gpt_tests.VAL_LOSS_THRESHOLD}")
-    print(f"seq2seq exact match: worst {min(rates):.3f}, best {max(rates):.3f}, mean {sum(rates) / len(rates):.3f}; "
-          f"threshold >= {s2s_tests.EXACT_MATCH_THRESHOLD}")
+        print(
+            f"seed {seed:3d}  GPT val loss {losses[-1]:.3f} ({middle - start:.1f} s)   "
+            f"seq2seq exact match {rates[-1]:.3f} ({end - middle:.1f} s)",
+            flush=True,
+        )
+    print(
+        f"GPT val loss: worst {max(losses):.3f}, best {min(losses):.3f}, "
+        f"mean {sum(losses) / len(losses):.3f}; "
+        f"threshold <= {gpt_tests.VAL_LOSS_THRESHOLD}"
+    )
+    print(
+        f"seq2seq exact match: worst {min(rates):.3f}, best {max(rates):.3f}, "
+        f"mean {sum(rates) / len(rates):.3f}; "
+        f"threshold >= {s2s_tests.EXACT_MATCH_THRESHOLD}"
+    )
 
 
 if __name__ == "__main__":

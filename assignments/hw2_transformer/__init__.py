@@ -1,6 +1,5 @@
 """Assignment 2: the Transformer, from positional encodings to an encoder-decoder and a GPT that train."""
 
-from .provided_attention import KVCache, MultiHeadAttention
 from .data import CharTokenizer, generate_corpus, get_batch, load_text, seq2seq_batch, train_val_split
 from .gpt import GPT, GPTConfig, sample_next
 from .layers import (
@@ -11,6 +10,7 @@ from .layers import (
     causal_mask,
     sinusoidal_encoding,
 )
+from .provided_attention import KVCache, MultiHeadAttention
 from .train import TrainConfig, learning_rate, lm_loss, train_gpt, train_seq2seq
 from .transformer import Transformer, seq2seq_loss, shift_targets
 

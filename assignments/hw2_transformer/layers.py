@@ -52,13 +52,13 @@ class LearnedPositionalEmbedding(nn.Module):
         self.embedding = nn.Embedding(max_len, d_model)
 
     def forward(self, idx: Tensor, offset: int = 0) -> Tensor:
-        """The embeddings of the POSITIONS of the tokens in `idx` (B, T): offset, offset + 1, ..., offset + T - 1.
+        """The embeddings of the POSITIONS of the tokens in `idx` (B, T): offset, ..., offset + T - 1.
 
         The token ids in `idx` are NOT looked up here (the token embedding does that); only idx.shape[1] and
         its device matter. `offset` is the position of idx[:, 0], which is > 0 when generating with a cache.
 
         Returns:
-            (T, d_model): the same for every sequence of the batch; it broadcasts when added to (B, T, d_model).
+            (T, d_model): the same for every sequence; it broadcasts when added to (B, T, d_model).
         """
         raise NotImplementedError("forward: write this part (see its docstring)")
 
@@ -91,7 +91,7 @@ class FeedForward(nn.Module):
         raise NotImplementedError("__init__: write this part (see its docstring)")
 
     def forward(self, x: Tensor) -> Tensor:
-        """(..., d_model) -> (..., d_model); every position is transformed on its own, with the same weights."""
+        """(..., d_model) -> (..., d_model); each position is transformed alone, with the same weights."""
         raise NotImplementedError("forward: write this part (see its docstring)")
 
 
@@ -108,8 +108,8 @@ class EncoderLayer(nn.Module):
         d_model, num_heads, d_ff, dropout, activation: as in MultiHeadAttention and FeedForward.
         norm_first: pre-norm when True, post-norm when False.
 
-    Parameters: `self_attn` (MultiHeadAttention), `ff` (FeedForward), `norm1`, `norm2` (nn.LayerNorm(d_model)),
-    and `dropout1`, `dropout2` (nn.Dropout(dropout), applied to each sub-layer's output).
+    Parameters: `self_attn` (MultiHeadAttention), `ff` (FeedForward), `norm1`, `norm2`
+    (nn.LayerNorm(d_model)), and `dropout1`, `dropout2` (nn.Dropout(dropout), on each sub-layer's output).
     """
 
     def __init__(
@@ -135,6 +135,7 @@ class EncoderLayer(nn.Module):
             is_causal: causal self-attention (the GPT block); passed on to the attention.
             cache: the attention's KVCache when generating with one (pre-norm GPT blocks).
         """
+
         raise NotImplementedError("forward: write this part (see its docstring)")
 
 
@@ -175,4 +176,5 @@ class DecoderLayer(nn.Module):
             memory_mask: bool, broadcastable to (B, h, T, S), True = may attend: the source padding mask
                 (B, 1, 1, S), so that no target position looks at the source's padding.
         """
+
         raise NotImplementedError("forward: write this part (see its docstring)")

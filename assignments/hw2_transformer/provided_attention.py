@@ -51,7 +51,7 @@ class KVCache:
 
 
 class MultiHeadAttention(nn.Module):
-    """Multi-head attention over batch-first inputs (B, T, d_model), parameter-compatible with nn.MultiheadAttention.
+    """Multi-head attention over batch-first inputs (B, T, d_model), laid out like nn.MultiheadAttention.
 
     Args:
         d_model: model size; must be divisible by num_heads.
@@ -86,14 +86,15 @@ class MultiHeadAttention(nn.Module):
         is_causal: bool = False,
         cache: KVCache | None = None,
     ) -> tuple[Tensor, None]:
-        """Attend from `query` (B, Tq, d) to `key`/`value` (B, Tk, d); both default to `query` (self-attention).
+        """Attend from `query` (B, Tq, d) to `key`/`value` (B, Tk, d); by default to `query` (self-attention).
 
         Args:
             mask: bool, broadcastable to (B, h, Tq, Tk), True = may attend. A query with no visible key gets
                 a zero result (before the output projection).
             need_weights: must be False here (kept so that assignment 1's calls still work).
             is_causal: query i may attend to keys 0..i only (aligned bottom-right when a cache holds earlier
-                positions: the new queries are the last Tq positions). Combined with `mask` when both are given.
+                positions: the new queries are the last Tq positions). Combined with `mask` when both are
+                given.
             cache: self-attention only; the new keys and values are appended to it and the queries attend to
                 every cached position.
 
@@ -106,7 +107,7 @@ class MultiHeadAttention(nn.Module):
             raise TypeError(f"mask must be a bool tensor (True = may attend), got dtype {mask.dtype}")
         key = query if key is None else key
         value = key if value is None else value
-        batch, num_queries, d = query.shape
+        num_queries, d = query.shape[1:]
         # 1. Project. The stacked weight holds W_Q, W_K, W_V as three (d, d) blocks; self-attention projects
         #    once for all three.
         weight = self.in_proj_weight.view(3, d, d)

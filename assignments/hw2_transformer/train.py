@@ -86,7 +86,9 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
     raise NotImplementedError("make_optimizer: write this part (see its docstring)")
 
 
-def _step(model: nn.Module, optimizer: torch.optim.Optimizer, loss: Tensor, step: int, config: TrainConfig) -> None:
+def _step(
+    model: nn.Module, optimizer: torch.optim.Optimizer, loss: Tensor, step: int, config: TrainConfig
+) -> None:
     """One optimizer step: set the scheduled lr, back-propagate, clip, update."""
     raise NotImplementedError("_step: write this part (see its docstring)")
 

@@ -9,8 +9,8 @@ Implements:
   token and predicts the next token at every position at once;
 - `Transformer.greedy_decode`: generation one token at a time, always taking the most likely token.
 
-Follows: torch.nn.Transformer's structure, with the layers of layers.py (post-norm by default, as in the paper;
-pre-norm adds a final layer norm to each stack, as torch does).
+Follows: torch.nn.Transformer's structure, with the layers of layers.py (post-norm by default, as in the
+paper; pre-norm adds a final layer norm to each stack, as torch does).
 
 Leaves out: beam search, label smoothing, shared source/target embeddings, a cache for decoding.
 """
@@ -31,7 +31,7 @@ class Transformer(nn.Module):
 
     Args:
         src_vocab: source vocabulary size.
-        tgt_vocab: target vocabulary size (it may differ from the source's: the output layer must use this one).
+        tgt_vocab: target vocabulary size (it may differ from the source's; the output layer uses this one).
         d_model, num_heads, d_ff, dropout, norm_first: as in EncoderLayer / DecoderLayer.
         num_layers: number of encoder layers, and the same number of decoder layers.
         max_len: the longest source or target sequence.
@@ -113,5 +113,5 @@ def shift_targets(tgt: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def seq2seq_loss(model: Transformer, src: Tensor, tgt: Tensor) -> Tensor:
-    """Mean cross-entropy of the next-token predictions over the non-PAD labels (ignore_index=model.pad_id)."""
+    """Mean cross-entropy of the next-token predictions over the non-PAD labels (ignore_index=pad_id)."""
     raise NotImplementedError("seq2seq_loss: write this part (see its docstring)")

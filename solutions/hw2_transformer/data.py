@@ -38,7 +38,9 @@ def generate_corpus(num_sentences: int = 4000, seed: int = 0) -> str:
     rng = random.Random(seed)
     lines = []
     for _ in range(num_sentences):
-        sentence = f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} {rng.choice(_PLACES)}"
+        sentence = (
+            f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} {rng.choice(_PLACES)}"
+        )
         if rng.random() < 0.3:
             sentence += f", then {rng.choice(_VERBS)} {rng.choice(_OBJECTS)}"
         lines.append(sentence[0].upper() + sentence[1:] + rng.choice(_ENDINGS))
@@ -78,7 +80,7 @@ def train_val_split(data: Tensor, val_fraction: float = 0.1) -> tuple[Tensor, Te
 def get_batch(
     data: Tensor, batch_size: int, block_size: int, generator: torch.Generator | None = None
 ) -> tuple[Tensor, Tensor]:
-    """Random windows of `data` (N,): inputs x (B, T) and next-token targets y (B, T), y[:, t] = x[:, t + 1]."""
+    """Random windows of `data` (N,): inputs x (B, T) and next-token targets y (B, T) = x shifted by one."""
     starts = torch.randint(len(data) - block_size - 1, (batch_size,), generator=generator)
     offsets = torch.arange(block_size)
     x = data[starts.unsqueeze(1) + offsets]  # (B, T)

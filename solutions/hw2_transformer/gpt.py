@@ -4,8 +4,8 @@ Implements (Radford et al. 2019, GPT-2; the structure of karpathy/nanoGPT `model
 - `GPTConfig`, the model's hyper-parameters;
 - `GPT`: wte (token embedding) + wpe (learned POSITION embedding) -> dropout -> n_layer pre-norm blocks with
   causal self-attention (layers.EncoderLayer with norm_first=True, GELU, d_ff = 4 d_model) -> final layer norm
-  -> lm_head, a linear layer that SHARES its weight with wte (weight tying: the same matrix maps ids to vectors
-  and vectors back to scores over ids, saving vocab_size x d_model parameters);
+  -> lm_head, a linear layer that SHARES its weight with wte (weight tying: the same matrix maps ids to
+  vectors and vectors back to scores over ids, saving vocab_size x d_model parameters);
 - `sample_next`: the next token from logits, greedy or sampled with a temperature and top-k;
 - `GPT.generate`, with an optional key/value cache that gives the same tokens as decoding without it.
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .provided_attention import KVCache
 from .layers import EncoderLayer, LearnedPositionalEmbedding
+from .provided_attention import KVCache
 
 
 @dataclass
@@ -86,7 +86,9 @@ class GPT(nn.Module):
         ### BEGIN SOLUTION
         offset = caches[0].length if caches is not None else 0  # position of idx[:, 0]
         if offset + idx.shape[1] > self.config.block_size:
-            raise ValueError(f"sequence of {offset + idx.shape[1]} tokens > block_size {self.config.block_size}")
+            raise ValueError(
+                f"sequence of {offset + idx.shape[1]} tokens > block_size {self.config.block_size}"
+            )
         # 1. What each token is plus where it is. wpe looks up POSITIONS, (T, d), broadcast over the batch.
         x = self.drop(self.wte(idx) + self.wpe(idx, offset=offset))  # (B, T, d)
         # 2. The blocks, each with causal self-attention: token t sees tokens 0..t only, so the prediction

@@ -63,13 +63,13 @@ class LearnedPositionalEmbedding(nn.Module):
         self.embedding = nn.Embedding(max_len, d_model)
 
     def forward(self, idx: Tensor, offset: int = 0) -> Tensor:
-        """The embeddings of the POSITIONS of the tokens in `idx` (B, T): offset, offset + 1, ..., offset + T - 1.
+        """The embeddings of the POSITIONS of the tokens in `idx` (B, T): offset, ..., offset + T - 1.
 
         The token ids in `idx` are NOT looked up here (the token embedding does that); only idx.shape[1] and
         its device matter. `offset` is the position of idx[:, 0], which is > 0 when generating with a cache.
 
         Returns:
-            (T, d_model): the same for every sequence of the batch; it broadcasts when added to (B, T, d_model).
+            (T, d_model): the same for every sequence; it broadcasts when added to (B, T, d_model).
         """
         ### BEGIN SOLUTION
         positions = torch.arange(offset, offset + idx.shape[1], device=idx.device)  # (T,)
@@ -112,7 +112,7 @@ class FeedForward(nn.Module):
         ### END SOLUTION
 
     def forward(self, x: Tensor) -> Tensor:
-        """(..., d_model) -> (..., d_model); every position is transformed on its own, with the same weights."""
+        """(..., d_model) -> (..., d_model); each position is transformed alone, with the same weights."""
         ### BEGIN SOLUTION
         hidden = _ACTIVATIONS[self.activation](self.linear1(x))  # (..., d_ff)
         return self.linear2(self.dropout(hidden))  # (..., d_model)
@@ -132,8 +132,8 @@ class EncoderLayer(nn.Module):
         d_model, num_heads, d_ff, dropout, activation: as in MultiHeadAttention and FeedForward.
         norm_first: pre-norm when True, post-norm when False.
 
-    Parameters: `self_attn` (MultiHeadAttention), `ff` (FeedForward), `norm1`, `norm2` (nn.LayerNorm(d_model)),
-    and `dropout1`, `dropout2` (nn.Dropout(dropout), applied to each sub-layer's output).
+    Parameters: `self_attn` (MultiHeadAttention), `ff` (FeedForward), `norm1`, `norm2`
+    (nn.LayerNorm(d_model)), and `dropout1`, `dropout2` (nn.Dropout(dropout), on each sub-layer's output).
     """
 
     def __init__(
@@ -166,6 +166,7 @@ class EncoderLayer(nn.Module):
             is_causal: causal self-attention (the GPT block); passed on to the attention.
             cache: the attention's KVCache when generating with one (pre-norm GPT blocks).
         """
+
         ### BEGIN SOLUTION
         def attend(h: Tensor) -> Tensor:
             return self.dropout1(self.self_attn(h, h, h, mask=mask, is_causal=is_causal, cache=cache)[0])
@@ -227,6 +228,7 @@ class DecoderLayer(nn.Module):
             memory_mask: bool, broadcastable to (B, h, T, S), True = may attend: the source padding mask
                 (B, 1, 1, S), so that no target position looks at the source's padding.
         """
+
         ### BEGIN SOLUTION
         def self_block(h: Tensor) -> Tensor:
             return self.dropout1(self.self_attn(h, h, h, mask=tgt_mask)[0])

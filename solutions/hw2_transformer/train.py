@@ -104,7 +104,9 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
     ### END SOLUTION
 
 
-def _step(model: nn.Module, optimizer: torch.optim.Optimizer, loss: Tensor, step: int, config: TrainConfig) -> None:
+def _step(
+    model: nn.Module, optimizer: torch.optim.Optimizer, loss: Tensor, step: int, config: TrainConfig
+) -> None:
     """One optimizer step: set the scheduled lr, back-propagate, clip, update."""
     ### BEGIN SOLUTION
     for group in optimizer.param_groups:

@@ -9,8 +9,8 @@ Implements:
   token and predicts the next token at every position at once;
 - `Transformer.greedy_decode`: generation one token at a time, always taking the most likely token.
 
-Follows: torch.nn.Transformer's structure, with the layers of layers.py (post-norm by default, as in the paper;
-pre-norm adds a final layer norm to each stack, as torch does).
+Follows: torch.nn.Transformer's structure, with the layers of layers.py (post-norm by default, as in the
+paper; pre-norm adds a final layer norm to each stack, as torch does).
 
 Leaves out: beam search, label smoothing, shared source/target embeddings, a cache for decoding.
 """
@@ -31,7 +31,7 @@ class Transformer(nn.Module):
 
     Args:
         src_vocab: source vocabulary size.
-        tgt_vocab: target vocabulary size (it may differ from the source's: the output layer must use this one).
+        tgt_vocab: target vocabulary size (it may differ from the source's; the output layer uses this one).
         d_model, num_heads, d_ff, dropout, norm_first: as in EncoderLayer / DecoderLayer.
         num_layers: number of encoder layers, and the same number of decoder layers.
         max_len: the longest source or target sequence.
@@ -63,7 +63,9 @@ class Transformer(nn.Module):
         ### BEGIN SOLUTION
         self.src_embed = nn.Embedding(src_vocab, d_model)
         self.tgt_embed = nn.Embedding(tgt_vocab, d_model)
-        self.register_buffer("pe", sinusoidal_encoding(max_len, d_model))  # (max_len, d), saved with the model
+        self.register_buffer(
+            "pe", sinusoidal_encoding(max_len, d_model)
+        )  # (max_len, d), saved with the model
         self.dropout = nn.Dropout(dropout)
         layer_args = (d_model, num_heads, d_ff, dropout, norm_first)
         self.encoder_layers = nn.ModuleList(EncoderLayer(*layer_args) for _ in range(num_layers))
@@ -163,9 +165,11 @@ def shift_targets(tgt: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def seq2seq_loss(model: Transformer, src: Tensor, tgt: Tensor) -> Tensor:
-    """Mean cross-entropy of the next-token predictions over the non-PAD labels (ignore_index=model.pad_id)."""
+    """Mean cross-entropy of the next-token predictions over the non-PAD labels (ignore_index=pad_id)."""
     ### BEGIN SOLUTION
     tgt_in, labels = shift_targets(tgt)
     logits = model(src, tgt_in)  # (B, T, V)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=model.pad_id)
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=model.pad_id
+    )
     ### END SOLUTION

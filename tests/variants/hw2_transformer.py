@@ -2,8 +2,9 @@
 
 VARIANTS: each must score below 100 and lose points in exactly the hidden tests named in `breaks`.
 ALTERNATIVES: choices the handout leaves open (or implementation styles it allows); each must score 100.
-Most bugs come from the course's own from-scratch transformer (a decoder stack that was never built, a position
-embedding fed token ids, an output layer sized from the wrong vocabulary, a misspelled mask fill value).
+Most bugs come from the course's own from-scratch transformer (a decoder stack that was never built, a
+position embedding fed token ids, an output layer sized from the wrong vocabulary, a misspelled mask fill
+value).
 Edits quote code only, never comments.
 """
 
@@ -26,7 +27,7 @@ HAND_WRITTEN = """        num_keys = k.shape[-2]
         if mask is not None:
             weights = weights.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)
         weights = F.dropout(weights, self.dropout if self.training else 0.0)
-        out = (weights @ v).transpose(1, 2).reshape(batch, num_queries, d)
+        out = (weights @ v).transpose(1, 2).flatten(2)
         return self.out_proj(out), None
 """
 
@@ -180,15 +181,23 @@ VARIANTS: list[Variant] = [
 ALTERNATIVES: list[Variant] = [
     Variant(
         "sinusoids-concatenated",
-        "the sinusoidal encoding as [all sines | all cosines] instead of interleaved (the handout allows both)",
+        "the sinusoidal encoding as [all sines | all cosines], not interleaved (the handout allows both)",
         (
-            Edit("layers.py", "table[:, 0::2] = torch.sin(angles)", "table[:, : d_model // 2] = torch.sin(angles)"),
-            Edit("layers.py", "table[:, 1::2] = torch.cos(angles)", "table[:, d_model // 2 :] = torch.cos(angles)"),
+            Edit(
+                "layers.py",
+                "table[:, 0::2] = torch.sin(angles)",
+                "table[:, : d_model // 2] = torch.sin(angles)",
+            ),
+            Edit(
+                "layers.py",
+                "table[:, 1::2] = torch.cos(angles)",
+                "table[:, d_model // 2 :] = torch.cos(angles)",
+            ),
         ),
     ),
     Variant(
         "hand-written-attention",
-        "attention written by hand (softmax of masked, scaled scores) instead of F.scaled_dot_product_attention",
+        "attention written by hand (softmax of masked, scaled scores), not F.scaled_dot_product_attention",
         (hand_written(),),
     ),
 ]

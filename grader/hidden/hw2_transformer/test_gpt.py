@@ -79,8 +79,14 @@ def test_gpt_forward(student, gen, check):
         )
     with check.part("gradients", 2):
         for name, parameter in reference.named_parameters():
-            assert_close(got.params.get(name), parameter.grad, what=f"gradient of {name}", atol=1e-4, rtol=1e-3,
-                         hint="lm_head.weight must BE wte.weight (one Parameter), so both uses add to its gradient")
+            assert_close(
+                got.params.get(name),
+                parameter.grad,
+                what=f"gradient of {name}",
+                atol=1e-4,
+                rtol=1e-3,
+                hint="lm_head.weight must BE wte.weight (one Parameter), so both uses add to its gradient",
+            )
 
 
 @pytest.mark.points(3)
@@ -93,8 +99,10 @@ def test_gpt_weight_tying(student):
         if tuple(state[name].shape) != shape:
             fail(f"{name} should have shape {shape}, has {tuple(state[name].shape)}")
     if not torch.equal(state["wte.weight"], state["lm_head.weight"]):
-        fail("lm_head.weight differs from wte.weight: the head is not tied to the embedding",
-             "after creating both, assign self.lm_head.weight = self.wte.weight")
+        fail(
+            "lm_head.weight differs from wte.weight: the head is not tied to the embedding",
+            "after creating both, assign self.lm_head.weight = self.wte.weight",
+        )
 
 
 @pytest.mark.points(4)
@@ -108,9 +116,14 @@ def test_gpt_is_causal(student, gen):
         later = idx.clone()
         later[:, t:] = torch.randint(0, CONFIG["vocab_size"], later[:, t:].shape, generator=gen)
         got = model(later)
-        assert_close(got[:, :t], base[:, :t], what=f"logits at positions < {t} after changing tokens >= {t}",
-                     atol=1e-5, rtol=1e-4,
-                     hint="every block's self-attention must be causal (is_causal=True or a causal mask)")
+        assert_close(
+            got[:, :t],
+            base[:, :t],
+            what=f"logits at positions < {t} after changing tokens >= {t}",
+            atol=1e-5,
+            rtol=1e-4,
+            hint="every block's self-attention must be causal (is_causal=True or a causal mask)",
+        )
 
 
 @pytest.mark.points(4)
@@ -121,8 +134,12 @@ def test_gpt_greedy_generate(student, gen):
     for new_tokens in (6, 20):
         expected = reference.generate(idx, new_tokens, greedy=True)
         got = model.call("generate", idx, new_tokens, greedy=True)
-        assert_equal(got, expected, what=f"generate(idx, {new_tokens}, greedy=True)",
-                     hint="append the argmax of the last position's logits; feed at most block_size tokens")
+        assert_equal(
+            got,
+            expected,
+            what=f"generate(idx, {new_tokens}, greedy=True)",
+            hint="append the argmax of the last position's logits; feed at most block_size tokens",
+        )
 
 
 @pytest.mark.points(4)
@@ -163,9 +180,11 @@ def test_sample_next_top_k(student, seed, check):
         allowed = {1, 2, 4}
         outside = [i for i in range(8) if counts[i] > 0 and i not in allowed]
         if outside:
-            fail(f"top_k=3 sampled tokens {outside} outside the 3 best {sorted(allowed)} "
-                 f"(counts {counts.tolist()})", "keep exactly the k largest logits; topk(logits, k)[..., -1] is "
-                 "the k-th largest value")
+            fail(
+                f"top_k=3 sampled tokens {outside} outside the 3 best {sorted(allowed)} "
+                f"(counts {counts.tolist()})",
+                "keep exactly the k largest logits; topk(logits, k)[..., -1] is the k-th largest value",
+            )
         if any(counts[i] == 0 for i in allowed):
             fail(f"top_k=3 never sampled one of the 3 best tokens (counts {counts.tolist()})")
 
@@ -179,9 +198,11 @@ def test_sample_next_temperature(student, seed):
         frequencies = torch.bincount(got.reshape(-1).long(), minlength=4).double() / 20000
         expected = torch.softmax(logits[0].double() / temperature, dim=-1)
         if (frequencies - expected).abs().max() > 0.02:
-            fail(f"temperature {temperature}: sampled frequencies {frequencies.numpy().round(3).tolist()}, "
-                 f"expected softmax(logits / T) = {expected.numpy().round(3).tolist()}",
-                 "divide the logits by the temperature before the softmax")
+            fail(
+                f"temperature {temperature}: sampled frequencies {frequencies.numpy().round(3).tolist()}, "
+                f"expected softmax(logits / T) = {expected.numpy().round(3).tolist()}",
+                "divide the logits by the temperature before the softmax",
+            )
 
 
 # ------------------------------------------------------------------------------------------------ training
@@ -225,20 +246,31 @@ def test_gpt_training_val_loss(student, seed):
     tokenizer, train, val = corpus()
     config = student.new("gpt.GPTConfig", vocab_size=tokenizer.vocab_size, **TRAIN)
     model = student.new("gpt.GPT", config.handle)
-    train_config = student.new("train.TrainConfig", steps=TRAIN_STEPS, batch_size=16, block_size=TRAIN["block_size"],
-                               lr=1e-2, min_lr=1e-3, warmup_steps=15, seed=seed % 100_000)
+    train_config = student.new(
+        "train.TrainConfig",
+        steps=TRAIN_STEPS,
+        batch_size=16,
+        block_size=TRAIN["block_size"],
+        lr=1e-2,
+        min_lr=1e-3,
+        warmup_steps=15,
+        seed=seed % 100_000,
+    )
     losses = student.call("train.train_gpt", model.handle, train, train_config.handle)
     if not isinstance(losses, list) or len(losses) != TRAIN_STEPS:
         fail(f"train_gpt should return the list of the {TRAIN_STEPS} training losses")
     model.run("eval")
-    idx, positions, targets = prefix_batch(val, TRAIN["block_size"], VAL_WINDOWS, torch.Generator().manual_seed(seed))
+    idx, positions, targets = prefix_batch(
+        val, TRAIN["block_size"], VAL_WINDOWS, torch.Generator().manual_seed(seed)
+    )
     logits = model(idx)
     if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != (*idx.shape, tokenizer.vocab_size):
         fail("the GPT's logits should be (B, T, vocab_size)")
     loss = validation_loss(logits, positions, targets)
     if not loss <= VAL_LOSS_THRESHOLD:
         fail(
-            f"after {TRAIN_STEPS} steps your GPT's validation loss is {loss:.3f} nats per character; the reference "
-            f"reaches {VAL_LOSS_THRESHOLD} or less on every seed (a uniform guess is {math.log(tokenizer.vocab_size):.2f})",
+            f"after {TRAIN_STEPS} steps your GPT's validation loss is {loss:.3f} nats per character; the "
+            f"reference reaches {VAL_LOSS_THRESHOLD} or less on every seed (a uniform guess is "
+            f"{math.log(tokenizer.vocab_size):.2f})",
             "check lm_loss, the learning-rate schedule, the causal mask and the residual connections",
         )

@@ -46,7 +46,9 @@ def _randomize(module: nn.Module, gen: torch.Generator) -> nn.Module:
 
 def _pair(student, gen, *, norm_first: bool = False, double: bool = False):
     """(reference, student's model) with the same random weights, eval mode."""
-    reference = _randomize(ref_transformer.Transformer(SRC_VOCAB, TGT_VOCAB, norm_first=norm_first, **CONFIG), gen)
+    reference = _randomize(
+        ref_transformer.Transformer(SRC_VOCAB, TGT_VOCAB, norm_first=norm_first, **CONFIG), gen
+    )
     model = student.new(MODEL, SRC_VOCAB, TGT_VOCAB, norm_first=norm_first, **CONFIG)
     if double:
         reference.double()
@@ -89,8 +91,9 @@ def test_transformer_forward(student, gen, check):
             )
         with check.part(f"{label}: gradients", 1):
             for name, parameter in reference.named_parameters():
-                assert_close(got.params.get(name), parameter.grad, what=f"gradient of {name}", atol=1e-4,
-                             rtol=1e-3)
+                assert_close(
+                    got.params.get(name), parameter.grad, what=f"gradient of {name}", atol=1e-4, rtol=1e-3
+                )
 
 
 @pytest.mark.points(4)
@@ -103,17 +106,28 @@ def test_transformer_masks(student, gen, check):
     with check.part("source padding"):
         # The same real tokens with three more PAD columns: nothing may attend to them, so no logit moves.
         longer = torch.cat([src, torch.full((src.shape[0], 3), PAD)], dim=1)
-        assert_close(model(longer, tgt), base, what="logits after appending PAD columns to the source",
-                     atol=1e-5, rtol=1e-4, hint="the encoder self-attention and the decoder's cross-attention "
-                     "must both mask source PAD tokens (src != pad_id)")
+        assert_close(
+            model(longer, tgt),
+            base,
+            what="logits after appending PAD columns to the source",
+            atol=1e-5,
+            rtol=1e-4,
+            hint="the encoder self-attention and the decoder's cross-attention "
+            "must both mask source PAD tokens (src != pad_id)",
+        )
     with check.part("causal target"):
         for t in (1, 3):
             later = tgt.clone()
             later[:, t:] = torch.randint(1, TGT_VOCAB, later[:, t:].shape, generator=gen)
             got = model(src, later)
-            assert_close(got[:, :t], base[:, :t], what=f"logits at positions < {t} after changing tokens >= {t}",
-                         atol=1e-5, rtol=1e-4,
-                         hint="the decoder's self-attention needs the causal mask (query t sees keys <= t)")
+            assert_close(
+                got[:, :t],
+                base[:, :t],
+                what=f"logits at positions < {t} after changing tokens >= {t}",
+                atol=1e-5,
+                rtol=1e-4,
+                hint="the decoder's self-attention needs the causal mask (query t sees keys <= t)",
+            )
 
 
 @pytest.mark.points(4)
@@ -124,10 +138,20 @@ def test_seq2seq_loss_teacher_forcing(student, gen, check):
         got = student.call("transformer.shift_targets", tgt)
         if not isinstance(got, (list, tuple)) or len(got) != 2:
             fail("shift_targets should return a pair (decoder input, labels)")
-        assert_equal(got[0], tgt[:, :-1], what="decoder input", hint="teacher forcing feeds tgt[:, :-1]",
-                     mistakes=[(tgt[:, 1:], "input and labels are swapped")])
-        assert_equal(got[1], tgt[:, 1:], what="labels", hint="the label at position t is tgt[:, t + 1]",
-                     mistakes=[(tgt[:, :-1], "the labels are the inputs themselves: shift them by one")])
+        assert_equal(
+            got[0],
+            tgt[:, :-1],
+            what="decoder input",
+            hint="teacher forcing feeds tgt[:, :-1]",
+            mistakes=[(tgt[:, 1:], "input and labels are swapped")],
+        )
+        assert_equal(
+            got[1],
+            tgt[:, 1:],
+            what="labels",
+            hint="the label at position t is tgt[:, t + 1]",
+            mistakes=[(tgt[:, :-1], "the labels are the inputs themselves: shift them by one")],
+        )
     with check.part("seq2seq_loss"):
         vocab = ref_data.SEQ2SEQ_VOCAB
         config = dict(CONFIG, pad_id=ref_data.PAD)
@@ -139,8 +163,14 @@ def test_seq2seq_loss_teacher_forcing(student, gen, check):
         got = student.call("transformer.seq2seq_loss", model.handle, src, tgt)
         logits = reference(src, tgt[:, :-1])
         with_pad = F.cross_entropy(logits.reshape(-1, vocab), tgt[:, 1:].reshape(-1))
-        assert_close(got, expected.detach(), what="seq2seq_loss", atol=1e-5, rtol=1e-4,
-                     mistakes=[(with_pad.detach(), "PAD labels must be ignored (ignore_index=pad_id)")])
+        assert_close(
+            got,
+            expected.detach(),
+            what="seq2seq_loss",
+            atol=1e-5,
+            rtol=1e-4,
+            mistakes=[(with_pad.detach(), "PAD labels must be ignored (ignore_index=pad_id)")],
+        )
 
 
 @pytest.mark.points(4)
@@ -155,8 +185,12 @@ def test_greedy_decode(student, gen):
     model.load_state_dict({k: v.detach().clone() for k, v in reference.state_dict().items()})
     expected = reference.greedy_decode(src, 8, bos, eos)
     got = model.call("greedy_decode", src, 8, bos, eos)
-    assert_equal(got, expected, what="greedy_decode's tokens",
-                 hint="start from BOS, append the argmax of the LAST position's logits each step, PAD after EOS")
+    assert_equal(
+        got,
+        expected,
+        what="greedy_decode's tokens",
+        hint="start from BOS, append the argmax of the LAST position's logits each step, PAD after EOS",
+    )
 
 
 def _grader_greedy(model, src: torch.Tensor, steps: int) -> torch.Tensor:
@@ -184,16 +218,36 @@ def exact_match(out: torch.Tensor, tgt: torch.Tensor) -> float:
 def test_seq2seq_training_exact_match(student, seed):
     """Your Transformer, trained by your train_seq2seq on the copy task, decodes held-out strings exactly"""
     vocab = ref_data.SEQ2SEQ_VOCAB
-    model = student.new(MODEL, vocab, vocab, d_model=32, num_heads=4, num_layers=2, d_ff=64, max_len=16,
-                        dropout=0.0, pad_id=ref_data.PAD)
-    config = student.new("train.TrainConfig", steps=TRAIN_STEPS, batch_size=32, lr=1e-2, min_lr=1e-3,
-                         warmup_steps=15, seed=seed % 100_000)
-    losses = student.call("train.train_seq2seq", model.handle, TASK, config.handle, TRAIN_MIN_LEN, TRAIN_MAX_LEN)
+    model = student.new(
+        MODEL,
+        vocab,
+        vocab,
+        d_model=32,
+        num_heads=4,
+        num_layers=2,
+        d_ff=64,
+        max_len=16,
+        dropout=0.0,
+        pad_id=ref_data.PAD,
+    )
+    config = student.new(
+        "train.TrainConfig",
+        steps=TRAIN_STEPS,
+        batch_size=32,
+        lr=1e-2,
+        min_lr=1e-3,
+        warmup_steps=15,
+        seed=seed % 100_000,
+    )
+    losses = student.call(
+        "train.train_seq2seq", model.handle, TASK, config.handle, TRAIN_MIN_LEN, TRAIN_MAX_LEN
+    )
     if not isinstance(losses, list) or len(losses) != TRAIN_STEPS:
         fail(f"train_seq2seq should return the list of the {TRAIN_STEPS} training losses")
     model.run("eval")
-    src, tgt = ref_data.seq2seq_batch(TASK, 200, TRAIN_MIN_LEN, TRAIN_MAX_LEN,
-                                      torch.Generator().manual_seed(seed + 1))
+    src, tgt = ref_data.seq2seq_batch(
+        TASK, 200, TRAIN_MIN_LEN, TRAIN_MAX_LEN, torch.Generator().manual_seed(seed + 1)
+    )
     rate = exact_match(_grader_greedy(model, src, TRAIN_MAX_LEN + 1), tgt)
     if rate < EXACT_MATCH_THRESHOLD:
         fail(

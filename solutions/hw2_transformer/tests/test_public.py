@@ -1,10 +1,10 @@
 """Public tests for assignment 2 (the Transformer): run them with `python check.py` in the assignment folder.
 
-They compare your layers with PyTorch's nn.TransformerEncoderLayer / nn.TransformerDecoderLayer (same weights),
-and check properties every correct answer has: positions are looked up by position, masks hide what they must
-hide, the cache gives the same tokens, the loss falls when you train. The hidden tests check the same things
-against the reference with copied weights, on more cases, and train your models for longer; passing these is
-necessary but not sufficient.
+They compare your layers with PyTorch's nn.TransformerEncoderLayer / nn.TransformerDecoderLayer (same
+weights), and check properties every correct answer has: positions are looked up by position, masks hide
+what they must hide, the cache gives the same tokens, the loss falls when you train. The hidden tests check
+the same things against the reference with copied weights, on more cases, and train your models; passing
+these is necessary but not sufficient.
 
 Test names start with the step of the handout they check: `-k step4` runs the encoder-layer tests only.
 """
@@ -73,7 +73,9 @@ def test_step2_feed_forward_shapes() -> None:
 @pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
 def test_step3_encoder_layer_matches_torch(norm_first: bool) -> None:
     ours = EncoderLayer(16, 4, 32, norm_first=norm_first).eval()
-    theirs = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True, norm_first=norm_first).eval()
+    theirs = nn.TransformerEncoderLayer(
+        16, 4, 32, dropout=0.0, batch_first=True, norm_first=norm_first
+    ).eval()
     theirs.load_state_dict(torch_names(ours.state_dict()))
     x = torch.randn(2, 5, 16)
     keep = torch.tensor([[True] * 5, [True, True, True, False, False]])
@@ -85,7 +87,9 @@ def test_step3_encoder_layer_matches_torch(norm_first: bool) -> None:
 @pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
 def test_step4_decoder_layer_matches_torch(norm_first: bool) -> None:
     ours = DecoderLayer(16, 4, 32, norm_first=norm_first).eval()
-    theirs = nn.TransformerDecoderLayer(16, 4, 32, dropout=0.0, batch_first=True, norm_first=norm_first).eval()
+    theirs = nn.TransformerDecoderLayer(
+        16, 4, 32, dropout=0.0, batch_first=True, norm_first=norm_first
+    ).eval()
     theirs.load_state_dict(torch_names(ours.state_dict()))
     x, memory = torch.randn(2, 4, 16), torch.randn(2, 6, 16)
     causal = causal_mask(4)
@@ -168,7 +172,9 @@ def test_step6_sample_next() -> None:
 
 def test_step7_lm_loss_and_schedule() -> None:
     logits, targets = torch.randn(2, 3, 5), torch.randint(0, 5, (2, 3))
-    torch.testing.assert_close(lm_loss(logits, targets), F.cross_entropy(logits.reshape(-1, 5), targets.reshape(-1)))
+    torch.testing.assert_close(
+        lm_loss(logits, targets), F.cross_entropy(logits.reshape(-1, 5), targets.reshape(-1))
+    )
     config = TrainConfig(steps=100, warmup_steps=10, lr=1e-3, min_lr=1e-4)
     assert math.isclose(learning_rate(0, config), 1e-4)
     assert math.isclose(learning_rate(9, config), 1e-3)
@@ -181,6 +187,8 @@ def test_step7_training_lowers_the_loss() -> None:
     data = torch.tensor([chars.index(c) for c in text])
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=len(chars), block_size=16, n_layer=1, n_head=2, d_model=32))
-    losses = train_gpt(model, data, TrainConfig(steps=60, batch_size=16, block_size=16, lr=1e-2, warmup_steps=6))
+    losses = train_gpt(
+        model, data, TrainConfig(steps=60, batch_size=16, block_size=16, lr=1e-2, warmup_steps=6)
+    )
     assert len(losses) == 60
     assert sum(losses[-10:]) / 10 < 0.75 * sum(losses[:5]) / 5
