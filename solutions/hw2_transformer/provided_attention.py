@@ -112,7 +112,7 @@ class MultiHeadAttention(nn.Module):
         #    once for all three.
         weight = self.in_proj_weight.view(3, d, d)
         bias = [None] * 3 if self.in_proj_bias is None else list(self.in_proj_bias.view(3, d))
-        if key is query and value is query:
+        if query is key is value:
             projected = F.linear(query, self.in_proj_weight, self.in_proj_bias).split(d, dim=-1)
         else:
             projected = [F.linear(x, weight[i], bias[i]) for i, x in enumerate((query, key, value))]
@@ -126,14 +126,14 @@ class MultiHeadAttention(nn.Module):
         # 4. Attend. The fastest path is SDPA's own is_causal (no mask tensor); otherwise one boolean mask.
         #    Rows with no visible key are let through, then zeroed (the fused kernel may give NaN there).
         if mask is None and (not is_causal or num_queries == num_keys):
-            out = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=is_causal)
+            mixed = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=is_causal)
         else:
             if is_causal:
                 first = num_keys - num_queries  # the queries are the last Tq positions
                 allowed = torch.ones(num_queries, num_keys, dtype=torch.bool, device=q.device).tril(first)
                 mask = allowed if mask is None else mask & allowed
             empty = ~mask.any(dim=-1, keepdim=True)
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask | empty, dropout_p=p)
-            out = out.masked_fill(empty, 0.0)  # (B, h, Tq, hs)
+            mixed = F.scaled_dot_product_attention(q, k, v, attn_mask=mask | empty, dropout_p=p)
+            mixed = mixed.masked_fill(empty, 0.0)  # (B, h, Tq, hs)
         # 5. Merge the heads back, (B, Tq, h, hs) -> (B, Tq, d), and mix them with W^O.
-        return self.out_proj(out.transpose(1, 2).flatten(2)), None
+        return self.out_proj(mixed.transpose(1, 2).flatten(2)), None
