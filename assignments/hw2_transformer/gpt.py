@@ -45,7 +45,8 @@ class GPT(nn.Module):
         EncoderLayer(d_model, n_head, 4 * d_model, dropout, norm_first=True, activation="gelu");
         `ln_f` nn.LayerNorm(d_model); `lm_head` nn.Linear(d_model, vocab_size, bias=False) whose weight IS
         wte.weight (assign wte's Parameter object to lm_head's `weight` attribute).
-    Initialisation (GPT-2): every nn.Linear and nn.Embedding weight ~ N(0, 0.02), biases 0.
+    Initialisation (GPT-2): every nn.Linear and nn.Embedding weight ~ N(0, 0.02), biases 0
+    (`self.apply(self._init_weights)`, before tying).
     """
 
     def __init__(self, config: GPTConfig) -> None:
