@@ -46,7 +46,7 @@ class GPT(nn.Module):
         `ln_f` nn.LayerNorm(d_model); `lm_head` nn.Linear(d_model, vocab_size, bias=False) whose weight IS
         wte.weight (assign wte's Parameter object to lm_head's `weight` attribute).
     Initialisation (GPT-2): every nn.Linear and nn.Embedding weight ~ N(0, 0.02), biases 0
-    (`self.apply(self._init_weights)`, before tying).
+    (the provided `_init_weights`, applied to every submodule with `nn.Module.apply`, before tying).
     """
 
     def __init__(self, config: GPTConfig) -> None:
