@@ -38,6 +38,18 @@ ASSIGNMENTS: dict[str, Assignment] = {
             modules=("softmax.py", "scores.py", "attention.py", "multihead.py", "word_example.py"),
         ),
         Assignment(
+            name="hw2_transformer",
+            title="Transformer",
+            modules=(
+                "provided_attention.py",
+                "data.py",
+                "layers.py",
+                "transformer.py",
+                "gpt.py",
+                "train.py",
+            ),
+        ),
+        Assignment(
             name="hw3_tokenization",
             title="Tokenization",
             modules=("word.py", "char.py", "bpe.py", "number_tokens.py"),

@@ -26,6 +26,14 @@ SAMPLES: dict[str, list[Variant]] = {
         ),
         Variant("eve-untouched", "the stubs as released", base="stub"),
     ],
+    "hw2_transformer": [
+        Variant("ada-complete", "the whole assignment, done right"),
+        Variant(
+            "ben-positions-from-token-ids",
+            "the GPT's position embedding looks up the token ids (the course transformer's bug)",
+            edits=(Edit("layers.py", "return self.embedding(positions)", "return self.embedding(idx)"),),
+        ),
+    ],
     "hw3_tokenization": [
         Variant("ada-complete", "the whole assignment, done right"),
         Variant(

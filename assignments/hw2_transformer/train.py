@@ -1,0 +1,118 @@
+"""Training: the language-modelling loss, a warm-up + cosine learning-rate schedule, and two small loops.
+
+Implements (the recipe of karpathy/nanoGPT `train.py`):
+- `lm_loss`: mean cross-entropy of next-token logits against the targets;
+- `learning_rate`: linear warm-up, then cosine decay to a floor;
+- `train_gpt`: AdamW (weight decay on matrices only), the schedule, gradient-norm clipping, a fixed step
+  budget, on random windows of a token stream;
+- `train_seq2seq`: the same loop for the encoder-decoder Transformer on a toy task (copy / reverse / sort).
+
+Leaves out: gradient accumulation, mixed precision on CPU, checkpoints, evaluation inside the loop (the grader
+measures validation loss and exact-match itself, from your trained model).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .data import get_batch, seq2seq_batch
+from .transformer import seq2seq_loss
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of a training run (defaults: a tiny GPT on the generated corpus, CPU, ~seconds)."""
+
+    steps: int = 300  # the step budget: the loop runs exactly this many optimizer steps
+    batch_size: int = 32
+    block_size: int = 64  # context length of each training window (GPT)
+    lr: float = 3e-3  # small models tolerate a large learning rate
+    min_lr: float = 3e-4  # the cosine floor, lr / 10 as in nanoGPT
+    warmup_steps: int = 30  # ~10% of the steps: Adam's moment estimates are noisy at first
+    weight_decay: float = 0.1
+    betas: tuple[float, float] = (0.9, 0.95)
+    grad_clip: float = 1.0  # clip the global gradient norm; 0 disables
+    seed: int = 0  # seeds the batch sampling (the model's init uses torch's global generator)
+    device: str | None = None  # None: train where the model is; "auto": cuda, then mps, then cpu; or a name
+    bf16: bool = True  # on CUDA, run forward and loss under bfloat16 autocast (ignored elsewhere)
+
+
+def resolve_device(name: str | None, model: nn.Module) -> torch.device:
+    """The device to train on: `name`, or the model's own device when None, or the best one for "auto"."""
+    if name is None:
+        return next(model.parameters()).device
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+def autocast(device: torch.device, config: TrainConfig) -> contextlib.AbstractContextManager:
+    """bfloat16 autocast on CUDA when config.bf16 (matmuls in bf16, the loss and norms in float32)."""
+    if device.type == "cuda" and config.bf16:
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def lm_loss(logits: Tensor, targets: Tensor) -> Tensor:
+    """Mean cross-entropy over all B * T positions: logits (B, T, V), targets (B, T) long -> scalar."""
+    raise NotImplementedError("lm_loss: write this part (see its docstring)")
+
+
+def learning_rate(step: int, config: TrainConfig) -> float:
+    """The learning rate at optimizer step `step` (0-based).
+
+    Warm-up: lr * (step + 1) / warmup_steps for step < warmup_steps (so step 0 already moves).
+    Then cosine: progress p = (step - warmup_steps) / max(1, steps - warmup_steps), clamped to [0, 1], and
+    min_lr + 0.5 * (1 + cos(pi * p)) * (lr - min_lr), which falls from lr to min_lr.
+    """
+    raise NotImplementedError("learning_rate: write this part (see its docstring)")
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
+    """AdamW with weight decay on parameters of 2 or more dimensions (matrices, embeddings) only.
+
+    Decaying biases and layer-norm gains would pull them towards 0 for no benefit (nanoGPT's rule).
+    """
+    raise NotImplementedError("make_optimizer: write this part (see its docstring)")
+
+
+def _step(
+    model: nn.Module, optimizer: torch.optim.Optimizer, loss: Tensor, step: int, config: TrainConfig
+) -> None:
+    """One optimizer step: set the scheduled lr, back-propagate, clip, update."""
+    raise NotImplementedError("_step: write this part (see its docstring)")
+
+
+def train_gpt(model: nn.Module, data: Tensor, config: TrainConfig) -> list[float]:
+    """Train `model` (a GPT) for exactly config.steps steps on random windows of `data` (N,) long.
+
+    Each step: a batch from data.get_batch(data, batch_size, block_size, generator) with a torch.Generator
+    seeded with config.seed, the model's logits, lm_loss, and an optimizer step (scheduled lr, clipping).
+    Train on resolve_device(config.device, model) (move the model and each batch there), with the forward
+    pass and loss inside `autocast(device, config)`. Leaves the model in eval mode. Returns the training loss
+    of every step.
+    """
+    raise NotImplementedError("train_gpt: write this part (see its docstring)")
+
+
+def train_seq2seq(
+    model: nn.Module, task: str, config: TrainConfig, min_len: int = 1, max_len: int = 8
+) -> list[float]:
+    """Train `model` (a Transformer) for exactly config.steps steps on fresh batches of the toy `task`.
+
+    Each step: src, tgt = data.seq2seq_batch(task, batch_size, min_len, max_len, generator) (generator seeded
+    with config.seed), seq2seq_loss (teacher forcing), an optimizer step; device and autocast as train_gpt.
+    Leaves the model in eval mode.
+    Returns the training loss of every step.
+    """
+    raise NotImplementedError("train_seq2seq: write this part (see its docstring)")
