@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.compare import assert_close, assert_equal, fail
+from grader.figures import curves
 from solutions.hw2_transformer import data as ref_data
 from solutions.hw2_transformer import gpt as ref_gpt
 
@@ -241,7 +242,7 @@ def validation_loss(logits: torch.Tensor, positions: torch.Tensor, targets: torc
 
 @pytest.mark.points(10)
 @pytest.mark.timeout(60)
-def test_gpt_training_val_loss(student, seed):
+def test_gpt_training_val_loss(student, seed, figure):
     """Your GPT, trained by your train_gpt on the generated corpus, reaches the validation loss"""
     tokenizer, train, val = corpus()
     config = student.new("gpt.GPTConfig", vocab_size=tokenizer.vocab_size, **TRAIN)
@@ -259,6 +260,16 @@ def test_gpt_training_val_loss(student, seed):
     losses = student.call("train.train_gpt", model.handle, train, train_config.handle)
     if not isinstance(losses, list) or len(losses) != TRAIN_STEPS:
         fail(f"train_gpt should return the list of the {TRAIN_STEPS} training losses")
+    with figure.attempt():
+        figure.add(
+            curves(
+                "Your GPT's training loss",
+                {"your train_gpt": losses},
+                y_label="loss (nats per character)",
+                caption=f"{TRAIN_STEPS} steps with the grader's seed; the grader then measures the "
+                f"validation loss itself, which must be at most {VAL_LOSS_THRESHOLD}.",
+            )
+        )
     model.run("eval")
     idx, positions, targets = prefix_batch(
         val, TRAIN["block_size"], VAL_WINDOWS, torch.Generator().manual_seed(seed)

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.compare import assert_close, assert_equal, fail
+from grader.figures import curves
 from solutions.hw2_transformer import data as ref_data
 from solutions.hw2_transformer import transformer as ref_transformer
 
@@ -215,7 +216,7 @@ def exact_match(out: torch.Tensor, tgt: torch.Tensor) -> float:
 
 @pytest.mark.points(10)
 @pytest.mark.timeout(60)
-def test_seq2seq_training_exact_match(student, seed):
+def test_seq2seq_training_exact_match(student, seed, figure):
     """Your Transformer, trained by your train_seq2seq on the copy task, decodes held-out strings exactly"""
     vocab = ref_data.SEQ2SEQ_VOCAB
     model = student.new(
@@ -244,6 +245,16 @@ def test_seq2seq_training_exact_match(student, seed):
     )
     if not isinstance(losses, list) or len(losses) != TRAIN_STEPS:
         fail(f"train_seq2seq should return the list of the {TRAIN_STEPS} training losses")
+    with figure.attempt():
+        figure.add(
+            curves(
+                "Your Transformer's training loss on the copy task",
+                {"your train_seq2seq": losses},
+                y_label="loss",
+                caption=f"{TRAIN_STEPS} steps; the grader then decodes 200 held-out strings, of which "
+                f"at least {EXACT_MATCH_THRESHOLD:.0%} must come back exactly.",
+            )
+        )
     model.run("eval")
     src, tgt = ref_data.seq2seq_batch(
         TASK, 200, TRAIN_MIN_LEN, TRAIN_MAX_LEN, torch.Generator().manual_seed(seed + 1)
