@@ -5,7 +5,10 @@ goes with fenced directives; it never contains solution code:
 
     ```{module} softmax.py          one code cell `%%writefile <assignment>/softmax.py` whose body is the
     ```                             reference module, read from solutions/ at build time (an nbgrader
-                                    solution cell: nbgrader's `### BEGIN SOLUTION` regions become stubs)
+                                    solution cell: nbgrader's `### BEGIN SOLUTION` regions become stubs).
+                                    A module without a solution region (a given file, such as hw2's
+                                    data.py) is a read-only cell instead: nbgrader would replace a
+                                    solution cell that has no region by the stub, whole.
     ```{test} step3_softmax points=10
     assert ...                      an autograded test cell with its points; `### BEGIN HIDDEN TESTS` /
     ```                             `### END HIDDEN TESTS` regions are removed from the student release
@@ -236,6 +239,11 @@ def module_cell_source(assignment: Assignment, module: str) -> str:
     return f"%%writefile {assignment.name}/{module}\n{text}"
 
 
+def has_solution_region(text: str) -> bool:
+    """Whether `text` holds a `### BEGIN SOLUTION` line: a module without one is given to the students as is."""
+    return any(line.strip() == BEGIN for line in text.splitlines())
+
+
 def build_notebook(name: str, templates_dir: Path = TEMPLATES_ROOT) -> dict[str, Any]:
     """The source notebook of assignment `name` (nbformat 4.5, a JSON-ready dict) with nbgrader metadata."""
     assignment = get_assignment(name)
@@ -257,7 +265,8 @@ def build_notebook(name: str, templates_dir: Path = TEMPLATES_ROOT) -> dict[str,
                 )
             modules[cell.name] = cell.line
             grade_id = Path(cell.name).stem
-            cells.append(_cell("module", module_cell_source(assignment, cell.name), grade_id, solution=True))
+            source = module_cell_source(assignment, cell.name)
+            cells.append(_cell("module", source, grade_id, solution=has_solution_region(source)))
         else:
             grade_id = cell.name or f"{cell.kind}-{number:02d}"
             grade = cell.kind == "test"

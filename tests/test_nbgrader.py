@@ -37,8 +37,8 @@ NAMES = templated_assignments()
 NBGRADER_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 
 
-def test_the_attention_and_tokenization_assignments_have_notebook_templates():
-    assert {"hw1_attention", "hw3_tokenization"} <= set(NAMES)
+def test_the_attention_transformer_and_tokenization_assignments_have_notebook_templates():
+    assert {"hw1_attention", "hw2_transformer", "hw3_tokenization"} <= set(NAMES)
 
 
 # ---------------------------------------------------------------- the source notebook (no nbgrader needed)
@@ -58,14 +58,25 @@ def test_module_cells_are_the_reference_modules(name):
         module = cell["source"].partition("\n")[0].rsplit("/", 1)[1]
         reference = (assignment.solution_dir / module).read_text(encoding="utf-8")
         assert cell["source"].partition("\n")[2] == reference
+        given = BEGIN not in reference  # a given module (no solution region) is read-only, not a solution
         assert cell["metadata"]["nbgrader"] == {
             "grade": False,
             "grade_id": module[:-3],
-            "locked": False,
+            "locked": given,
             "schema_version": 3,
-            "solution": True,
+            "solution": not given,
             "task": False,
         }
+
+
+def test_given_modules_are_read_only_cells_that_nbgrader_keeps():
+    """hw2's provided_attention.py and data.py have no solution region: as solution cells nbgrader would
+    replace them by the stub, whole; they are locked cells instead, and the release keeps them verbatim."""
+    notebook = build_notebook("hw2_transformer")
+    by_id = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"] for c in notebook["cells"]}
+    for given in ("provided_attention", "data"):
+        assert by_id[given]["locked"] and not by_id[given]["solution"] and not by_id[given]["grade"]
+    assert by_id["layers"]["solution"] and not by_id["layers"]["locked"]
 
 
 def _template_module_order(name: str) -> list[str]:
