@@ -240,7 +240,7 @@ def module_cell_source(assignment: Assignment, module: str) -> str:
 
 
 def has_solution_region(text: str) -> bool:
-    """Whether `text` holds a `### BEGIN SOLUTION` line: a module without one is given to the students as is."""
+    """Whether `text` holds a `### BEGIN SOLUTION` line (a module without one is given as is)."""
     return any(line.strip() == BEGIN for line in text.splitlines())
 
 
