@@ -96,6 +96,7 @@ def _bootstrapping_terminals(P, n_states, n_actions):
 
 
 @pytest.mark.points(6)
+@pytest.mark.timeout(60)
 def test_value_iteration_frozen_lake(student, check):
     """value_iteration on FrozenLake 4x4 and 8x8, slippery and not: V and a greedy policy to 1e-6"""
     for map_name in ("4x4", "8x8"):
@@ -106,6 +107,7 @@ def test_value_iteration_frozen_lake(student, check):
 
 
 @pytest.mark.points(4)
+@pytest.mark.timeout(60)
 def test_value_iteration_unseen_maps(student, seed, check):
     """value_iteration on random maps generated with the grader's seed, and on random MDPs"""
     rng = np.random.default_rng(seed)
@@ -120,6 +122,7 @@ def test_value_iteration_unseen_maps(student, seed, check):
 
 
 @pytest.mark.points(5)
+@pytest.mark.timeout(60)
 def test_policy_iteration(student, seed, check):
     """policy_iteration reaches the same V and a greedy policy: FrozenLake 4x4/8x8 and a random map"""
     rng = np.random.default_rng(seed)
@@ -135,6 +138,7 @@ def test_policy_iteration(student, seed, check):
 
 
 @pytest.mark.points(3)
+@pytest.mark.timeout(60)
 def test_planning_stops_at_terminal_transitions(student, check):
     """no bootstrapping past a terminated transition, in value iteration and in policy iteration"""
     for function in ("value_iteration", "policy_iteration"):

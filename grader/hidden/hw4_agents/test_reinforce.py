@@ -2,8 +2,9 @@
 gradient), then training in the sandbox under a fixed env-step budget with the grader's seed, evaluated by
 rollouts the grader owns on held-out seeds, on CartPole-v1 and on the bicycle.
 
-Bars (tests/data/hw4_thresholds.json, 20 training seeds each): CartPole after 5,000 env steps, the sampled
-policy's mean return over 20 episodes; the bicycle after 5,000 env steps, the greedy policy's success rate.
+Bars (tests/data/hw4_thresholds.json, 20 training seeds each): CartPole after 6,000 env steps, the sampled
+policy's mean return over 20 episodes; the bicycle, the sampled policy's success rate over 50 episodes (its greedy
+policy can get stuck against a wall: REINFORCE optimises the stochastic policy).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from grader.rollouts import rollout
 from solutions.hw4_agents import reinforce as reference
 from solutions.hw4_agents.bicycle import BicycleEnv
 
-CARTPOLE_STEPS, CARTPOLE_BAR = 5000, 40.0
+CARTPOLE_STEPS, CARTPOLE_BAR = 6000, 45.0
 BICYCLE_STEPS, BICYCLE_BAR = 4000, 0.45
 
 
@@ -98,7 +99,7 @@ def _evaluate(agent, make_env, seeds, greedy: bool):
 @pytest.mark.points(5)
 @pytest.mark.timeout(240)
 def test_reinforce_learns_cartpole(student, seed):
-    """REINFORCE, 5,000 env steps on CartPole-v1: the sampled policy's mean return clears the bar"""
+    """REINFORCE, 6,000 env steps on CartPole-v1: the sampled policy's mean return clears the bar"""
     agent = student.new("reinforce.train_reinforce", "CartPole-v1", {}, seed=seed, max_env_steps=CARTPOLE_STEPS,
                         max_seconds=200.0)
     seeds = np.random.default_rng(seed + 1).integers(2**31, size=20).tolist()
@@ -112,7 +113,7 @@ def test_reinforce_learns_cartpole(student, seed):
 @pytest.mark.points(3)
 @pytest.mark.timeout(240)
 def test_reinforce_rides_the_bicycle(student, seed):
-    """REINFORCE, 5,000 env steps on BicycleGrid-v0: the greedy policy reaches the far corner"""
+    """REINFORCE on BicycleGrid-v0: the sampled policy reaches the far corner"""
     agent = student.new("reinforce.train_reinforce", "BicycleGrid-v0", {}, seed=seed, max_env_steps=BICYCLE_STEPS,
                         max_seconds=200.0)
     seeds = np.random.default_rng(seed + 1).integers(2**31, size=50).tolist()
