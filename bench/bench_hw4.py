@@ -1,4 +1,4 @@
-"""Benchmarks for hw4 (RL agents): grading, rollouts through the sandbox, REINFORCE vs PPO, Dyna-Q vs Q-learning.
+"""Benchmarks for hw4 (RL agents): grading, sandbox rollouts, REINFORCE vs PPO, Dyna-Q vs Q-learning.
 
 Each figure is printed beside its baseline measured in the same run (these machines vary by 10-15% between
 processes, and more when other jobs share them: only same-run ratios mean anything).
@@ -37,9 +37,13 @@ def timed_command(command: list[str]) -> float:
 
 def bench_grading(repeats: int) -> None:
     print("## grader run on a complete hw4 submission (the reference)")
-    floor = [timed_command([sys.executable, "-c", "import torch, gymnasium, numpy, pytest"]) for _ in range(repeats)]
+    floor = [
+        timed_command([sys.executable, "-c", "import torch, gymnasium, numpy, pytest"])
+        for _ in range(repeats)
+    ]
     cli = [
-        timed_command([sys.executable, "-m", "grader.cli", "run", "solutions/hw4_agents"]) for _ in range(repeats)
+        timed_command([sys.executable, "-m", "grader.cli", "run", "solutions/hw4_agents"])
+        for _ in range(repeats)
     ]
     print(f"start-up floor (import torch, gymnasium, numpy, pytest): {statistics.median(floor):6.2f} s")
     print(
@@ -91,7 +95,11 @@ def bench_rollouts(episodes: int) -> None:
             remote_net = code.new("reinforce.PolicyNetwork", 4, 2, 64)
             remote_net.load_state_dict(state)
             agent = code.new("reinforce.PolicyAgent", remote_net.handle)
-            rows = {"sandbox, batched": [], "in-process, batched": [], "in-process, one episode at a time": []}
+            rows = {
+                "sandbox, batched": [],
+                "in-process, batched": [],
+                "in-process, one episode at a time": [],
+            }
             for _ in range(3):
                 started = time.perf_counter()
                 far = rollout(lambda o, r: agent.call("act", o), make, seeds)
@@ -107,8 +115,14 @@ def bench_rollouts(episodes: int) -> None:
     assert far.returns.tolist() == near.returns.tolist(), "the sandbox and in-process rollouts differ"
     base = statistics.median(rows["in-process, batched"])
     for name, times in rows.items():
-        print(f"{name:36s} {statistics.median(times):6.2f} s  ({statistics.median(times) / base:4.2f}x in-process)")
-    print(f"mean return {far.mean_return:.1f} over {episodes} episodes, {int(far.lengths.sum())} env steps (bar < 5 s)")
+        print(
+            f"{name:36s} {statistics.median(times):6.2f} s  "
+            f"({statistics.median(times) / base:4.2f}x in-process)"
+        )
+    print(
+        f"mean return {far.mean_return:.1f} over {episodes} episodes, "
+        f"{int(far.lengths.sum())} env steps (bar < 5 s)"
+    )
 
 
 def _reinforce_to(threshold: float, seed: int) -> tuple[int, float]:
@@ -138,7 +152,10 @@ def _ppo_to(threshold: float, seed: int) -> tuple[int, float] | None:
 
 
 def bench_reinforce(seeds: int, threshold: float = 475.0) -> None:
-    print(f"\n## CartPole-v1 to a 100-episode mean return >= {threshold:g}: reference REINFORCE vs SB3 PPO defaults")
+    print(
+        "\n## CartPole-v1 to a 100-episode mean return >= "
+        f"{threshold:g}: reference REINFORCE vs SB3 PPO defaults"
+    )
     for seed in range(seeds):
         steps, seconds = _reinforce_to(threshold, seed)
         ppo = _ppo_to(threshold, seed)
@@ -146,7 +163,10 @@ def bench_reinforce(seeds: int, threshold: float = 475.0) -> None:
         if ppo is None:
             line += "   | PPO: skipped (stable-baselines3 is not installed: pip install -e '.[bench]')"
         else:
-            line += f"   | SB3 PPO defaults {ppo[0]:7d} env steps {ppo[1]:6.1f} s   (steps ratio {steps / ppo[0]:.2f}x)"
+            ratio = steps / ppo[0]
+            line += (
+                f"   | SB3 PPO defaults {ppo[0]:7d} env steps {ppo[1]:6.1f} s   (steps ratio {ratio:.2f}x)"
+            )
         print(line, flush=True)
 
 
@@ -184,8 +204,13 @@ def _svg(curves: dict[str, list[float]], path: Path, title: str) -> None:
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
 
 
-def bench_dyna(seeds: int, episodes: int = 30, out: Path = ROOT / "docs" / "hw4_dyna_vs_q_learning.svg") -> None:
-    print(f"\n## Dyna-Q vs Q-learning on the deterministic maze (shortest path 14), {seeds} seeds, {episodes} episodes")
+def bench_dyna(
+    seeds: int, episodes: int = 30, out: Path = ROOT / "docs" / "hw4_dyna_vs_q_learning.svg"
+) -> None:
+    print(
+        "\n## Dyna-Q vs Q-learning on the deterministic maze (shortest "
+        f"path 14), {seeds} seeds, {episodes} episodes"
+    )
     curves: dict[str, list[float]] = {}
     to_solve: dict[str, list[int]] = {}
     for n in (0, 5, 50):
@@ -193,21 +218,28 @@ def bench_dyna(seeds: int, episodes: int = 30, out: Path = ROOT / "docs" / "hw4_
         lengths, solved, started = [], [], time.perf_counter()
         for seed in range(seeds):
             curve = dyna.learning_curve(
-                dyna.train_dyna_q("DynaMaze-v0", {}, planning_steps=n, seed=seed, episodes=episodes, max_seconds=1e9)
+                dyna.train_dyna_q(
+                    "DynaMaze-v0", {}, planning_steps=n, seed=seed, episodes=episodes, max_seconds=1e9
+                )
             )
             lengths.append(curve)
-            # Real env steps until an episode took at most 16 steps (near the shortest path) for the first time.
+            # Real env steps until an episode took at most 16 steps (near the shortest path) for the first
+            # time.
             done = next((i for i, steps in enumerate(curve) if steps <= 16), len(curve) - 1)
             solved.append(int(np.sum(curve[: done + 1])))
         curves[name] = np.mean(lengths, axis=0).tolist()
         to_solve[name] = solved
         print(
-            f"{name:18s} real env steps until an episode of <= 16 steps: median {statistics.median(solved):7.0f}"
+            f"{name:18s} real env steps until an episode of <= 16 steps: "
+            f"median {statistics.median(solved):7.0f}"
             f"   ({time.perf_counter() - started:5.1f} s for {seeds} seeds)"
         )
     base = statistics.median(to_solve["Q-learning (n=0)"])
     for name in list(to_solve)[1:]:
-        print(f"sample-efficiency gain of {name}: {base / statistics.median(to_solve[name]):.1f}x fewer real steps")
+        print(
+            f"sample-efficiency gain of {name}: "
+            f"{base / statistics.median(to_solve[name]):.1f}x fewer real steps"
+        )
     _svg(curves, out, "Dyna-Q vs Q-learning on Sutton & Barto's maze")
     print(f"plot: {out.relative_to(ROOT)}")
 

@@ -4,7 +4,8 @@ them, and print the figures behind its bars (recorded in tests/data/hw4_threshol
     python bench/measure_hw4_thresholds.py cartpole --seeds 20
     python bench/measure_hw4_thresholds.py all --seeds 20
 
-Each figure is the minimum, median and maximum over training seeds 0..N-1; a bar must sit well below the minimum
+Each figure is the minimum, median and maximum over training seeds 0..N-1; a bar must sit well below the
+minimum
 (and above what a broken agent reaches: random play, a collapsed policy).
 """
 
@@ -40,23 +41,33 @@ def _hidden(name: str):
 
 def cartpole(seed: int) -> float:
     h = _hidden("reinforce")
-    agent = reinforce.train_reinforce("CartPole-v1", {}, seed=seed, max_env_steps=h.CARTPOLE_STEPS, max_seconds=1e9)
+    agent = reinforce.train_reinforce(
+        "CartPole-v1", {}, seed=seed, max_env_steps=h.CARTPOLE_STEPS, max_seconds=1e9
+    )
     seeds = np.random.default_rng(seed + 1).integers(2**31, size=20).tolist()
-    return rollout(lambda o, r: agent.act(o, greedy=False), lambda: gym.make("CartPole-v1"), seeds).mean_return
+    return rollout(
+        lambda o, r: agent.act(o, greedy=False), lambda: gym.make("CartPole-v1"), seeds
+    ).mean_return
 
 
 def bicycle(seed: int) -> float:
     h = _hidden("reinforce")
-    agent = reinforce.train_reinforce("BicycleGrid-v0", {}, seed=seed, max_env_steps=h.BICYCLE_STEPS, max_seconds=1e9)
+    agent = reinforce.train_reinforce(
+        "BicycleGrid-v0", {}, seed=seed, max_env_steps=h.BICYCLE_STEPS, max_seconds=1e9
+    )
     seeds = np.random.default_rng(seed + 1).integers(2**31, size=50).tolist()
     return rollout(lambda o, r: agent.act(o, greedy=False), BicycleEnv, seeds).success_rate()
 
 
 def _td(seed: int, method: str) -> float:
     h = _hidden("tabular")
-    agent = tabular.train_td("FrozenLake-v1", h.LAKE, method=method, seed=seed, episodes=h.EPISODES, max_seconds=1e9)
+    agent = tabular.train_td(
+        "FrozenLake-v1", h.LAKE, method=method, seed=seed, episodes=h.EPISODES, max_seconds=1e9
+    )
     seeds = np.random.default_rng(seed + 1).integers(2**31, size=20).tolist()
-    return rollout(lambda o, r: agent.act(o), lambda: gym.make("FrozenLake-v1", **h.LAKE), seeds).success_rate()
+    return rollout(
+        lambda o, r: agent.act(o), lambda: gym.make("FrozenLake-v1", **h.LAKE), seeds
+    ).success_rate()
 
 
 def q_learning(seed: int) -> float:
@@ -68,7 +79,9 @@ def sarsa(seed: int) -> float:
 
 
 def _maze(seed: int, planning_steps: int) -> float:
-    agent = dyna.train_dyna_q("DynaMaze-v0", {}, planning_steps=planning_steps, seed=seed, episodes=10, max_seconds=1e9)
+    agent = dyna.train_dyna_q(
+        "DynaMaze-v0", {}, planning_steps=planning_steps, seed=seed, episodes=10, max_seconds=1e9
+    )
     out = rollout(lambda o, r: agent.act(o), lambda: gym.make("DynaMaze-v0", max_steps=100), [0, 1, 2])
     return float(out.lengths.max()) if out.terminated.all() else 100.0
 
@@ -103,9 +116,14 @@ def main() -> None:
     for name in CHECKS if args.check == "all" else [args.check]:
         started = time.perf_counter()
         values = [CHECKS[name](seed) for seed in range(args.seeds)]
-        row = {"min": min(values), "median": float(np.median(values)), "max": max(values),
-               "seeds": args.seeds, "values": [round(v, 4) for v in values],
-               "seconds_per_seed": round((time.perf_counter() - started) / args.seeds, 2)}
+        row = {
+            "min": min(values),
+            "median": float(np.median(values)),
+            "max": max(values),
+            "seeds": args.seeds,
+            "values": [round(v, 4) for v in values],
+            "seconds_per_seed": round((time.perf_counter() - started) / args.seeds, 2),
+        }
         print(json.dumps({name: row}), flush=True)
 
 

@@ -1,15 +1,20 @@
 """Rollouts the grader owns: environments and seeds in the grader process, actions asked of a policy.
 
-A hidden suite evaluates an agent that lives in the sandbox by handing `rollout` a function that sends a batch of
+A hidden suite evaluates an agent that lives in the sandbox by handing `rollout` a function that sends a batch
+of
 observations across and returns the actions that come back. Everything that decides a score stays here: the
-environments are built and reset with the grader's seeds, every action is checked against the action space before
+environments are built and reset with the grader's seeds, every action is checked against the action space
+before
 it reaches `env.step`, and returns, lengths and the terminated/truncated flags are counted in this process.
 
 The episodes run in lockstep: each call of `policy` gets the observations of *all* episodes, (N, ...), and the
-rewards each received for its previous action (zeros at the first step), so a policy that keeps per-episode state
-(a Decision Transformer's history) sees a batch of constant size. Actions for episodes that have already ended are
+rewards each received for its previous action (zeros at the first step), so a policy that keeps per-episode
+state
+(a Decision Transformer's history) sees a batch of constant size. Actions for episodes that have already ended
+are
 ignored. A policy's answer must be N integer actions; anything else (a float, an array per episode, an action
-outside the space, an observation sent back by mistake) fails the test with a message naming the step, the episode
+outside the space, an observation sent back by mistake) fails the test with a message naming the step, the
+episode
 and the value, instead of crashing inside the environment.
 """
 
@@ -55,7 +60,8 @@ def check_actions(actions: Any, space: gym.spaces.Space, count: int, *, what: st
         array = None
     if array is None or array.dtype == object or array.shape != (count,):
         fail(
-            f"{what} should be {count} actions, one per observation (shape ({count},)), but was {describe(actions)}"
+            f"{what} should be {count} actions, one per observation (shape "
+            f"({count},)), but was {describe(actions)}"
             + (f" of shape {array.shape}" if array is not None and array.dtype != object else ""),
             "return one integer action per row of the observations: shape (N,), not (N, 1) and not the "
             "observations themselves",
@@ -121,9 +127,7 @@ def rollout(
                 returns[i] += float(reward)
                 lengths[i] += 1
                 terminated[i] = bool(term)
-                truncated[i] = bool(trunc) or (
-                    not term and max_steps is not None and lengths[i] >= max_steps
-                )
+                truncated[i] = bool(trunc) or (not term and max_steps is not None and lengths[i] >= max_steps)
             step += 1
     finally:
         for env in envs:

@@ -51,7 +51,11 @@ SAMPLES: dict[str, list[Variant]] = {
         Variant(
             "ben-samples-logits",
             "samples REINFORCE's actions from the raw network outputs instead of softmax probabilities",
-            edits=(Edit("reinforce.py", "cdf = action_probabilities(logits).cumsum(-1)", "cdf = logits.cumsum(-1)"),),
+            edits=(
+                Edit(
+                    "reinforce.py", "cdf = action_probabilities(logits).cumsum(-1)", "cdf = logits.cumsum(-1)"
+                ),
+            ),
         ),
     ],
 }

@@ -1,4 +1,4 @@
-"""grader/rollouts.py: the grader's own rollouts, with every action checked before it reaches the environment."""
+"""grader/rollouts.py: the grader's own rollouts; every action is checked before the environment sees it."""
 
 from __future__ import annotations
 

@@ -1,8 +1,11 @@
 """The bicycle grid from the course, done properly: a registered Gymnasium environment.
 
-Implements: `BicycleEnv`, a small grid world in which a bicycle starts in the bottom-left corner and must reach
-the far (top-right) corner. Each step the rider pedals or coasts and steers left, straight or right; bumps on the
-grid stop the bicycle dead. The course's chatbot version (seed 002) had the idea right and the interface wrong:
+Implements: `BicycleEnv`, a small grid world in which a bicycle starts in the bottom-left corner and must
+reach
+the far (top-right) corner. Each step the rider pedals or coasts and steers left, straight or right; bumps on
+the
+grid stop the bicycle dead. The course's chatbot version (seed 002) had the idea right and the interface
+wrong:
 `step` took a list `[pedal, steer]` of floats, returned three values, had no action or observation space, no
 seeding and no step limit. This version follows Gymnasium's classic-control environments (CartPole's docstring
 layout, `super().reset(seed=seed)`, randomness only from `self.np_random`) and passes
@@ -13,7 +16,7 @@ Leaves out: rendering (there is nothing to look at that the observation does not
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -37,8 +40,10 @@ class BicycleEnv(gym.Env):
     `num_bumps` bumps are placed at random cells (never the start or the goal) at every reset.
 
     ## Action space
-    `Discrete(6)`: action = 3 * pedal + steer, with pedal 0 (coast) or 1 (pedal) and steer 0 (left, heading + 1),
-    1 (straight) or 2 (right, heading - 1). Anything else (6, -1, a float, an array) is invalid: `step` raises.
+    `Discrete(6)`: action = 3 * pedal + steer, with pedal 0 (coast) or 1 (pedal) and steer 0 (left, heading +
+    1),
+    1 (straight) or 2 (right, heading - 1). Anything else (6, -1, a float, an array) is invalid: `step`
+    raises.
 
     ## Observation space
     `Box(0, [size-1, size-1, 3, 2, 1], (5,), float32)`: x, y, heading (0 east, 1 north, 2 west, 3 south),
@@ -61,7 +66,7 @@ class BicycleEnv(gym.Env):
     `gymnasium.make("BicycleGrid-v0", size=5, num_bumps=3, max_steps=40)`.
     """
 
-    metadata = {"render_modes": []}
+    metadata: ClassVar[dict] = {"render_modes": []}
 
     def __init__(self, size: int = 5, num_bumps: int = 3, max_steps: int = 40) -> None:
         if size < 3 or not 0 <= num_bumps <= size * size - 2 or max_steps < 1:

@@ -1,4 +1,4 @@
-"""A Decision-Transformer-style policy: a small GPT over (return-to-go, state, action) tokens, trained offline.
+"""A Decision-Transformer-style policy: a small GPT over (return-to-go, state, action) tokens, offline.
 
 Implements: `DecisionTransformer` (embeddings of the three token kinds plus a timestep embedding, a stack of
 pre-LayerNorm causal transformer blocks, an action head read at each *state* token), `dt_loss`,
@@ -28,7 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .reinforce import PolicyAgent, PolicyNetwork, returns_to_go
+from .reinforce import PolicyAgent, PolicyNetwork
+from .reinforce import returns_to_go as episode_returns_to_go
 
 
 @dataclass
@@ -60,7 +61,7 @@ class Block(nn.Module):
 
 
 class DecisionTransformer(nn.Module):
-    """forward(returns_to_go (B,K), states (B,K,S), actions (B,K), timesteps (B,K)[, tasks (B,)]) -> (B,K,A)."""
+    """(returns_to_go (B,K), states (B,K,S), actions (B,K), timesteps (B,K)[, tasks (B,)]) -> (B,K,A)"""
 
     def __init__(self, config: dict[str, Any] | DTConfig) -> None:
         super().__init__()
@@ -76,7 +77,12 @@ class DecisionTransformer(nn.Module):
         self.head = nn.Linear(c.hidden, c.n_actions)
 
     def forward(
-        self, returns_to_go: Tensor, states: Tensor, actions: Tensor, timesteps: Tensor, tasks: Tensor | None = None
+        self,
+        returns_to_go: Tensor,
+        states: Tensor,
+        actions: Tensor,
+        timesteps: Tensor,
+        tasks: Tensor | None = None,
     ) -> Tensor:
         """Action logits at every step; the logits at step t depend on R_<=t, s_<=t and a_<t only."""
         raise NotImplementedError("forward: write this part (see its docstring)")
@@ -106,7 +112,8 @@ def train_decision_transformer(
 ) -> DecisionTransformer:
     """Train a DecisionTransformer on logged episodes.
 
-    `dataset`: {"observations": (N, S) float, "actions": (N,) int, "rewards": (N,) float, "episode_lengths": (E,)},
+    `dataset`: {"observations": (N, S) float, "actions": (N,) int, "rewards": (N,) float, "episode_lengths":
+    (E,)},
     episodes concatenated in order. `tasks` (one int per episode) enables the task token. Windows of
     `context` steps are drawn from inside single episodes; episodes shorter than the context are skipped.
     """
@@ -130,8 +137,10 @@ def train_decision_transformer(
 class DTAgent:
     """Acts with a DecisionTransformer conditioned on `target_return`, for a batch of episodes in lockstep.
 
-    `act(observations (N, S), rewards (N,))`: `rewards` are the rewards received for the previous actions (zeros
-    on the first call). Returns greedy actions, int64 (N,). The first call (or a change of N) starts new episodes.
+    `act(observations (N, S), rewards (N,))`: `rewards` are the rewards received for the previous actions
+    (zeros
+    on the first call). Returns greedy actions, int64 (N,). The first call (or a change of N) starts new
+    episodes.
     """
 
     def __init__(self, model: DecisionTransformer, target_return: float, task: int | None = None) -> None:
@@ -180,7 +189,7 @@ def make_dt_agent(model: DecisionTransformer, target_return: float, task: int | 
 def train_behaviour_cloning(
     dataset: dict[str, Any], *, seed: int = 0, iterations: int = 300, batch_size: int = 64, hidden: int = 64
 ) -> PolicyAgent:
-    """Behaviour cloning: an MLP classifier from logged states to logged actions (the DT's baseline, given)."""
+    """Behaviour cloning: an MLP classifier from logged states to logged actions (the baseline; given)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     observations = torch.as_tensor(np.asarray(dataset["observations"], dtype=np.float32))

@@ -4,11 +4,13 @@ Implements: `epsilon_greedy` (random ties), `linear_epsilon` (the schedule), the
 `q_learning_target` and `sarsa_target` as pure functions, and `train_td` (one training loop for both), which
 returns a `TabularAgent` that acts greedily.
 
-Follows: Sutton & Barto 6.4 (SARSA, on-policy: bootstrap from the action the behaviour policy will actually take)
+Follows: Sutton & Barto 6.4 (SARSA, on-policy: bootstrap from the action the behaviour policy will actually
+take)
 and 6.5 (Q-learning, off-policy: bootstrap from the greedy action); CleanRL's straight-line training loop.
 
 The subtle lines: (1) bootstrap only when the transition did not *terminate*; a *truncated* transition still
-bootstraps, because the state has a future the time limit cut off. (2) Greedy ties must be broken at random: with a
+bootstraps, because the state has a future the time limit cut off. (2) Greedy ties must be broken at random:
+with a
 zero-initialised table every action ties, and `argmax` always picking action 0 makes the "greedy" part of the
 policy walk into the same wall forever.
 
@@ -43,21 +45,21 @@ def epsilon_greedy(q_values: np.ndarray, epsilon: float, rng: np.random.Generato
 
 
 def linear_epsilon(step: int, start: float, end: float, decay_steps: int) -> float:
-    """epsilon at `step`: from `start` at step 0 down to `end` at `decay_steps`, linearly, then `end` for ever."""
+    """epsilon at `step`: `start` at step 0, linearly down to `end` at `decay_steps`, then `end` for ever."""
     raise NotImplementedError("linear_epsilon: write this part (see its docstring)")
 
 
 def q_learning_target(
     rewards: np.ndarray, next_q: np.ndarray, terminated: np.ndarray, gamma: float
 ) -> np.ndarray:
-    """r + gamma * max_a' Q(s', a') * (1 - terminated), batched: rewards (N,), next_q (N, A), terminated (N,)."""
+    """r + gamma * max_a' Q(s', a') * (1 - terminated); rewards (N,), next_q (N, A), terminated (N,)."""
     raise NotImplementedError("q_learning_target: write this part (see its docstring)")
 
 
 def sarsa_target(
     rewards: np.ndarray, next_q: np.ndarray, next_actions: np.ndarray, terminated: np.ndarray, gamma: float
 ) -> np.ndarray:
-    """r + gamma * Q(s', a') * (1 - terminated), with a' the action actually chosen next (next_actions (N,))."""
+    """r + gamma * Q(s', a') * (1 - terminated), a' the action actually chosen next (next_actions (N,))."""
     raise NotImplementedError("sarsa_target: write this part (see its docstring)")
 
 
@@ -87,9 +89,10 @@ def train_td(
     epsilon_end: float = 0.05,
     decay_fraction: float = 0.5,
 ) -> TabularAgent:
-    """Train Q-learning (`method="q_learning"`) or SARSA (`"sarsa"`) for `episodes` episodes (or `max_seconds`).
+    """Train Q-learning (`method="q_learning"`) or SARSA (`"sarsa"`) for `episodes` episodes.
 
-    epsilon decays linearly over the first `decay_fraction` of the episodes. Everything random comes from `seed`
+    epsilon decays linearly over the first `decay_fraction` of the episodes. Everything random comes from
+    `seed`
     (the environment's resets and the agent's generator), so the same call returns the same table.
     """
     env = gym.make(env_id, **env_kwargs)

@@ -1,4 +1,4 @@
-"""A Decision-Transformer-style policy: a small GPT over (return-to-go, state, action) tokens, trained offline.
+"""A Decision-Transformer-style policy: a small GPT over (return-to-go, state, action) tokens, offline.
 
 Implements: `DecisionTransformer` (embeddings of the three token kinds plus a timestep embedding, a stack of
 pre-LayerNorm causal transformer blocks, an action head read at each *state* token), `dt_loss`,
@@ -28,7 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .reinforce import PolicyAgent, PolicyNetwork, returns_to_go
+from .reinforce import PolicyAgent, PolicyNetwork
+from .reinforce import returns_to_go as episode_returns_to_go
 
 
 @dataclass
@@ -59,8 +60,11 @@ class Block(nn.Module):
         ### BEGIN SOLUTION
         b, t, d = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)  # 3 x (B, T, d)
-        q, k, v = (z.view(b, t, self.n_heads, d // self.n_heads).transpose(1, 2) for z in (q, k, v))  # (B, h, T, hs)
-        # Causal: token i attends to tokens 0..i, so the state token of step t never sees the action of step t.
+        q, k, v = (
+            z.view(b, t, self.n_heads, d // self.n_heads).transpose(1, 2) for z in (q, k, v)
+        )  # (B, h, T, hs)
+        # Causal: token i attends to tokens 0..i, so the state token of step t never sees the action of step
+        # t.
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, h, T, hs)
         x = x + self.proj(y.transpose(1, 2).reshape(b, t, d))  # (B, T, d)
         return x + self.mlp(self.ln2(x))  # (B, T, d)
@@ -68,7 +72,7 @@ class Block(nn.Module):
 
 
 class DecisionTransformer(nn.Module):
-    """forward(returns_to_go (B,K), states (B,K,S), actions (B,K), timesteps (B,K)[, tasks (B,)]) -> (B,K,A)."""
+    """(returns_to_go (B,K), states (B,K,S), actions (B,K), timesteps (B,K)[, tasks (B,)]) -> (B,K,A)"""
 
     def __init__(self, config: dict[str, Any] | DTConfig) -> None:
         super().__init__()
@@ -84,7 +88,12 @@ class DecisionTransformer(nn.Module):
         self.head = nn.Linear(c.hidden, c.n_actions)
 
     def forward(
-        self, returns_to_go: Tensor, states: Tensor, actions: Tensor, timesteps: Tensor, tasks: Tensor | None = None
+        self,
+        returns_to_go: Tensor,
+        states: Tensor,
+        actions: Tensor,
+        timesteps: Tensor,
+        tasks: Tensor | None = None,
     ) -> Tensor:
         """Action logits at every step; the logits at step t depend on R_<=t, s_<=t and a_<t only."""
         ### BEGIN SOLUTION
@@ -131,7 +140,8 @@ def train_decision_transformer(
 ) -> DecisionTransformer:
     """Train a DecisionTransformer on logged episodes.
 
-    `dataset`: {"observations": (N, S) float, "actions": (N,) int, "rewards": (N,) float, "episode_lengths": (E,)},
+    `dataset`: {"observations": (N, S) float, "actions": (N,) int, "rewards": (N,) float, "episode_lengths":
+    (E,)},
     episodes concatenated in order. `tasks` (one int per episode) enables the task token. Windows of
     `context` steps are drawn from inside single episodes; episodes shorter than the context are skipped.
     """
@@ -149,8 +159,10 @@ def train_decision_transformer(
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=1e-4)
     deadline = time.perf_counter() + max_seconds
     ### BEGIN SOLUTION
-    # 1. Returns-to-go of every logged step, within its own episode (undiscounted, gamma = 1, as in the paper).
-    rtg = torch.cat([returns_to_go(torch.as_tensor(rewards[s:e]), 1.0) for s, e in episodes]).float()  # (N,)
+    # 1. Returns-to-go of every logged step, within its own episode (undiscounted, gamma = 1, as in the
+    # paper).
+    rtg = [episode_returns_to_go(torch.as_tensor(rewards[s:e]), 1.0) for s, e in episodes]
+    rtg = torch.cat(rtg).float()  # (N,)
     timestep = torch.cat([torch.arange(e - s) for s, e in episodes])  # (N,) step index inside the episode
     usable = [(s, e, i) for i, (s, e) in enumerate(episodes) if e - s >= k]
     if not usable:
@@ -160,7 +172,8 @@ def train_decision_transformer(
     for _ in range(iterations):
         if time.perf_counter() > deadline:
             break
-        # 2. A batch of windows: an episode in proportion to how many windows it holds, then a start inside it.
+        # 2. A batch of windows: an episode in proportion to how many windows it holds, then a start inside
+        # it.
         chosen = rng.choice(len(usable), size=batch_size, p=lengths / lengths.sum())
         starts = np.array([usable[i][0] + rng.integers(usable[i][1] - usable[i][0] - k + 1) for i in chosen])
         index = torch.as_tensor(starts[:, None] + np.arange(k))  # (B, K) rows into the flat arrays
@@ -179,8 +192,10 @@ def train_decision_transformer(
 class DTAgent:
     """Acts with a DecisionTransformer conditioned on `target_return`, for a batch of episodes in lockstep.
 
-    `act(observations (N, S), rewards (N,))`: `rewards` are the rewards received for the previous actions (zeros
-    on the first call). Returns greedy actions, int64 (N,). The first call (or a change of N) starts new episodes.
+    `act(observations (N, S), rewards (N,))`: `rewards` are the rewards received for the previous actions
+    (zeros
+    on the first call). Returns greedy actions, int64 (N,). The first call (or a change of N) starts new
+    episodes.
     """
 
     def __init__(self, model: DecisionTransformer, target_return: float, task: int | None = None) -> None:
@@ -232,7 +247,7 @@ def make_dt_agent(model: DecisionTransformer, target_return: float, task: int | 
 def train_behaviour_cloning(
     dataset: dict[str, Any], *, seed: int = 0, iterations: int = 300, batch_size: int = 64, hidden: int = 64
 ) -> PolicyAgent:
-    """Behaviour cloning: an MLP classifier from logged states to logged actions (the DT's baseline, given)."""
+    """Behaviour cloning: an MLP classifier from logged states to logged actions (the baseline; given)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     observations = torch.as_tensor(np.asarray(dataset["observations"], dtype=np.float32))

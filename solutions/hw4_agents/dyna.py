@@ -1,7 +1,9 @@
 """Dyna-Q: learn a model of the world from real steps, then plan with it between them.
 
-Implements: `TabularModel` (a deterministic tabular model: for each visited (s, a), the last (r, s', terminated)
-seen) and `train_dyna_q`, Q-learning plus `planning_steps` simulated Q-learning updates per real step, replayed
+Implements: `TabularModel` (a deterministic tabular model: for each visited (s, a), the last (r, s',
+terminated)
+seen) and `train_dyna_q`, Q-learning plus `planning_steps` simulated Q-learning updates per real step,
+replayed
 from the model. With `planning_steps=0` it *is* Q-learning, which makes the sample-efficiency comparison fair:
 same code, same seed, only the planning differs.
 
@@ -15,7 +17,7 @@ Leaves out: Dyna-Q+ (exploration bonuses for a changing world), prioritized swee
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -23,7 +25,8 @@ import numpy as np
 from .tabular import TabularAgent, epsilon_greedy, q_learning_target
 
 MAZE_ID = "DynaMaze-v0"
-# Sutton & Barto's Figure 8.2 maze: 6 rows x 9 columns, S start, G goal, # wall. The shortest path is 14 steps.
+# Sutton & Barto's Figure 8.2 maze: 6 rows x 9 columns, S start, G goal, # wall. The shortest path is 14
+# steps.
 MAZE = (
     ".......#G",
     "..#....#.",
@@ -37,12 +40,14 @@ MAZE = (
 class DynaMaze(gym.Env):
     """The deterministic maze of Sutton & Barto 8.2 (given).
 
-    Observation: `Discrete(54)`, the cell row * 9 + column. Actions: `Discrete(4)`, 0 up, 1 right, 2 down, 3 left;
-    a move into a wall or off the grid leaves the agent where it is. Reward 1 on reaching G (terminated), else 0.
+    Observation: `Discrete(54)`, the cell row * 9 + column. Actions: `Discrete(4)`, 0 up, 1 right, 2 down, 3
+    left;
+    a move into a wall or off the grid leaves the agent where it is. Reward 1 on reaching G (terminated), else
+    0.
     Truncated after `max_steps` steps.
     """
 
-    metadata = {"render_modes": []}
+    metadata: ClassVar[dict] = {"render_modes": []}
     MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))
 
     def __init__(self, max_steps: int = 2000) -> None:
@@ -93,7 +98,7 @@ class TabularModel:
         ### END SOLUTION
 
     def sample(self, rng: np.random.Generator) -> tuple[int, int, float, int, bool]:
-        """A uniformly random previously visited (state, action) and its outcome: (s, a, r, s', terminated)."""
+        """A uniformly random previously visited (s, a) and its outcome: (s, a, r, s', terminated)."""
         ### BEGIN SOLUTION
         state, action = self.visited[int(rng.integers(len(self.visited)))]
         return (state, action, *self.transitions[(state, action)])

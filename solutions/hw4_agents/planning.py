@@ -1,6 +1,7 @@
 """Planning with a known model: value iteration and policy iteration over a tabular MDP.
 
-Implements: `q_from_v` (one Bellman backup for every state-action pair), `value_iteration`, `policy_evaluation`
+Implements: `q_from_v` (one Bellman backup for every state-action pair), `value_iteration`,
+`policy_evaluation`
 and `policy_iteration`, all on the model that Gymnasium's toy-text environments expose as `env.unwrapped.P`:
 
     P[s][a] = [(probability, next_state, reward, terminated), ...]
@@ -9,7 +10,8 @@ Follows: Sutton & Barto, chapter 4 (4.3 policy iteration, 4.4 value iteration). 
 actions go to the lowest action index (`np.argmax`), so that the greedy policy is a well-defined answer.
 
 The subtle line: a transition flagged `terminated` ends the episode, so nothing is added after its reward,
-whatever value the array holds for `next_state`. (In FrozenLake the terminal states happen to have value 0, which
+whatever value the array holds for `next_state`. (In FrozenLake the terminal states happen to have value 0,
+which
 hides the bug; the grader's hand-made MDPs do not.)
 
 Leaves out: asynchronous/in-place sweeps (we sweep with the old V, the textbook's synchronous version) and
@@ -22,11 +24,12 @@ from typing import Any
 
 import numpy as np
 
-Model = Any  # P[s][a] -> list of (probability, next_state, reward, terminated); dicts or lists both index this way
+# P[s][a] -> list of (probability, next_state, reward, terminated); dicts or lists both index this way
+Model = Any
 
 
 def q_from_v(P: Model, n_states: int, n_actions: int, V: np.ndarray, gamma: float) -> np.ndarray:
-    """Q[s, a] = sum over (p, s', r, term) in P[s][a] of p * (r + gamma * V[s'] * (not term)), shape (S, A)."""
+    """Q[s, a] = sum over (p, s', r, term) in P[s][a] of p * (r + gamma * V[s'] * (not term)); (S, A)."""
     ### BEGIN SOLUTION
     Q = np.zeros((n_states, n_actions), dtype=np.float64)
     for s in range(n_states):
@@ -45,7 +48,8 @@ def value_iteration(
     """Iterate V <- max_a Q(V) until the largest change is below `theta`.
 
     Returns:
-        (V, policy): V float64 of shape (S,), policy int64 of shape (S,) = argmax_a Q(V) (lowest index on ties).
+        (V, policy): V float64 of shape (S,), policy int64 of shape (S,) = argmax_a Q(V) (lowest index on
+        ties).
     """
     ### BEGIN SOLUTION
     V = np.zeros(n_states, dtype=np.float64)

@@ -10,7 +10,8 @@ Follows: Williams (1992); Sutton & Barto 13.3-13.4 (REINFORCE, with a baseline).
 
 so the loss we *minimise* is -mean_t log pi(a_t | s_t) * weight_t, with weight_t the return-to-go normalised
 over the batch (or minus a learned baseline V(s_t)). The course's first attempt (seed 002) sampled from raw
-network outputs instead of probabilities; here the network outputs logits, the distribution is softmax(logits),
+network outputs instead of probabilities; here the network outputs logits, the distribution is
+softmax(logits),
 and the loss uses log-probabilities (log_softmax, which is exact where log(softmax) underflows).
 
 Leaves out: entropy bonus, vectorised environments, PPO's clipping (bench/bench_hw4.py compares with PPO).
@@ -28,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import bicycle  # noqa: F401  (registers BicycleGrid-v0, so train_reinforce can make it)
+from . import bicycle
 
 
 class PolicyNetwork(nn.Module):
@@ -37,7 +38,11 @@ class PolicyNetwork(nn.Module):
     def __init__(self, obs_dim: int, n_actions: int, hidden: int = 64) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Linear(obs_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, n_actions)
+            nn.Linear(obs_dim, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, n_actions),
         )
 
     def forward(self, obs: Tensor) -> Tensor:
@@ -58,13 +63,13 @@ def sample_actions(logits: Tensor, generator: torch.Generator | None = None) -> 
     # exceeds u. It needs probabilities (non-negative, summing to 1); the course version sampled from the raw
     # network outputs, which are neither. (torch.multinomial does the same, about 10x slower for one row.)
     cdf = action_probabilities(logits).cumsum(-1)  # (N, A), last column 1 up to rounding
-    u = torch.rand(cdf.shape[:-1] + (1,), generator=generator, dtype=cdf.dtype)  # (N, 1)
+    u = torch.rand((*cdf.shape[:-1], 1), generator=generator, dtype=cdf.dtype)  # (N, 1)
     return (cdf <= u).sum(-1).clamp(max=cdf.shape[-1] - 1)  # (N,) int64
     ### END SOLUTION
 
 
 def returns_to_go(rewards: Tensor, gamma: float) -> Tensor:
-    """G_t = r_{t+1} + gamma G_{t+1} for t = T-1 .. 0, G_T = 0, for one episode's rewards (T,) -> (T,) float."""
+    """G_t = r_{t+1} + gamma G_{t+1} for t = T-1 .. 0 (G_T = 0): one episode's rewards (T,) -> (T,)."""
     ### BEGIN SOLUTION
     rewards = torch.as_tensor(rewards, dtype=torch.float64)
     out = torch.zeros_like(rewards)
@@ -114,7 +119,9 @@ class PolicyAgent:
 @dataclass
 class ReinforceConfig:
     gamma: float = 0.99
-    learning_rate: float = 3e-3  # 1e-2 learns faster on average but collapses to a deterministic policy on some seeds
+    learning_rate: float = (
+        3e-3  # 1e-2 learns faster on average but collapses to a deterministic policy on some seeds
+    )
     hidden: int = 64
     episodes_per_update: int = 2  # averages the gradient over a few episodes: less noise per step
     baseline: str = "normalise"  # or "learned": a value network V(s) as baseline
@@ -131,9 +138,11 @@ def train_reinforce(
     **overrides: Any,
 ) -> PolicyAgent:
     """Train REINFORCE on `env_id` until `max_env_steps` environment steps or `max_seconds` have passed."""
-    # ---- boilerplate: config, seeding, environment, networks --------------------------------------------------
+    # ---- boilerplate: config, seeding, environment, networks
+    # --------------------------------------------------
     config = ReinforceConfig(**overrides)
     torch.manual_seed(seed)
+    bicycle.register()  # so that gym.make knows BicycleGrid-v0
     env = gym.make(env_id, **(env_kwargs or {}))
     obs_dim, n_actions = int(np.prod(env.observation_space.shape)), int(env.action_space.n)
     policy = PolicyNetwork(obs_dim, n_actions, config.hidden)
@@ -145,7 +154,8 @@ def train_reinforce(
     episode_returns: list[float] = []
     ### BEGIN SOLUTION
     while steps < max_env_steps and time.perf_counter() < deadline:
-        # ---- 1. collect a few whole episodes with the current policy (no graph kept while acting) -------------
+        # ---- 1. collect a few whole episodes with the current policy (no graph kept while acting)
+        # -------------
         batch_obs, batch_actions, batch_returns = [], [], []
         for _ in range(config.episodes_per_update):
             obs, _ = env.reset(seed=seed if episode == 0 else None)
@@ -162,14 +172,16 @@ def train_reinforce(
                 steps += 1
                 if terminated or truncated:
                     break
-            # 2. returns-to-go within the episode (a truncated episode's tail is simply cut: REINFORCE does not
+            # 2. returns-to-go within the episode (a truncated episode's tail is simply cut: REINFORCE does
+            # not
             #    bootstrap, the usual Monte-Carlo compromise).
             batch_returns.append(returns_to_go(torch.tensor(rewards), config.gamma))
             episode_returns.append(sum(rewards))
         obs_t = torch.as_tensor(np.stack(batch_obs))  # (N, obs_dim)
         actions_t = torch.tensor(batch_actions)  # (N,)
         returns_t = torch.cat(batch_returns).float()  # (N,)
-        # ---- 3. the weights: normalised returns, or returns minus a learned V(s) ---------------------------------
+        # ---- 3. the weights: normalised returns, or returns minus a learned V(s)
+        # ---------------------------------
         if config.baseline == "learned":
             values = value(obs_t).squeeze(-1)  # (N,)
             weights = normalise(returns_t - values.detach())
@@ -177,14 +189,19 @@ def train_reinforce(
         else:
             weights = normalise(returns_t)
             value_loss = torch.zeros(())
-        # ---- 4. one gradient step on the policy-gradient loss --------------------------------------------------
+        # ---- 4. one gradient step on the policy-gradient loss
+        # --------------------------------------------------
         loss = reinforce_loss(policy(obs_t), actions_t, weights) + 0.5 * value_loss
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        if config.target_return is not None and len(episode_returns) >= 100:
-            if np.mean(episode_returns[-100:]) >= config.target_return:
-                break
+        recent = episode_returns[-100:]
+        if (
+            config.target_return is not None
+            and len(recent) == 100
+            and np.mean(recent) >= config.target_return
+        ):
+            break
     ### END SOLUTION
     env.close()
     agent = PolicyAgent(policy, seed)

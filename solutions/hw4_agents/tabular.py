@@ -4,11 +4,13 @@ Implements: `epsilon_greedy` (random ties), `linear_epsilon` (the schedule), the
 `q_learning_target` and `sarsa_target` as pure functions, and `train_td` (one training loop for both), which
 returns a `TabularAgent` that acts greedily.
 
-Follows: Sutton & Barto 6.4 (SARSA, on-policy: bootstrap from the action the behaviour policy will actually take)
+Follows: Sutton & Barto 6.4 (SARSA, on-policy: bootstrap from the action the behaviour policy will actually
+take)
 and 6.5 (Q-learning, off-policy: bootstrap from the greedy action); CleanRL's straight-line training loop.
 
 The subtle lines: (1) bootstrap only when the transition did not *terminate*; a *truncated* transition still
-bootstraps, because the state has a future the time limit cut off. (2) Greedy ties must be broken at random: with a
+bootstraps, because the state has a future the time limit cut off. (2) Greedy ties must be broken at random:
+with a
 zero-initialised table every action ties, and `argmax` always picking action 0 makes the "greedy" part of the
 policy walk into the same wall forever.
 
@@ -34,7 +36,8 @@ def greedy(q_values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ### BEGIN SOLUTION
     q_values = np.asarray(q_values, dtype=np.float64)
     best = q_values == q_values.max(axis=1, keepdims=True)  # (N, A): every maximal action is a candidate
-    # A random key per entry, -1 for non-candidates: the argmax of the keys is a uniform choice among the ties.
+    # A random key per entry, -1 for non-candidates: the argmax of the keys is a uniform choice among the
+    # ties.
     keys = np.where(best, rng.random(q_values.shape), -1.0)  # (N, A)
     return keys.argmax(axis=1).astype(np.int64)
     ### END SOLUTION
@@ -54,7 +57,7 @@ def epsilon_greedy(q_values: np.ndarray, epsilon: float, rng: np.random.Generato
 
 
 def linear_epsilon(step: int, start: float, end: float, decay_steps: int) -> float:
-    """epsilon at `step`: from `start` at step 0 down to `end` at `decay_steps`, linearly, then `end` for ever."""
+    """epsilon at `step`: `start` at step 0, linearly down to `end` at `decay_steps`, then `end` for ever."""
     ### BEGIN SOLUTION
     fraction = min(max(step, 0) / max(decay_steps, 1), 1.0)
     return start + fraction * (end - start)
@@ -64,7 +67,7 @@ def linear_epsilon(step: int, start: float, end: float, decay_steps: int) -> flo
 def q_learning_target(
     rewards: np.ndarray, next_q: np.ndarray, terminated: np.ndarray, gamma: float
 ) -> np.ndarray:
-    """r + gamma * max_a' Q(s', a') * (1 - terminated), batched: rewards (N,), next_q (N, A), terminated (N,)."""
+    """r + gamma * max_a' Q(s', a') * (1 - terminated); rewards (N,), next_q (N, A), terminated (N,)."""
     ### BEGIN SOLUTION
     rewards, next_q = np.asarray(rewards, np.float64), np.asarray(next_q, np.float64)
     alive = 1.0 - np.asarray(terminated, np.float64)  # 0 where the episode ended: no future to add
@@ -75,11 +78,13 @@ def q_learning_target(
 def sarsa_target(
     rewards: np.ndarray, next_q: np.ndarray, next_actions: np.ndarray, terminated: np.ndarray, gamma: float
 ) -> np.ndarray:
-    """r + gamma * Q(s', a') * (1 - terminated), with a' the action actually chosen next (next_actions (N,))."""
+    """r + gamma * Q(s', a') * (1 - terminated), a' the action actually chosen next (next_actions (N,))."""
     ### BEGIN SOLUTION
     rewards, next_q = np.asarray(rewards, np.float64), np.asarray(next_q, np.float64)
     alive = 1.0 - np.asarray(terminated, np.float64)
-    chosen = next_q[np.arange(len(next_q)), np.asarray(next_actions, np.int64)]  # (N,): Q(s', a'), not the max
+    chosen = next_q[
+        np.arange(len(next_q)), np.asarray(next_actions, np.int64)
+    ]  # (N,): Q(s', a'), not the max
     return rewards + gamma * chosen * alive
     ### END SOLUTION
 
@@ -110,9 +115,10 @@ def train_td(
     epsilon_end: float = 0.05,
     decay_fraction: float = 0.5,
 ) -> TabularAgent:
-    """Train Q-learning (`method="q_learning"`) or SARSA (`"sarsa"`) for `episodes` episodes (or `max_seconds`).
+    """Train Q-learning (`method="q_learning"`) or SARSA (`"sarsa"`) for `episodes` episodes.
 
-    epsilon decays linearly over the first `decay_fraction` of the episodes. Everything random comes from `seed`
+    epsilon decays linearly over the first `decay_fraction` of the episodes. Everything random comes from
+    `seed`
     (the environment's resets and the agent's generator), so the same call returns the same table.
     """
     env = gym.make(env_id, **env_kwargs)
@@ -131,7 +137,8 @@ def train_td(
         action = int(epsilon_greedy(q[state][None], epsilon, rng)[0])
         while True:
             next_state, reward, terminated, truncated, _ = env.step(action)
-            # The next action is chosen now, by the behaviour policy: SARSA learns about it, Q-learning ignores it.
+            # The next action is chosen now, by the behaviour policy: SARSA learns about it, Q-learning
+            # ignores it.
             next_action = int(epsilon_greedy(q[next_state][None], epsilon, rng)[0])
             if method == "sarsa":
                 target = sarsa_target([reward], q[next_state][None], [next_action], [terminated], gamma)[0]

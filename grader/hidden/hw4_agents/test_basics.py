@@ -48,13 +48,16 @@ def _compare(got, expected: dict, what: str) -> None:
         )
     if len(got["observations"]) != len(expected["observations"]):
         fail(
-            f"{what}: expected {len(expected['observations'])} observations (one per step plus the first), got "
+            f"{what}: expected {len(expected['observations'])} "
+            "observations (one per step plus the first), got "
             f"{len(got['observations'])}",
             "record the observation from reset and the one after every step",
         )
     for t, (a, b) in enumerate(zip(got["observations"], expected["observations"])):
         if not np.array_equal(np.asarray(a), np.asarray(b)):
-            fail(f"{what}: observation {t} should be {b!r}, got {a!r}", "reset the environment with seed=seed")
+            fail(
+                f"{what}: observation {t} should be {b!r}, got {a!r}", "reset the environment with seed=seed"
+            )
     if not np.allclose(np.asarray(got["rewards"], dtype=float), expected["rewards"]):
         fail(f"{what}: rewards should be {expected['rewards']}, got {got['rewards']}")
     if [int(a) for a in got["actions"]] != [int(a) for a in expected["actions"]]:
@@ -91,7 +94,14 @@ def test_run_truncated_episodes(student, seed, check):
     rng = np.random.default_rng(seed)
     with check.part("the environment's time limit"):
         # Action 0 (left) at the start keeps the agent in place until the 6-step limit truncates the episode.
-        _run(student, "FrozenLake-v1", {"is_slippery": False, "max_episode_steps": 6}, [0], int(rng.integers(99)), 50)
+        _run(
+            student,
+            "FrozenLake-v1",
+            {"is_slippery": False, "max_episode_steps": 6},
+            [0],
+            int(rng.integers(99)),
+            50,
+        )
     with check.part("run's max_steps"):
         _run(student, "FrozenLake-v1", {"is_slippery": False}, [0, 3], int(rng.integers(99)), 5)
     with check.part("the bicycle's step limit"):
@@ -110,7 +120,10 @@ def test_random_agent(student, seed):
     first, again, other = actions(seed), actions(seed), actions(seed + 1)
     if not all(isinstance(a, int) and not isinstance(a, bool) and 0 <= a < n for a in first):
         bad = next(a for a in first if not (isinstance(a, int) and 0 <= a < n))
-        fail(f"RandomAgent(6).act returned {bad!r}; expected a Python int in 0..5", "return int(rng.integers(n))")
+        fail(
+            f"RandomAgent(6).act returned {bad!r}; expected a Python int in 0..5",
+            "return int(rng.integers(n))",
+        )
     counts = np.bincount(first, minlength=n)
     if counts.min() < count / n * 0.6:
         fail(f"RandomAgent(6) chose the actions {counts.tolist()} times in {count} calls: not uniform")

@@ -1,7 +1,8 @@
 """Hidden tests of dyna.py: the learned model replays only what it saw; Dyna-Q plans its way through the maze.
 
 Dyna-Q with 20 planning steps, 10 episodes on Sutton & Barto's maze (shortest path 14 steps): the reference's
-greedy path is at most 16 steps on each of 20 training seeds, while plain Q-learning (0 planning steps) needs 19 or
+greedy path is at most 16 steps on each of 20 training seeds, while plain Q-learning (0 planning steps) needs
+19 or
 more, or never arrives (tests/data/hw4_thresholds.json).
 """
 
@@ -34,10 +35,15 @@ def test_model_replays_only_visited_pairs(student, seed):
     for sample in samples:
         s, a, r, s2, term = sample
         if (s, a) not in latest:
-            fail(f"the model sampled ({s}, {a}), a state-action pair it was never given",
-                 "plan only from previously observed (s, a): keep a list of visited pairs and sample from it")
+            fail(
+                f"the model sampled ({s}, {a}), a state-action pair it was never given",
+                "plan only from previously observed (s, a): keep a list of visited pairs and sample from it",
+            )
         if (float(r), int(s2), bool(term)) != latest[(s, a)]:
-            fail(f"the model replayed ({s}, {a}) as {(r, s2, term)}, but the latest update gave {latest[(s, a)]}")
+            fail(
+                f"the model replayed ({s}, {a}) as {(r, s2, term)}, but "
+                f"the latest update gave {latest[(s, a)]}"
+            )
         seen.add((s, a))
     if seen != set(latest):
         fail(f"600 samples reached only {len(seen)} of the {len(latest)} visited pairs: sample uniformly")
@@ -47,11 +53,20 @@ def test_model_replays_only_visited_pairs(student, seed):
 @pytest.mark.timeout(120)
 def test_dyna_q_plans_through_the_maze(student, seed):
     """Dyna-Q (20 planning steps, 10 episodes) finds a near-shortest path through the maze"""
-    agent = student.new("dyna.train_dyna_q", "DynaMaze-v0", {}, planning_steps=20, seed=seed, episodes=10,
-                        max_seconds=100.0)
-    outcome = rollout(lambda obs, rewards: agent.call("act", obs), lambda: gym.make("DynaMaze-v0", max_steps=100),
-                      [0, 1, 2], what="the Dyna-Q agent's actions")
+    agent = student.new(
+        "dyna.train_dyna_q", "DynaMaze-v0", {}, planning_steps=20, seed=seed, episodes=10, max_seconds=100.0
+    )
+    outcome = rollout(
+        lambda obs, rewards: agent.call("act", obs),
+        lambda: gym.make("DynaMaze-v0", max_steps=100),
+        [0, 1, 2],
+        what="the Dyna-Q agent's actions",
+    )
     if not outcome.terminated.all() or outcome.lengths.max() > PATH_BAR:
-        fail(f"after 10 episodes with 20 planning steps each, the greedy path took {outcome.lengths.tolist()} steps "
-             f"(100 = never arrived); the bar is {PATH_BAR} (the shortest path is 14)",
-             "after each real step, do planning_steps Q-learning updates on transitions replayed from the model")
+        fail(
+            "after 10 episodes with 20 planning steps each, the greedy "
+            f"path took {outcome.lengths.tolist()} steps "
+            f"(100 = never arrived); the bar is {PATH_BAR} (the shortest path is 14)",
+            "after each real step, do planning_steps Q-learning updates "
+            "on transitions replayed from the model",
+        )

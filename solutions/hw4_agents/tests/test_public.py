@@ -1,7 +1,8 @@
 """Public tests for assignment 4 (RL agents): run them with `python check.py` in the assignment folder.
 
 They check each step against Gymnasium, PyTorch or a value worked out by hand, and the properties any correct
-answer has. The hidden tests do more (other maps, exact comparisons, training under a fixed budget evaluated on
+answer has. The hidden tests do more (other maps, exact comparisons, training under a fixed budget evaluated
+on
 held-out seeds), so passing these is necessary but not sufficient. `-k step3` runs one step's tests.
 """
 
@@ -121,7 +122,9 @@ def test_step5_bicycle_is_registered_and_seeded() -> None:
 
 
 def test_step6_returns_to_go() -> None:
-    torch.testing.assert_close(returns_to_go(torch.tensor([1.0, 1.0, 1.0]), 0.5).float(), torch.tensor([1.75, 1.5, 1.0]))
+    torch.testing.assert_close(
+        returns_to_go(torch.tensor([1.0, 1.0, 1.0]), 0.5).float(), torch.tensor([1.75, 1.5, 1.0])
+    )
 
 
 def test_step6_sampling_follows_softmax() -> None:
@@ -143,7 +146,9 @@ def test_step6_loss_matches_log_softmax() -> None:
 
 def test_step7_dt_is_causal_and_the_agent_acts() -> None:
     torch.manual_seed(0)
-    model = DecisionTransformer({"state_dim": 5, "n_actions": 6, "hidden": 16, "n_layers": 1, "context": 4}).eval()
+    model = DecisionTransformer(
+        {"state_dim": 5, "n_actions": 6, "hidden": 16, "n_layers": 1, "context": 4}
+    ).eval()
     rtg, states = torch.randn(2, 4), torch.randn(2, 4, 5)
     actions, steps = torch.randint(6, (2, 4)), torch.arange(4).expand(2, 4)
     logits = model(rtg, states, actions, steps)
