@@ -5,8 +5,7 @@ them, and print the figures behind its bars (recorded in tests/data/hw4_threshol
     python bench/measure_hw4_thresholds.py all --seeds 20
 
 Each figure is the minimum, median and maximum over training seeds 0..N-1; a bar must sit well below the
-minimum
-(and above what a broken agent reaches: random play, a collapsed policy).
+minimum (and above what a broken agent reaches: random play, a collapsed policy).
 """
 
 from __future__ import annotations

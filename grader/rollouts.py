@@ -1,21 +1,17 @@
 """Rollouts the grader owns: environments and seeds in the grader process, actions asked of a policy.
 
 A hidden suite evaluates an agent that lives in the sandbox by handing `rollout` a function that sends a batch
-of
-observations across and returns the actions that come back. Everything that decides a score stays here: the
+of observations across and returns the actions that come back. Everything that decides a score stays here: the
 environments are built and reset with the grader's seeds, every action is checked against the action space
-before
-it reaches `env.step`, and returns, lengths and the terminated/truncated flags are counted in this process.
+before it reaches `env.step`, and returns, lengths and the terminated/truncated flags are counted in this
+process.
 
 The episodes run in lockstep: each call of `policy` gets the observations of *all* episodes, (N, ...), and the
 rewards each received for its previous action (zeros at the first step), so a policy that keeps per-episode
-state
-(a Decision Transformer's history) sees a batch of constant size. Actions for episodes that have already ended
-are
-ignored. A policy's answer must be N integer actions; anything else (a float, an array per episode, an action
-outside the space, an observation sent back by mistake) fails the test with a message naming the step, the
-episode
-and the value, instead of crashing inside the environment.
+state (a Decision Transformer's history) sees a batch of constant size. Actions for episodes that have already
+ended are ignored. A policy's answer must be N integer actions; anything else (a float, an array per episode,
+an action outside the space, an observation sent back by mistake) fails the test with a message naming the
+step, the episode and the value, instead of crashing inside the environment.
 """
 
 from __future__ import annotations

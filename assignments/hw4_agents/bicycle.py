@@ -1,11 +1,9 @@
 """The bicycle grid from the course, done properly: a registered Gymnasium environment.
 
 Implements: `BicycleEnv`, a small grid world in which a bicycle starts in the bottom-left corner and must
-reach
-the far (top-right) corner. Each step the rider pedals or coasts and steers left, straight or right; bumps on
-the
-grid stop the bicycle dead. The course's chatbot version (seed 002) had the idea right and the interface
-wrong:
+reach the far (top-right) corner. Each step the rider pedals or coasts and steers left, straight or right;
+bumps on the grid stop the bicycle dead. The course's chatbot version (seed 002) had the idea right and the
+interface wrong:
 `step` took a list `[pedal, steer]` of floats, returned three values, had no action or observation space, no
 seeding and no step limit. This version follows Gymnasium's classic-control environments (CartPole's docstring
 layout, `super().reset(seed=seed)`, randomness only from `self.np_random`) and passes
@@ -41,8 +39,7 @@ class BicycleEnv(gym.Env):
 
     ## Action space
     `Discrete(6)`: action = 3 * pedal + steer, with pedal 0 (coast) or 1 (pedal) and steer 0 (left, heading +
-    1),
-    1 (straight) or 2 (right, heading - 1). Anything else (6, -1, a float, an array) is invalid: `step`
+    1), 1 (straight) or 2 (right, heading - 1). Anything else (6, -1, a float, an array) is invalid: `step`
     raises.
 
     ## Observation space

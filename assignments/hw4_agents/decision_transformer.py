@@ -113,8 +113,7 @@ def train_decision_transformer(
     """Train a DecisionTransformer on logged episodes.
 
     `dataset`: {"observations": (N, S) float, "actions": (N,) int, "rewards": (N,) float, "episode_lengths":
-    (E,)},
-    episodes concatenated in order. `tasks` (one int per episode) enables the task token. Windows of
+    (E,)}, episodes concatenated in order. `tasks` (one int per episode) enables the task token. Windows of
     `context` steps are drawn from inside single episodes; episodes shorter than the context are skipped.
     """
     torch.manual_seed(seed)
@@ -138,9 +137,8 @@ class DTAgent:
     """Acts with a DecisionTransformer conditioned on `target_return`, for a batch of episodes in lockstep.
 
     `act(observations (N, S), rewards (N,))`: `rewards` are the rewards received for the previous actions
-    (zeros
-    on the first call). Returns greedy actions, int64 (N,). The first call (or a change of N) starts new
-    episodes.
+    (zeros on the first call). Returns greedy actions, int64 (N,). The first call (or a change of N) starts
+    new episodes.
     """
 
     def __init__(self, model: DecisionTransformer, target_return: float, task: int | None = None) -> None:

@@ -5,14 +5,13 @@ Implements: `epsilon_greedy` (random ties), `linear_epsilon` (the schedule), the
 returns a `TabularAgent` that acts greedily.
 
 Follows: Sutton & Barto 6.4 (SARSA, on-policy: bootstrap from the action the behaviour policy will actually
-take)
-and 6.5 (Q-learning, off-policy: bootstrap from the greedy action); CleanRL's straight-line training loop.
+take) and 6.5 (Q-learning, off-policy: bootstrap from the greedy action); CleanRL's straight-line training
+loop.
 
 The subtle lines: (1) bootstrap only when the transition did not *terminate*; a *truncated* transition still
 bootstraps, because the state has a future the time limit cut off. (2) Greedy ties must be broken at random:
-with a
-zero-initialised table every action ties, and `argmax` always picking action 0 makes the "greedy" part of the
-policy walk into the same wall forever.
+with a zero-initialised table every action ties, and `argmax` always picking action 0 makes the "greedy" part
+of the policy walk into the same wall forever.
 
 Leaves out: eligibility traces, expected SARSA, double Q-learning.
 """
@@ -92,8 +91,7 @@ def train_td(
     """Train Q-learning (`method="q_learning"`) or SARSA (`"sarsa"`) for `episodes` episodes.
 
     epsilon decays linearly over the first `decay_fraction` of the episodes. Everything random comes from
-    `seed`
-    (the environment's resets and the agent's generator), so the same call returns the same table.
+    `seed` (the environment's resets and the agent's generator), so the same call returns the same table.
     """
     env = gym.make(env_id, **env_kwargs)
     rng = np.random.default_rng(seed)

@@ -1,18 +1,14 @@
 """Gymnasium basics: a random agent, the agent-environment loop, and the discounted return.
 
 Implements: `RandomAgent`, `run(agent, env, max_steps)` (the loop of the recitation's FrozenLake example,
-written
-once and correctly) and `discounted_return(rewards, gamma)`.
+written once and correctly) and `discounted_return(rewards, gamma)`.
 
 Follows: the Gymnasium 1.x API. `env.reset(seed=...)` returns `(observation, info)`; `env.step(action)`
-returns
-`(observation, reward, terminated, truncated, info)`. An episode ends when either flag is True, and the two
-mean
-different things: *terminated* is the MDP's own end (FrozenLake's goal or a hole: nothing comes after it, its
-value
-is 0), *truncated* is a time limit imposed from outside (the state still has a future; an agent that learns
-from it
-must bootstrap). Mixing them up is the commonest bug in RL code written against the old `done` API.
+returns `(observation, reward, terminated, truncated, info)`. An episode ends when either flag is True, and
+the two mean different things: *terminated* is the MDP's own end (FrozenLake's goal or a hole: nothing comes
+after it, its value is 0), *truncated* is a time limit imposed from outside (the state still has a future; an
+agent that learns from it must bootstrap). Mixing them up is the commonest bug in RL code written against the
+old `done` API.
 
 Leaves out: vector environments (the grader batches episodes itself), rendering.
 """

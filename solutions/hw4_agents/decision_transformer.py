@@ -60,9 +60,8 @@ class Block(nn.Module):
         ### BEGIN SOLUTION
         b, t, d = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)  # 3 x (B, T, d)
-        q, k, v = (
-            z.view(b, t, self.n_heads, d // self.n_heads).transpose(1, 2) for z in (q, k, v)
-        )  # (B, h, T, hs)
+        hs = d // self.n_heads
+        q, k, v = (z.view(b, t, self.n_heads, hs).transpose(1, 2) for z in (q, k, v))  # (B, h, T, hs)
         # Causal: token i attends to tokens 0..i, so the state token of step t never sees the action of step
         # t.
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, h, T, hs)
@@ -141,8 +140,7 @@ def train_decision_transformer(
     """Train a DecisionTransformer on logged episodes.
 
     `dataset`: {"observations": (N, S) float, "actions": (N,) int, "rewards": (N,) float, "episode_lengths":
-    (E,)},
-    episodes concatenated in order. `tasks` (one int per episode) enables the task token. Windows of
+    (E,)}, episodes concatenated in order. `tasks` (one int per episode) enables the task token. Windows of
     `context` steps are drawn from inside single episodes; episodes shorter than the context are skipped.
     """
     torch.manual_seed(seed)
@@ -193,9 +191,8 @@ class DTAgent:
     """Acts with a DecisionTransformer conditioned on `target_return`, for a batch of episodes in lockstep.
 
     `act(observations (N, S), rewards (N,))`: `rewards` are the rewards received for the previous actions
-    (zeros
-    on the first call). Returns greedy actions, int64 (N,). The first call (or a change of N) starts new
-    episodes.
+    (zeros on the first call). Returns greedy actions, int64 (N,). The first call (or a change of N) starts
+    new episodes.
     """
 
     def __init__(self, model: DecisionTransformer, target_return: float, task: int | None = None) -> None:

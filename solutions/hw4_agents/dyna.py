@@ -1,10 +1,9 @@
 """Dyna-Q: learn a model of the world from real steps, then plan with it between them.
 
 Implements: `TabularModel` (a deterministic tabular model: for each visited (s, a), the last (r, s',
-terminated)
-seen) and `train_dyna_q`, Q-learning plus `planning_steps` simulated Q-learning updates per real step,
-replayed
-from the model. With `planning_steps=0` it *is* Q-learning, which makes the sample-efficiency comparison fair:
+terminated) seen) and `train_dyna_q`, Q-learning plus `planning_steps` simulated Q-learning updates per real
+step, replayed from the model. With `planning_steps=0` it *is* Q-learning, which makes the sample-efficiency
+comparison fair:
 same code, same seed, only the planning differs.
 
 Follows: Sutton & Barto 8.2, "Tabular Dyna-Q", step (f): "S <- random previously observed state; A <- random
@@ -41,10 +40,8 @@ class DynaMaze(gym.Env):
     """The deterministic maze of Sutton & Barto 8.2 (given).
 
     Observation: `Discrete(54)`, the cell row * 9 + column. Actions: `Discrete(4)`, 0 up, 1 right, 2 down, 3
-    left;
-    a move into a wall or off the grid leaves the agent where it is. Reward 1 on reaching G (terminated), else
-    0.
-    Truncated after `max_steps` steps.
+    left; a move into a wall or off the grid leaves the agent where it is. Reward 1 on reaching G
+    (terminated), else 0. Truncated after `max_steps` steps.
     """
 
     metadata: ClassVar[dict] = {"render_modes": []}

@@ -1,8 +1,8 @@
 """Planning with a known model: value iteration and policy iteration over a tabular MDP.
 
 Implements: `q_from_v` (one Bellman backup for every state-action pair), `value_iteration`,
-`policy_evaluation`
-and `policy_iteration`, all on the model that Gymnasium's toy-text environments expose as `env.unwrapped.P`:
+`policy_evaluation` and `policy_iteration`, all on the model that Gymnasium's toy-text environments expose as
+`env.unwrapped.P`:
 
     P[s][a] = [(probability, next_state, reward, terminated), ...]
 
@@ -11,8 +11,7 @@ actions go to the lowest action index (`np.argmax`), so that the greedy policy i
 
 The subtle line: a transition flagged `terminated` ends the episode, so nothing is added after its reward,
 whatever value the array holds for `next_state`. (In FrozenLake the terminal states happen to have value 0,
-which
-hides the bug; the grader's hand-made MDPs do not.)
+which hides the bug; the grader's hand-made MDPs do not.)
 
 Leaves out: asynchronous/in-place sweeps (we sweep with the old V, the textbook's synchronous version) and
 anything model-free (see tabular.py).
@@ -48,8 +47,7 @@ def value_iteration(
     """Iterate V <- max_a Q(V) until the largest change is below `theta`.
 
     Returns:
-        (V, policy): V float64 of shape (S,), policy int64 of shape (S,) = argmax_a Q(V) (lowest index on
-        ties).
+        (V, policy): V float64 (S,); policy int64 (S,) = argmax_a Q(V), the lowest index on ties.
     """
     ### BEGIN SOLUTION
     V = np.zeros(n_states, dtype=np.float64)

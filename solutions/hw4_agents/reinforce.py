@@ -11,8 +11,8 @@ Follows: Williams (1992); Sutton & Barto 13.3-13.4 (REINFORCE, with a baseline).
 so the loss we *minimise* is -mean_t log pi(a_t | s_t) * weight_t, with weight_t the return-to-go normalised
 over the batch (or minus a learned baseline V(s_t)). The course's first attempt (seed 002) sampled from raw
 network outputs instead of probabilities; here the network outputs logits, the distribution is
-softmax(logits),
-and the loss uses log-probabilities (log_softmax, which is exact where log(softmax) underflows).
+softmax(logits), and the loss uses log-probabilities (log_softmax, which is exact where log(softmax)
+underflows).
 
 Leaves out: entropy bonus, vectorised environments, PPO's clipping (bench/bench_hw4.py compares with PPO).
 """
@@ -172,9 +172,8 @@ def train_reinforce(
                 steps += 1
                 if terminated or truncated:
                     break
-            # 2. returns-to-go within the episode (a truncated episode's tail is simply cut: REINFORCE does
-            # not
-            #    bootstrap, the usual Monte-Carlo compromise).
+            # 2. returns-to-go within the episode (a truncated episode's tail is simply cut: REINFORCE
+            #    does not bootstrap, the usual Monte-Carlo compromise).
             batch_returns.append(returns_to_go(torch.tensor(rewards), config.gamma))
             episode_returns.append(sum(rewards))
         obs_t = torch.as_tensor(np.stack(batch_obs))  # (N, obs_dim)

@@ -5,14 +5,13 @@ Implements: `epsilon_greedy` (random ties), `linear_epsilon` (the schedule), the
 returns a `TabularAgent` that acts greedily.
 
 Follows: Sutton & Barto 6.4 (SARSA, on-policy: bootstrap from the action the behaviour policy will actually
-take)
-and 6.5 (Q-learning, off-policy: bootstrap from the greedy action); CleanRL's straight-line training loop.
+take) and 6.5 (Q-learning, off-policy: bootstrap from the greedy action); CleanRL's straight-line training
+loop.
 
 The subtle lines: (1) bootstrap only when the transition did not *terminate*; a *truncated* transition still
 bootstraps, because the state has a future the time limit cut off. (2) Greedy ties must be broken at random:
-with a
-zero-initialised table every action ties, and `argmax` always picking action 0 makes the "greedy" part of the
-policy walk into the same wall forever.
+with a zero-initialised table every action ties, and `argmax` always picking action 0 makes the "greedy" part
+of the policy walk into the same wall forever.
 
 Leaves out: eligibility traces, expected SARSA, double Q-learning.
 """
@@ -82,9 +81,8 @@ def sarsa_target(
     ### BEGIN SOLUTION
     rewards, next_q = np.asarray(rewards, np.float64), np.asarray(next_q, np.float64)
     alive = 1.0 - np.asarray(terminated, np.float64)
-    chosen = next_q[
-        np.arange(len(next_q)), np.asarray(next_actions, np.int64)
-    ]  # (N,): Q(s', a'), not the max
+    # Q(s', a') for the action actually taken next, not the max over a'.
+    chosen = next_q[np.arange(len(next_q)), np.asarray(next_actions, np.int64)]  # (N,)
     return rewards + gamma * chosen * alive
     ### END SOLUTION
 
@@ -118,8 +116,7 @@ def train_td(
     """Train Q-learning (`method="q_learning"`) or SARSA (`"sarsa"`) for `episodes` episodes.
 
     epsilon decays linearly over the first `decay_fraction` of the episodes. Everything random comes from
-    `seed`
-    (the environment's resets and the agent's generator), so the same call returns the same table.
+    `seed` (the environment's resets and the agent's generator), so the same call returns the same table.
     """
     env = gym.make(env_id, **env_kwargs)
     rng = np.random.default_rng(seed)

@@ -176,13 +176,13 @@ VARIANTS: list[Variant] = [
                 "return actions.numpy().astype(np.int64) + 1",
             ),
         ),
-        breaks=("test_reinforce_learns_cartpole"),
+        breaks=("test_reinforce_learns_cartpole",),
     ),
     Variant(
         "states-as-actions",
         "the evaluation feeds the states where the actions belong (the course's bug)",
         (Edit("reinforce.py", "return actions.numpy().astype(np.int64)", "return np.asarray(observations)"),),
-        breaks=("test_reinforce_learns_cartpole"),
+        breaks=("test_reinforce_learns_cartpole",),
     ),
     # -- decision_transformer.py -----------------------------------------------------------------------------
     Variant(

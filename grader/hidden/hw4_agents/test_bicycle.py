@@ -2,8 +2,7 @@
 
 The student's BicycleEnv runs in the sandbox; the reference runs here. Both are reset with the same seeds and
 fed the same random valid actions; every observation, reward and end flag must agree exactly (the handout
-fixes
-how the bumps are drawn from self.np_random, so the same seed gives the same bumps).
+fixes how the bumps are drawn from self.np_random, so the same seed gives the same bumps).
 """
 
 from __future__ import annotations

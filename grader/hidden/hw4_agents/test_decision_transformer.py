@@ -2,10 +2,8 @@
 return-to-go bookkeeping step for step, and offline training on a dataset the grader generates.
 
 The dataset: bicycle episodes from a heuristic expert (with some noise) and from a random agent, generated
-here
-with the grader's seed. The DT is trained in the sandbox (fixed number of updates, the grader's seed), then
-asked
-for actions at target return 1.0 in grader-owned rollouts on held-out seeds (bar in
+here with the grader's seed. The DT is trained in the sandbox (fixed number of updates, the grader's seed),
+then asked for actions at target return 1.0 in grader-owned rollouts on held-out seeds (bar in
 tests/data/hw4_thresholds.json).
 """
 

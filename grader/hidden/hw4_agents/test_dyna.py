@@ -2,8 +2,7 @@
 
 Dyna-Q with 20 planning steps, 10 episodes on Sutton & Barto's maze (shortest path 14 steps): the reference's
 greedy path is at most 16 steps on each of 20 training seeds, while plain Q-learning (0 planning steps) needs
-19 or
-more, or never arrives (tests/data/hw4_thresholds.json).
+19 or more, or never arrives (tests/data/hw4_thresholds.json).
 """
 
 from __future__ import annotations

@@ -4,10 +4,8 @@ The model crosses to the sandbox as nested lists, P[s][a] = [[p, s', r, terminat
 unpacks like Gymnasium's dict of lists of tuples. Maps include FrozenLake's named ones and maps the student
 never saw (gymnasium's generate_random_map with the grader's seed), and hand-made MDPs in which a terminating
 transition points at a state with a large value (FrozenLake's terminal states have value 0, which hides the
-bug
-of bootstrapping past the end of an episode). A greedy policy passes when each of its actions is optimal for
-the
-reference's Q to 1e-6 (ties may go either way).
+bug of bootstrapping past the end of an episode). A greedy policy passes when each of its actions is optimal
+for the reference's Q to 1e-6 (ties may go either way).
 """
 
 from __future__ import annotations

@@ -3,11 +3,9 @@ gradient), then training in the sandbox under a fixed env-step budget with the g
 rollouts the grader owns on held-out seeds.
 
 Bar (tests/data/hw4_thresholds.json, 20 training seeds): CartPole-v1 after 6,000 env steps, the sampled
-policy's
-mean return over 20 episodes (REINFORCE optimises the stochastic policy; a greedy one can be worse). The
-bicycle
-is not trained here: at a grading budget REINFORCE on it is too seed-dependent to grade fairly (bench/ reports
-it).
+policy's mean return over 20 episodes (REINFORCE optimises the stochastic policy; a greedy one can be worse).
+The bicycle is not trained here: at a grading budget REINFORCE on it is too seed-dependent to grade fairly
+(bench/ reports it).
 """
 
 from __future__ import annotations
