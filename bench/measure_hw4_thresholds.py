@@ -96,7 +96,12 @@ def maze_q_learning(seed: int) -> float:
 def dt(seed: int) -> float:
     h = _hidden("decision_transformer")
     model = decision_transformer.train_decision_transformer(
-        h.bicycle_dataset(seed), seed=seed, iterations=h.ITERATIONS, max_seconds=1e9, **h.TRAIN
+        h.bicycle_dataset(seed),
+        seed=seed,
+        iterations=h.ITERATIONS,
+        learning_rate=h.LEARNING_RATE,
+        max_seconds=1e9,
+        **h.TRAIN,
     )
     agent = decision_transformer.make_dt_agent(model, 1.0)
     seeds = np.random.default_rng(seed + 1).integers(2**31, size=50).tolist()

@@ -29,7 +29,7 @@ SMALL = {
     "return_scale": 10.0,
 }
 TRAIN = {"hidden": 32, "n_layers": 1, "n_heads": 2, "context": 5, "max_timestep": 64, "return_scale": 1.0}
-ITERATIONS, SUCCESS_BAR = 150, 0.45
+ITERATIONS, SUCCESS_BAR, LEARNING_RATE = 150, 0.45, 3e-3
 
 
 def _reference_model(gen: torch.Generator) -> reference.DecisionTransformer:
@@ -141,6 +141,7 @@ def test_dt_learns_offline(student, seed):
         bicycle_dataset(seed),
         seed=seed,
         iterations=ITERATIONS,
+        learning_rate=LEARNING_RATE,
         max_seconds=150.0,
         **TRAIN,
     )
