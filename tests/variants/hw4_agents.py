@@ -4,7 +4,10 @@ VARIANTS: each must score below 100 and lose points in exactly the hidden tests 
 ALTERNATIVES: choices the handout leaves open (or implementation styles it allows); each must score 100.
 Edits quote code only, never comments, so that rewording a comment in the reference does not break them.
 Several come from the course's first attempt (seed 002): sampling from raw network outputs, an action outside
-the action space, an evaluation that feeds states where actions belong.
+the action space, an evaluation that feeds states where actions belong. The catalogue stops at 15 variants and 2
+alternatives because each costs one full grading (about 30 s) in CI; more bugs were checked by hand (a
+Q-learning target that bootstraps past termination, a bicycle that accepts any action, a Decision Transformer
+that reads its logits at the action tokens: each lost exactly its own tests).
 """
 
 from __future__ import annotations
@@ -85,18 +88,6 @@ VARIANTS: list[Variant] = [
         ),
         breaks=("test_sarsa_target",),
     ),
-    Variant(
-        "q-target-bootstraps-terminal",
-        "q_learning_target forgets (1 - terminated)",
-        (
-            Edit(
-                "tabular.py",
-                "return rewards + gamma * next_q.max(axis=1) * alive",
-                "return rewards + gamma * next_q.max(axis=1)",
-            ),
-        ),
-        breaks=("test_q_learning_target",),
-    ),
     # -- dyna.py ---------------------------------------------------------------------------------------------
     Variant(
         "dyna-plans-unvisited",
@@ -122,12 +113,6 @@ VARIANTS: list[Variant] = [
             "test_bicycle_dynamics_match",
             "test_bicycle_seeding_and_registration",
         ),
-    ),
-    Variant(
-        "bicycle-accepts-any-action",
-        "step() never checks the action against the action space (6 becomes 'pedal twice, steer left')",
-        (Edit("bicycle.py", "if not self.action_space.contains(action):", "if action is None:"),),
-        breaks=("test_bicycle_rejects_invalid_actions",),
     ),
     # -- reinforce.py ----------------------------------------------------------------------------------------
     Variant(
@@ -197,12 +182,6 @@ VARIANTS: list[Variant] = [
         ),
         breaks=("test_dt_agent_subtracts_rewards",),
     ),
-    Variant(
-        "dt-reads-action-tokens",
-        "logits read at the action tokens, which see the very action they predict",
-        (Edit("decision_transformer.py", "return self.head(x[:, 1::3])", "return self.head(x[:, 2::3])"),),
-        breaks=("test_dt_forward_matches", "test_dt_agent_subtracts_rewards", "test_dt_learns_offline"),
-    ),
 ]
 
 ALTERNATIVES: list[Variant] = [
@@ -226,17 +205,6 @@ ALTERNATIVES: list[Variant] = [
                 "log_probs = F.log_softmax(logits, dim=-1).gather(-1, "
                 "actions.long().unsqueeze(-1)).squeeze(-1)",
                 "log_probs = torch.distributions.Categorical(logits=logits).log_prob(actions.long())",
-            ),
-        ),
-    ),
-    Variant(
-        "ties-by-choice",
-        "greedy ties broken with rng.choice over np.flatnonzero, row by row",
-        (
-            Edit(
-                "tabular.py",
-                "return keys.argmax(axis=1).astype(np.int64)",
-                "return np.array([rng.choice(np.flatnonzero(row)) for row in best], dtype=np.int64)",
             ),
         ),
     ),
