@@ -4,7 +4,7 @@ VARIANTS: each must score below 100 and lose points in exactly the hidden tests 
 ALTERNATIVES: choices the handout leaves open (or implementation styles it allows); each must score 100.
 Edits quote code only, never comments, so that rewording a comment in the reference does not break them.
 Several come from the course's first attempt (seed 002): sampling from raw network outputs, an action outside
-the action space, an evaluation that feeds states where actions belong. The catalogue stops at 15 variants and 2
+the action space, an evaluation that feeds states where actions belong. The catalogue stops at 15 variants, 2
 alternatives because each costs one full grading (about 30 s) in CI; more bugs were checked by hand (a
 Q-learning target that bootstraps past termination, a bicycle that accepts any action, a Decision Transformer
 that reads its logits at the action tokens: each lost exactly its own tests).
