@@ -11,6 +11,7 @@ processes, and more when other jobs share them: only same-run ratios mean anythi
 from __future__ import annotations
 
 import argparse
+import html
 import statistics
 import subprocess
 import sys
@@ -186,7 +187,7 @@ def _svg(curves: dict[str, list[float]], path: Path, title: str) -> None:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
         'font-size="12">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{title}</text>',
+        f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{html.escape(title)}</text>',
         f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="black"/>',
         f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>',
         f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">episode</text>',
@@ -199,7 +200,8 @@ def _svg(curves: dict[str, list[float]], path: Path, title: str) -> None:
         colour = colours[k % len(colours)]
         points = " ".join(xy(i, v) for i, v in enumerate(curve))
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
-        parts.append(f'<text x="{width - pad - 150}" y="{pad + 18 * k}" fill="{colour}">{name}</text>')
+        label = html.escape(name)
+        parts.append(f'<text x="{width - pad - 150}" y="{pad + 18 * k}" fill="{colour}">{label}</text>')
     parts.append("</svg>")
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
 
