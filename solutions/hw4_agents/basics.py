@@ -53,12 +53,12 @@ class RandomAgent:
         self.n_actions = int(n_actions)
         ### BEGIN SOLUTION
         # Its own generator, not np.random's global one: seeding must not depend on what else ran before.
-        self.rng = np.random.default_rng(seed)
+        self.generator = np.random.default_rng(seed)
         ### END SOLUTION
 
     def act(self, observation: Any) -> int:
         ### BEGIN SOLUTION
-        return int(self.rng.integers(self.n_actions))
+        return int(self.generator.integers(self.n_actions))
         ### END SOLUTION
 
 

@@ -73,15 +73,23 @@ class BicycleEnv(gym.Env):
         high = np.array([size - 1, size - 1, 3, MAX_SPEED, 1], dtype=np.float32)
         self.observation_space = spaces.Box(np.zeros(5, dtype=np.float32), high, dtype=np.float32)
         self.goal = np.array([size - 1, size - 1], dtype=np.int64)
+        self._place_at_start()
+        self.bumps = np.zeros((size, size), dtype=bool)
+
+    def _place_at_start(self) -> None:
+        """The bicycle at (0, 0), heading east, standing still, no steps taken (given)."""
         self.position = np.zeros(2, dtype=np.int64)
         self.heading, self.speed, self.steps = 0, 0, 0
-        self.bumps = np.zeros((size, size), dtype=bool)
+
+    def _ahead(self) -> np.ndarray:
+        """The cell straight ahead of the bicycle, possibly off the grid (given)."""
+        return self.position + DIRECTIONS[self.heading]
 
     def _inside(self, cell: np.ndarray) -> bool:
         return bool(0 <= cell[0] < self.size and 0 <= cell[1] < self.size)
 
     def _observation(self) -> np.ndarray:
-        ahead = self.position + DIRECTIONS[self.heading]
+        ahead = self._ahead()
         bump_ahead = self._inside(ahead) and bool(self.bumps[ahead[0], ahead[1]])
         x, y = self.position
         return np.array([x, y, self.heading, self.speed, bump_ahead], dtype=np.float32)
@@ -92,8 +100,7 @@ class BicycleEnv(gym.Env):
         # must come from it, never from np.random or random, or `reset(seed=s)` would not reproduce an
         # episode.
         super().reset(seed=seed)
-        self.position = np.zeros(2, dtype=np.int64)
-        self.heading, self.speed, self.steps = 0, 0, 0
+        self._place_at_start()
         # Bumps on distinct random cells, excluding the start (cell 0) and the goal (the last cell).
         cells = self.np_random.choice(np.arange(1, self.size * self.size - 1), self.num_bumps, replace=False)
         self.bumps = np.zeros((self.size, self.size), dtype=bool)
@@ -116,7 +123,7 @@ class BicycleEnv(gym.Env):
         # 3. Move one cell at a time, so that a bump or the wall in the first cell stops the bicycle there.
         bumped = False
         for _ in range(self.speed):
-            ahead = self.position + DIRECTIONS[self.heading]
+            ahead = self._ahead()
             if not self._inside(ahead):
                 self.speed = 0
                 break
