@@ -178,6 +178,10 @@ class DTAgent:
         self.actions[:, -1] = chosen
         return chosen.numpy().astype(np.int64)
 
+    def context(self) -> dict[str, Tensor]:
+        """The window the model saw at the last step: returns-to-go (N, t), states, actions (given)."""
+        return {"returns_to_go": self.returns, "states": self.states, "actions": self.actions}
+
 
 def make_dt_agent(model: DecisionTransformer, target_return: float, task: int | None = None) -> DTAgent:
     """A DTAgent (given; lets the grader build one around a model that lives in your process)."""

@@ -61,7 +61,7 @@ class DynaMaze(gym.Env):
         return self.cell[0] * self.cols + self.cell[1], {}
 
     def step(self, action: int) -> tuple[int, float, bool, bool, dict]:
-        if not self.action_space.contains(action):
+        if action not in self.action_space:
             raise ValueError(f"{action!r} is not an action of {self.action_space}")
         dr, dc = self.MOVES[int(action)]
         r, c = self.cell[0] + dr, self.cell[1] + dc

@@ -108,11 +108,7 @@ VARIANTS: list[Variant] = [
         "bicycle-global-random",
         "the bumps come from np.random, not self.np_random: reset(seed=...) does not reproduce them",
         (Edit("bicycle.py", "cells = self.np_random.choice(", "cells = np.random.choice("),),
-        breaks=(
-            "test_run_truncated_episodes",
-            "test_bicycle_dynamics_match",
-            "test_bicycle_seeding_and_registration",
-        ),
+        breaks=("test_bicycle_dynamics_match", "test_bicycle_seeding_and_registration"),
     ),
     # -- reinforce.py ----------------------------------------------------------------------------------------
     Variant(
@@ -151,7 +147,8 @@ VARIANTS: list[Variant] = [
                 "log_probs = F.softmax(logits, dim=-1)",
             ),
         ),
-        breaks=("test_reinforce_loss",),
+        # Weighting probabilities, not log-probabilities, shrinks the gradient of unlikely actions to zero.
+        breaks=("test_reinforce_loss", "test_reinforce_learns_cartpole"),
     ),
     Variant(
         "actions-off-by-one",

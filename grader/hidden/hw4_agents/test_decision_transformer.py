@@ -75,7 +75,7 @@ def test_dt_forward_matches(student, gen):
 
 @pytest.mark.points(4)
 def test_dt_agent_subtracts_rewards(student, gen):
-    """DTAgent acts like the reference step for step: the return-to-go drops by each reward received"""
+    """DTAgent keeps the reference's window step for step: the return-to-go drops by each reward received"""
     model = _reference_model(gen)
     remote = _student_model(student, model)
     agent = student.new("decision_transformer.make_dt_agent", remote.handle, 30.0)
@@ -86,6 +86,17 @@ def test_dt_agent_subtracts_rewards(student, gen):
         observations = torch.randn(n, 5, generator=gen).numpy()
         got = np.asarray(agent.call("act", observations, rewards))
         expected = mine.act(observations, rewards)
+        context = agent.call("context")
+        got_rtg = context.get("returns_to_go") if isinstance(context, dict) else None
+        wanted = mine.context()["returns_to_go"]
+        assert_close(
+            torch.as_tensor(got_rtg).float() if isinstance(got_rtg, torch.Tensor) else got_rtg,
+            wanted,
+            what=f"the returns-to-go in the DTAgent's window after step {t + 1} (target 30)",
+            atol=1e-4,
+            rtol=1e-5,
+            hint="R_1 = target_return, then R_{t+1} = R_t - r_t with r_t the reward passed to act",
+        )
         if got.shape != expected.shape or not np.array_equal(got, expected):
             same = float(np.mean(got == expected)) if got.shape == expected.shape else 0.0
             fail(
