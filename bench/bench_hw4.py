@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.rollouts import rollout  # noqa: E402
-from solutions.hw4_agents import dyna, reinforce  # noqa: E402
+from solutions.hw4_agents import decision_transformer, dyna, reinforce  # noqa: E402
 
 
 def timed_command(command: list[str]) -> float:
@@ -246,9 +246,122 @@ def bench_dyna(
     print(f"plot: {out.relative_to(ROOT)}")
 
 
+def _hidden(name: str):
+    import importlib.util
+
+    path = ROOT / "grader" / "hidden" / "hw4_agents" / f"test_{name}.py"
+    spec = importlib.util.spec_from_file_location(f"hidden_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cartpole_expert(obs: np.ndarray) -> int:
+    return int(obs[2] + 0.5 * obs[3] + 0.01 * obs[1] > 0)
+
+
+def _cartpole_dataset(seed: int, episodes: int = 40) -> dict[str, np.ndarray]:
+    """Noisy-expert CartPole episodes; rewards scaled by 1/500 so returns are in [0, 1] like the bicycle's."""
+    rng = np.random.default_rng(seed)
+    env = gym.make("CartPole-v1")
+    observations, actions, rewards, lengths = [], [], [], []
+    for episode in range(episodes):
+        noise = (0.0, 0.25, 0.5, 1.0)[episode % 4]
+        obs, _ = env.reset(seed=int(rng.integers(2**31)))
+        length = 0
+        while True:
+            action = int(rng.integers(2)) if rng.random() < noise else _cartpole_expert(obs)
+            observations.append(np.append(obs, 0.0))  # padded to the bicycle's 5 features
+            actions.append(action)
+            obs, reward, terminated, truncated, _ = env.step(action)
+            rewards.append(reward / 500.0)
+            length += 1
+            if terminated or truncated:
+                break
+        lengths.append(length)
+    return {
+        "observations": np.array(observations, dtype=np.float32),
+        "actions": np.array(actions, dtype=np.int64),
+        "rewards": np.array(rewards, dtype=np.float32),
+        "episode_lengths": np.array(lengths, dtype=np.int64),
+    }
+
+
+def _dt_rollout(model, task, n_actions: int, make_env, seeds, reward_scale: float, pad: int) -> float:
+    """Mean return of a (multi-task) DT at target 1.0; only the first `n_actions` logits may be chosen."""
+    agent = decision_transformer.DTAgent(model, 1.0, task)
+
+    def policy(obs, rewards):
+        obs = np.concatenate([obs, np.zeros((len(obs), pad), dtype=np.float32)], axis=1) if pad else obs
+        agent.act(obs, rewards * reward_scale)  # updates the window; its own argmax may pick any action
+        with torch.no_grad():
+            window = agent.context()
+            steps = window["states"].shape[1]
+            timesteps = (agent.t - steps + torch.arange(steps)).expand(len(obs), steps)
+            tasks = None if task is None else torch.full((len(obs),), task)
+            logits = model(window["returns_to_go"], window["states"], window["actions"], timesteps, tasks)
+        chosen = logits[:, -1, :n_actions].argmax(-1)
+        agent.actions[:, -1] = chosen
+        return chosen.numpy().astype(np.int64)
+
+    return rollout(policy, make_env, seeds).mean_return
+
+
+def bench_multitask(seed: int = 0, iterations: int = 600) -> None:
+    """One Decision Transformer for the bicycle and CartPole (a task token), against each expert and each
+    single-task DT trained with the same number of updates."""
+    from solutions.hw4_agents.bicycle import BicycleEnv
+
+    print("\n## one Decision Transformer, two environments (task token): how close to each expert")
+    h = _hidden("decision_transformer")
+    bike, pole = h.bicycle_dataset(seed), _cartpole_dataset(seed)
+    # CartPole's episodes last up to 500 steps, the bicycle's at most 40: repeat the bicycle's so that both
+    # tasks get about the same number of training windows.
+    repeat = max(1, round(pole["episode_lengths"].sum() / bike["episode_lengths"].sum()))
+    both = {key: np.concatenate([bike[key]] * repeat + [pole[key]]) for key in bike}
+    tasks = [0] * (repeat * len(bike["episode_lengths"])) + [1] * len(pole["episode_lengths"])
+    config = dict(h.TRAIN, return_scale=1.0, max_timestep=512)
+    train = decision_transformer.train_decision_transformer
+    kwargs = dict(seed=seed, iterations=iterations, learning_rate=3e-3, max_seconds=1e9, **config)
+    started = time.perf_counter()
+    multi = train(both, tasks=tasks, **kwargs)
+    multi_seconds = time.perf_counter() - started
+    single_bike, single_pole = train(bike, **kwargs), train(pole, **kwargs)
+    bike_seeds, pole_seeds = list(range(500, 550)), list(range(500, 510))
+    expert_bike = rollout(
+        lambda o, r: np.array([h._expert(x) for x in o]), BicycleEnv, bike_seeds
+    ).mean_return
+    expert_pole = rollout(
+        lambda o, r: np.array([_cartpole_expert(x) for x in o]), lambda: gym.make("CartPole-v1"), pole_seeds
+    ).mean_return
+    rows = [
+        ("bicycle", expert_bike, single_bike, multi, 0, 6, BicycleEnv, bike_seeds, 1.0, 0),
+        (
+            "CartPole-v1",
+            expert_pole,
+            single_pole,
+            multi,
+            1,
+            2,
+            lambda: gym.make("CartPole-v1"),
+            pole_seeds,
+            1 / 500,
+            1,
+        ),
+    ]
+    for name, expert, single, both_model, task, n_actions, make, seeds, scale, pad in rows:
+        one = _dt_rollout(single, None, n_actions, make, seeds, scale, pad)
+        two = _dt_rollout(both_model, task, n_actions, make, seeds, scale, pad)
+        print(
+            f"{name:12s} expert {expert:7.2f}   single-task DT {one:7.2f}   multi-task DT {two:7.2f} "
+            f"({two / expert:.0%} of the expert)"
+        )
+    print(f"multi-task DT: {iterations} updates in {multi_seconds:.1f} s on both datasets")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["grading", "rollouts", "reinforce", "dyna"])
+    parser.add_argument("--only", choices=["grading", "rollouts", "reinforce", "dyna", "multitask"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=5)
     args = parser.parse_args()
@@ -261,6 +374,8 @@ def main() -> None:
         bench_reinforce(args.seeds)
     if args.only in (None, "dyna"):
         bench_dyna(max(args.seeds, 20))
+    if args.only in (None, "multitask"):
+        bench_multitask()
 
 
 if __name__ == "__main__":
