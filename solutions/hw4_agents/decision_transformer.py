@@ -167,7 +167,7 @@ def train_decision_transformer(
         raise ValueError(f"no logged episode is at least {k} steps long")
     lengths = np.array([e - s - k + 1 for s, e, _ in usable], dtype=np.float64)
     model.train()
-    for _ in range(iterations):
+    for _update in range(iterations):
         if time.perf_counter() > deadline:
             break
         # 2. A batch of windows: an episode in proportion to how many windows it holds, then a start inside
