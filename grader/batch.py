@@ -7,10 +7,11 @@ torch threads) or, beyond one machine, a Dask distributed cluster (`scheduler` i
 from the workers (a shared filesystem).
 
 Per student, `out_dir/<student>/results.json` (Gradescope's format plus `student`, `content_hash`,
-`grader_version`, `seed`, `seconds`, `status`, `error`) is written atomically as soon as that student is
-graded, so an interrupted batch loses nothing already graded. A re-run skips a student whose content hash,
-grader version, seed and assignment are unchanged. `out_dir/gradebook.csv` is rebuilt at the end from the
-per-student files, so a resumed run's gradebook is complete.
+`grader_version`, `seed`, `seconds`, `status`, `error`) and the feedback page `feedback.html` are
+written atomically as soon as that student is graded, so an interrupted batch loses nothing already
+graded. A re-run skips a student whose content hash, grader version, seed and assignment are
+unchanged. `out_dir/gradebook.csv` and the class summary `out_dir/summary.html` are rebuilt at the end
+from the per-student files, so a resumed run's are complete.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 from . import __version__
 from .assignments import ASSIGNMENTS
 from .errors import ConfigurationError, GraderError, SubmissionError
+from .feedback import class_summary_page, feedback_page
 from .report import gradescope_error, gradescope_results, write_json_atomic, write_text_atomic
 from .runner import GradeConfig, grade
 
@@ -46,6 +48,8 @@ __all__ = [
 
 RESULTS_NAME = "results.json"
 GRADEBOOK_NAME = "gradebook.csv"
+FEEDBACK_NAME = "feedback.html"
+SUMMARY_NAME = "summary.html"
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".git"}
 
@@ -66,6 +70,7 @@ class BatchSummary:
     errors: int
     wall_seconds: float
     gradebook: Path
+    summary_page: Path
     skipped_students: list[str] = field(default_factory=list)
 
     @property
@@ -288,6 +293,7 @@ def grade_batch(
     def finish(row: dict[str, Any]) -> None:
         nonlocal done
         write_json_atomic(out_dir / row["student"] / RESULTS_NAME, row)
+        write_text_atomic(out_dir / row["student"] / FEEDBACK_NAME, feedback_page(row))
         done += 1
         if progress:
             progress(done, total, row)
@@ -300,6 +306,8 @@ def grade_batch(
     rows = [_load(out_dir / student / RESULTS_NAME) or {} for student, _ in submissions]
     gradebook = out_dir / GRADEBOOK_NAME
     write_text_atomic(gradebook, gradebook_csv(rows))
+    summary_page = out_dir / SUMMARY_NAME
+    write_text_atomic(summary_page, class_summary_page(rows))
     return BatchSummary(
         rows=rows,
         graded=len(todo),
@@ -307,6 +315,7 @@ def grade_batch(
         errors=sum(1 for r in rows if r.get("status") != GRADED),
         wall_seconds=time.perf_counter() - started,
         gradebook=gradebook,
+        summary_page=summary_page,
         skipped_students=skipped,
     )
 

@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from . import __version__
-from .errors import GraderError, SubmissionError
+from .errors import ConfigurationError, GraderError, SubmissionError
 from .verdicts import VISIBILITIES
 
 console = Console(highlight=False)
@@ -68,6 +68,14 @@ def main() -> None:
     show_default=True,
     help="Gradescope visibility of tests that do not set their own.",
 )
+@click.option(
+    "--run-as",
+    metavar="USER",
+    help="Run student code as this unprivileged user (the grader must be root), e.g. nobody.",
+)
+@click.option(
+    "--html", "html_path", type=click.Path(path_type=Path), help="Write the HTML feedback page here."
+)
 @click.option("-k", "select", help="Only run hidden tests matching this pytest -k expression.")
 @click.option("-v", "--verbose", is_flag=True, help="Show full messages and the student's output.")
 @translate_errors
@@ -80,15 +88,24 @@ def run(
     timeout: float,
     isolation: str,
     visibility: str,
+    run_as: str | None,
+    html_path: Path | None,
     select: str | None,
     verbose: bool,
 ) -> None:
     """Grade the submission at PATH (a folder, a module or a notebook)."""
-    from .report import gradescope_error, gradescope_results, render_table, write_json_atomic
+    from .feedback import feedback_page
+    from .report import (
+        gradescope_error,
+        gradescope_results,
+        render_table,
+        write_json_atomic,
+        write_text_atomic,
+    )
     from .runner import GradeConfig, grade
 
     config = GradeConfig(
-        seed=seed, device=device, timeout=timeout, isolation=isolation, visibility=visibility
+        seed=seed, device=device, timeout=timeout, isolation=isolation, visibility=visibility, run_as=run_as
     )
     with console.status("starting") as status:
 
@@ -98,14 +115,20 @@ def run(
         try:
             results = grade(path, config=config, assignment=assignment, progress=progress, select=select)
         except SubmissionError as exc:
-            if json_path is not None:  # the student still gets a result that says what to fix
-                write_json_atomic(json_path, gradescope_error(exc.message, exc.hint))
+            failed = gradescope_error(exc.message, exc.hint)  # still a result that says what to fix
+            if json_path is not None:
+                write_json_atomic(json_path, failed)
+            if html_path is not None:
+                write_text_atomic(html_path, feedback_page(failed))
             raise
     for result in results:
         render_table(result, console, verbose=verbose)
     if json_path is not None:
         write_json_atomic(json_path, gradescope_results(results))
         console.print(f"results written to {json_path}")
+    if html_path is not None:
+        write_text_atomic(html_path, feedback_page(gradescope_results(results)))
+        console.print(f"feedback page written to {html_path}")
 
 
 @main.command()
@@ -120,6 +143,17 @@ def run(
 @click.option(
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
 )
+@click.option("--run-as", metavar="USER", help="Run student code as this unprivileged user (needs root).")
+@click.option(
+    "--nbgrader-db",
+    metavar="URL",
+    help="Also write the scores into this nbgrader gradebook (e.g. sqlite:///course/gradebook.db).",
+)
+@click.option(
+    "--nbgrader-assignment",
+    metavar="NAME",
+    help="The nbgrader assignment to write into (default: --assignment, else the graded assignment).",
+)
 @translate_errors
 def batch(
     folder: Path,
@@ -129,9 +163,13 @@ def batch(
     assignment: str | None,
     seed: int,
     timeout: float,
+    run_as: str | None,
+    nbgrader_db: str | None,
+    nbgrader_assignment: str | None,
 ) -> None:
     """Grade a class: every submission in FOLDER (one folder or notebook per student, or nbgrader's
-    submitted/<student>/<assignment>/); results.json per student and gradebook.csv in --out."""
+    submitted/<student>/<assignment>/); results.json and feedback.html per student, gradebook.csv and
+    summary.html in --out."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -139,7 +177,8 @@ def batch(
     from .runner import GradeConfig
 
     submissions = find_submissions(folder, assignment=assignment)
-    config = GradeConfig(seed=seed, timeout=timeout)
+    config = GradeConfig(seed=seed, timeout=timeout, run_as=run_as)
+    config.limits()  # an unknown --run-as user is a configuration error before any grading
     columns = (
         TextColumn("grading"),
         BarColumn(),
@@ -181,8 +220,26 @@ def batch(
     console.print(table)
     console.print(
         f"{summary.graded} graded, {summary.skipped} skipped (unchanged), {summary.errors} not graded; "
-        f"{summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}"
+        f"{summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}; class summary: {summary.summary_page}"
     )
+    if nbgrader_db:
+        from .nbgrader_gradebook import export_to_nbgrader_gradebook
+
+        target = nbgrader_assignment or assignment or _only_assignment(summary.rows)
+        written = export_to_nbgrader_gradebook(summary.rows, nbgrader_db, target)
+        console.print(
+            f"{len(written)} students' scores written to nbgrader assignment {target} in {nbgrader_db}"
+        )
+
+
+def _only_assignment(rows: list[dict[str, Any]]) -> str:
+    graded = {str(test.get("number", "")).split(":", 1)[0] for row in rows for test in row.get("tests", [])}
+    if len(graded) != 1:
+        raise ConfigurationError(
+            "--nbgrader-db needs one assignment per batch",
+            hint="name it with --nbgrader-assignment (or --assignment)",
+        )
+    return graded.pop()
 
 
 @main.command()
@@ -216,6 +273,31 @@ def release(out: Path, only_check: bool) -> None:
         console.print(f"wrote {folder}")
 
 
+@main.command("nbgrader-source")
+@click.argument("course_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--assignment",
+    "names",
+    multiple=True,
+    help="Only this assignment (repeatable); default: every assignment with a notebook template.",
+)
+@click.option(
+    "--course-id", default="course", show_default=True, help="nbgrader's course id (new config only)."
+)
+@translate_errors
+def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str) -> None:
+    """Build nbgrader's source/<assignment>/ in COURSE_DIR from templates/ and solutions/."""
+    from .nbgrader_source import build_course, config_advice
+
+    written = build_course(course_dir, list(names) or None, course_id=course_id)
+    for path in written:
+        console.print(f"wrote {path}")
+    for advice in config_advice(course_dir):
+        err_console.print(f"[bold yellow]warning:[/bold yellow] {advice}", soft_wrap=True)
+    first = written[0].parent.name if written else "NAME"
+    console.print(f"next: cd {course_dir} && nbgrader generate_assignment {first}")
+
+
 @main.command("export-gradescope")
 @click.argument("assignment")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("dist"), show_default=True)
@@ -229,17 +311,27 @@ def release(out: Path, only_check: bool) -> None:
 @click.option(
     "--isolation",
     type=click.Choice(["strict", "best"]),
-    default="strict",
+    default="best",
     show_default=True,
     help="strict refuses to grade where bubblewrap cannot isolate student code.",
 )
+@click.option(
+    "--run-as",
+    default="nobody",
+    show_default=True,
+    help="The unprivileged user student code runs as on Gradescope ('' keeps root).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @translate_errors
-def export_gradescope(assignment: str, out: Path, visibility: str, isolation: str, seed: int) -> None:
+def export_gradescope(
+    assignment: str, out: Path, visibility: str, isolation: str, run_as: str, seed: int
+) -> None:
     """Build a Gradescope autograder zip for ASSIGNMENT."""
     from .gradescope import build_autograder
 
-    path = build_autograder(assignment, out, visibility=visibility, isolation=isolation, seed=seed)
+    path = build_autograder(
+        assignment, out, visibility=visibility, isolation=isolation, seed=seed, run_as=run_as or None
+    )
     console.print(f"wrote {path}")
 
 

@@ -1,13 +1,17 @@
 """Export an assignment as a Gradescope autograder zip.
 
 Gradescope builds an image from the zip's `setup.sh` (run once, as root) and, per submission, runs
-`/autograder/run_autograder`, which must leave `/autograder/results/results.json`. The zip holds the
-grader's own source (grader/ and solutions/, installed non-editable into a virtual environment), so the
-hidden suite and the reference never sit in the submission's folder.
+`/autograder/run_autograder`, which must leave `/autograder/results/results.json`. Gradescope unpacks the
+zip into `/autograder/source`: beside the two scripts, the grader's own source (pyproject.toml, grader/ and
+solutions/), which setup.sh installs non-editable into a virtual environment, so the hidden suite and the
+reference never sit in the submission's folder.
 
-Isolation: the exported `run_autograder` grades with `--isolation strict` unless told otherwise, so that a
-container where bubblewrap cannot create namespaces refuses to grade (a results.json says so) instead of
-running student code in the same view as the hidden tests.
+Privileges: `setup.sh` makes the grader's installed package, the reference and the source folder readable by
+root only, and `run_autograder` runs student code as an unprivileged user (`nobody` by default), so that even
+where bubblewrap cannot create namespaces (Docker's default seccomp profile forbids them) student code
+cannot read the hidden tests, write the results file or signal the grader. Isolation: `--isolation best`
+(the default here) grades at the best level the container offers and says which in the results;
+`strict` refuses to grade without namespaces.
 """
 
 from __future__ import annotations
@@ -25,13 +29,22 @@ SOURCE_ITEMS = ("pyproject.toml", "README.md", "grader", "solutions")
 SKIPPED = {"__pycache__", ".pytest_cache", ".ruff_cache"}
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope image setup: Python, bubblewrap (the sandbox), and the grader in /autograder/venv.
+# Gradescope image setup (once, as root): Python, bubblewrap (the sandbox), the grader in /autograder/venv,
+# and permissions that keep the hidden tests and the reference from the user student code runs as.
+# AUTOGRADER_ROOT, PYTHON and GRADER_SKIP_APT exist only so that tests can run this script outside Gradescope.
 set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq python3 python3-venv python3-pip bubblewrap >/dev/null
-python3 -m venv /autograder/venv
-/autograder/venv/bin/pip install --quiet "{torch}" /autograder/source
+root="${{AUTOGRADER_ROOT:-/autograder}}"
+if [ -z "${{GRADER_SKIP_APT:-}}" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq python3 python3-venv python3-pip bubblewrap >/dev/null
+fi
+"${{PYTHON:-python3}}" -m venv "$root/venv"
+"$root/venv/bin/pip" install --quiet --disable-pip-version-check "{torch}" "$root/source"
+site="$("$root/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+# The runtime stays readable by everyone; the grader, the reference and the source only by root.
+chmod 755 "$root" "$root/venv"
+chmod -R go-rwx "$root/source" "$site/grader" "$site/solutions"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -42,7 +55,7 @@ root="${{AUTOGRADER_ROOT:-/autograder}}"
 grader="${{GRADER_BIN:-$root/venv/bin/grader}}"
 mkdir -p "$root/results"
 "$grader" run "$root/submission" --assignment {assignment} --json "$root/results/results.json" \\
-  --visibility {visibility} --isolation {isolation} --seed {seed}
+  --visibility {visibility} --isolation {isolation} --seed {seed}{run_as}
 status=$?
 if [ ! -f "$root/results/results.json" ]; then
   message="The autograder could not grade this submission (status $status); please tell your instructor."
@@ -72,8 +85,9 @@ def build_autograder(
     destination: Path,
     *,
     visibility: str = "after_due_date",
-    isolation: str = "strict",
+    isolation: str = "best",
     seed: int = 0,
+    run_as: str | None = "nobody",
 ) -> Path:
     """Write `<destination>/<assignment>-gradescope.zip` and return its path."""
     chosen = get_assignment(assignment)
@@ -93,8 +107,9 @@ def build_autograder(
                 visibility=shlex.quote(visibility),
                 isolation=shlex.quote(isolation),
                 seed=int(seed),
+                run_as=f" --run-as {shlex.quote(run_as)}" if run_as else "",
             ),
         )
         for item in SOURCE_ITEMS:
-            _add_tree(archive, root / item, f"source/{item}")
+            _add_tree(archive, root / item, item)
     return zip_path

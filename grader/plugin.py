@@ -3,7 +3,7 @@
 Markers: `points(n)` (required on every test; a suite totals 100), `visibility(...)` (Gradescope's
 values), `timeout(seconds)` (per sandbox call). Fixtures: `student` (the submission, through the
 sandbox), `seed` and `gen` (per-test seed and torch generator derived from the grading seed), `check`
-(named parts for partial credit), `device`.
+(named parts for partial credit), `device`, `figure` (pictures for the feedback page; see grader.figures).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from .compare import GradingFailure
+from .figures import Figures
 from .sandbox import BadAnswer, CallTimeout, ChildDied, MemoryLimit, SandboxFailure, StudentRaised
 from .student import ImportFailed, NotImplementedYet, StudentCode
 from .verdicts import VISIBILITIES, TestResult, Verdict
@@ -113,6 +114,7 @@ class GradingPlugin:
         self.configuration_errors: list[str] = []
         self.collected = 0
         self._parts: dict[str, Parts] = {}
+        self._figures: dict[str, Figures] = {}
         self._started: dict[str, float] = {}
 
     # -- configuration ---------------------------------------------------------------------------
@@ -168,6 +170,12 @@ class GradingPlugin:
         self._parts[request.node.nodeid] = parts
         return parts
 
+    @pytest.fixture
+    def figure(self, request: pytest.FixtureRequest) -> Figures:
+        figures = Figures()
+        self._figures[request.node.nodeid] = figures
+        return figures
+
     # -- results ---------------------------------------------------------------------------------
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._started[item.nodeid] = time.perf_counter()
@@ -189,6 +197,7 @@ class GradingPlugin:
         doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
         title = doc[0].strip() if doc else item.name
         parts = self._parts.pop(item.nodeid, None)
+        figures = self._figures.pop(item.nodeid, None)
         message = hint = detail = ""
         part_records: tuple = ()
         if call.excinfo is not None:
@@ -223,6 +232,7 @@ class GradingPlugin:
             visibility=visibility,
             detail=detail,
             parts=part_records,
+            figures=tuple(figures.items) if figures else (),
         )
         self.results.append(result)
         if self.progress is not None:

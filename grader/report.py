@@ -78,6 +78,14 @@ def gradescope_results(results: list[AssignmentResult]) -> dict[str, Any]:
                     "output": f"{test.verdict.value}\n{student_feedback(test)}".strip(),
                     "output_format": "text",
                     "visibility": test.visibility,
+                    "extra_data": {
+                        "verdict": test.verdict.value,
+                        "message": test.message,
+                        "hint": test.hint,
+                        "student_output": test.output,
+                        "seconds": round(test.duration, 3),
+                        "figures": list(test.figures),
+                    },
                 }
             )
     notes = [note for result in results for note in result.notes]
@@ -116,6 +124,7 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     ) as f:
         json.dump(data, f, indent=2)
         f.write("\n")
+    os.chmod(f.name, 0o644)
     os.replace(f.name, path)
 
 
@@ -127,4 +136,5 @@ def write_text_atomic(path: Path, text: str) -> None:
         "w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8", newline=""
     ) as f:
         f.write(text)
+    os.chmod(f.name, 0o644)
     os.replace(f.name, path)

@@ -34,11 +34,33 @@ class GradeConfig:
     memory_gib: float = 6.0
     isolation: str = "best"
     visibility: str = "visible"
+    run_as: str | None = None  # a user name: student code runs with its uid and gid (the grader is root)
 
     def limits(self) -> Limits:
         return Limits(
-            call_timeout=self.timeout, memory_bytes=int(self.memory_gib * 1024**3), device=self.device
+            call_timeout=self.timeout,
+            memory_bytes=int(self.memory_gib * 1024**3),
+            device=self.device,
+            run_as=resolve_user(self.run_as) if self.run_as else None,
         )
+
+
+def resolve_user(name: str) -> tuple[int, int]:
+    """(uid, gid) of the account `name`; a ConfigurationError when it is unknown or we cannot switch to it."""
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        raise ConfigurationError(f"--run-as: there is no user {name!r} on this machine") from None
+    if entry.pw_uid == 0:
+        raise ConfigurationError(f"--run-as {name}: student code must not run as root")
+    if os.geteuid() != 0:
+        raise ConfigurationError(
+            f"--run-as {name}: only root can run student code as another user",
+            hint="run the grader as root (as Gradescope does), or leave out --run-as",
+        )
+    return entry.pw_uid, entry.pw_gid
 
 
 @contextlib.contextmanager
@@ -141,6 +163,7 @@ def grade(
 ) -> list[AssignmentResult]:
     """Grade every assignment found at `path`; raises a GraderError when it cannot grade at all."""
     check_device(config.device)
+    config.limits()  # a bad --run-as is a configuration error before any staging
     sources: list[Source] = find_sources(Path(path), assignment)
     level = choose_level(config.isolation)
     if config.isolation == "strict" and level is not IsolationLevel.NAMESPACES:

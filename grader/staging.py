@@ -137,6 +137,10 @@ def find_sources(path: Path, assignment: str | None = None) -> list[Source]:
     _check_entry(path)
     if path.is_dir():
         subfolders = [path / name for name in ASSIGNMENTS if (path / name).is_dir()]
+        # A notebook beside such a subfolder (nbgrader's submitted/<student>/<assignment>/) wrote it with its
+        # `%%writefile <assignment>/NAME.py` cells: the notebook is the submission, the folder its output.
+        if subfolders and any(notebook_modules(p) for p in sorted(path.glob("*.ipynb")) if p.is_file()):
+            subfolders = []
         if subfolders and assignment is None:
             return [s for folder in subfolders for s in find_sources(folder, folder.name)]
         modules, extra = _collect_folder(path)

@@ -42,6 +42,7 @@ class TestResult:
     visibility: str = "visible"
     detail: str = ""
     parts: tuple[tuple[str, float, bool, str], ...] = field(default_factory=tuple)
+    figures: tuple[dict, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)

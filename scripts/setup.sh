@@ -12,6 +12,7 @@ if ! command -v bwrap >/dev/null 2>&1; then
 fi
 python3 -m venv .venv
 # torch is pinned so that pip takes the CPU wheel; an unpinned torch pulls a CUDA build of several GB.
+# The nbgrader extra: tests/test_nbgrader.py runs the real `nbgrader generate_assignment` and a Jupyter kernel.
 # (Some machines' pip configuration names local package folders that may be absent: those warnings are noise.)
-.venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0" -e ".[dev]" \
+.venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0" -e ".[dev,nbgrader]" \
   2> >(grep -v "^WARNING: Location 'file://" >&2)

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from browser import load_page
 
 from grader.batch import content_hash, find_submissions, grade_batch, read_gradebook_rows
 from grader.errors import SubmissionError
@@ -146,6 +147,18 @@ def test_batch_scores_resume_and_regrade_one(tmp_path):
     saved = json.loads((out / "ada" / "results.json").read_text())
     assert saved["content_hash"] == content_hash(folder / "ada" / HW1) and saved["seed"] == 0
     assert saved["grader_version"] and saved["tests"]
+
+    # A feedback page per student (also for the one that could not be graded) and a class summary, which
+    # render in a real browser with every image.
+    for student in ("ada", "ben", "eve", "mal", "sym"):
+        assert (out / student / "feedback.html").is_file()
+    assert "scaled_dot_score" in (out / "ben" / "feedback.html").read_text()
+    assert "symbolic link" in (out / "sym" / "feedback.html").read_text()
+    summary = (out / "summary.html").read_text()
+    assert "5 submissions: 4 graded, 1 could not be graded" in summary
+    for page in (out / "ben" / "feedback.html", out / "summary.html"):
+        report = load_page(page)
+        assert report.console_errors == [] and report.images and not report.broken_images, report
 
     # The gradebook: a row per student, a column per hidden test.
     rows = read_gradebook_rows(out / "gradebook.csv")

@@ -46,9 +46,12 @@ def test_run_writes_gradescope_results(tmp_path):
     submission = tmp_path / "hw1_attention"
     submission.mkdir()
     (submission / "softmax.py").write_text("def softmax(x, dim=-1):\n    raise NotImplementedError\n")
-    out = tmp_path / "results.json"
-    result = CliRunner().invoke(main, ["run", str(submission), "--json", str(out), "-k", "softmax"])
+    out, page = tmp_path / "results.json", tmp_path / "feedback.html"
+    result = CliRunner().invoke(
+        main, ["run", str(submission), "--json", str(out), "--html", str(page), "-k", "softmax"]
+    )
     assert result.exit_code == 0, result.output
+    assert "not implemented yet" in page.read_text() and "What to fix" in page.read_text()
     data = json.loads(out.read_text())
     assert data["score"] == 0 and data["tests"]
     assert {"name", "score", "max_score", "output", "visibility", "status"} <= set(data["tests"][0])
@@ -77,7 +80,8 @@ def test_batch_maps_options_to_grade_batch_and_prints_a_summary(tmp_path, monkey
         row = {"student": "ada", "score": 87.5, "seconds": 3.25, "status": "graded", "error": None}
         return BatchSummary(
             rows=[row], graded=0, skipped=1, errors=0, wall_seconds=0.1,
-            gradebook=tmp_path / "out" / "gradebook.csv", skipped_students=["ada"],
+            gradebook=tmp_path / "out" / "gradebook.csv", summary_page=tmp_path / "out" / "summary.html",
+            skipped_students=["ada"],
         )  # fmt: skip
 
     monkeypatch.setattr(grader.batch, "grade_batch", fake_grade_batch)
@@ -97,3 +101,46 @@ def test_batch_maps_options_to_grade_batch_and_prints_a_summary(tmp_path, monkey
 def test_batch_on_a_missing_folder_says_so(tmp_path):
     result = CliRunner().invoke(main, ["batch", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "is not a folder of submissions" in result.output
+
+
+def test_run_as_an_unknown_user_is_a_configuration_error(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(tmp_path), "--run-as", "no-such-user-here"])
+    assert result.exit_code == 3 and "there is no user 'no-such-user-here'" in result.output
+
+
+def test_run_as_root_is_refused(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(tmp_path), "--run-as", "root"])
+    assert result.exit_code == 3 and "must not run as root" in result.output
+
+
+def test_batch_writes_scores_into_an_nbgrader_gradebook_when_asked(tmp_path, monkeypatch):
+    import grader.batch
+    import grader.nbgrader_gradebook
+    from grader.batch import BatchSummary
+
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    tests = [{"number": "hw1_attention:test_softmax", "score": 3, "max_score": 3}]
+    row = {"student": "ada", "score": 3, "seconds": 1.0, "status": "graded", "error": None, "tests": tests}
+    summary = BatchSummary(
+        rows=[row], graded=1, skipped=0, errors=0, wall_seconds=0.1, gradebook=tmp_path / "g.csv",
+        summary_page=tmp_path / "s.html",
+    )  # fmt: skip
+    monkeypatch.setattr(grader.batch, "grade_batch", lambda submissions, **kwargs: summary)
+    exported = []
+    monkeypatch.setattr(
+        grader.nbgrader_gradebook,
+        "export_to_nbgrader_gradebook",
+        lambda rows, db, assignment: exported.append((rows, db, assignment)) or ["ada"],
+    )
+    args = [
+        "batch",
+        str(tmp_path / "class"),
+        "--out",
+        str(tmp_path / "out"),
+        "--nbgrader-db",
+        "sqlite:///x.db",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert exported == [([row], "sqlite:///x.db", "hw1_attention")]
+    assert "1 students' scores written to nbgrader assignment hw1_attention" in result.output

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -20,24 +22,30 @@ GRADER_BIN = str(Path(sys.executable).with_name("grader"))
 
 
 def autograder(tmp_path: Path, **options) -> Path:
-    """An /autograder-like folder with the zip unpacked as Gradescope does (source/, run_autograder)."""
+    """An /autograder-like folder with the zip unpacked as Gradescope does (source/, run_autograder).
+
+    These tests run the development environment's grader (GRADER_BIN), whose Python may sit where an
+    unprivileged user cannot reach it, so student code keeps the grader's user unless a test asks;
+    test_setup_hides_the_answers_from_student_code runs the real setup.sh and the dropped user.
+    """
+    options.setdefault("run_as", None)
     zip_path = build_autograder(HW1.name, tmp_path / "dist", **options)
     root = tmp_path / "autograder"
     (root / "source").mkdir(parents=True)
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(root / "source")
         names = archive.namelist()
-    assert {"setup.sh", "run_autograder"} <= set(names)
-    assert not [name for name in names if name.startswith("source/grader/hidden") and "__pycache__" in name]
+    assert {"setup.sh", "run_autograder", "pyproject.toml", "grader/hidden/pytest.ini"} <= set(names)
+    assert not [name for name in names if name.startswith("grader/hidden") and "__pycache__" in name]
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     (root / "submission").mkdir()
     return root
 
 
-def run(root: Path) -> dict:
+def run(root: Path, grader_bin: str = GRADER_BIN) -> dict:
     completed = subprocess.run(
         ["bash", str(root / "run_autograder")],
-        env={"AUTOGRADER_ROOT": str(root), "GRADER_BIN": GRADER_BIN, "PATH": "/usr/bin:/bin"},
+        env={"AUTOGRADER_ROOT": str(root), "GRADER_BIN": grader_bin, "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=600,
@@ -97,3 +105,74 @@ def test_a_grader_that_cannot_run_still_leaves_a_results_file(tmp_path):
     assert completed.returncode == 0
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and "could not grade" in results["output"]
+
+
+SPY = """
+import os as _os
+print("uid", _os.getuid())
+for _path in _os.environ.get("SPY_PATHS", "").split(":") + SPY_TARGETS:
+    try:
+        with open(_path, "a" if _path.endswith(".json") else "r") as _f:
+            print("REACHED", _path)
+    except OSError as _exc:
+        print("DENIED", _path, type(_exc).__name__)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="setup.sh and --run-as need root, as on Gradescope")
+def test_setup_hides_the_answers_from_student_code(tmp_path):
+    """setup.sh as Gradescope runs it, then grading as the unprivileged user: full marks for the reference,
+    while code in the submission can reach neither the hidden tests, the reference, the source folder nor
+    the results file, with namespaces (run_autograder's default here) and without (process level)."""
+    base = Path(tempfile.mkdtemp(prefix="gradescope-", dir="/tmp"))  # reachable by `nobody`, unlike tmp_path
+    try:
+        base.chmod(0o755)
+        root = autograder(base, run_as="nobody", visibility="visible")
+        setup = subprocess.run(
+            ["bash", str(root / "source" / "setup.sh")],
+            env={
+                **os.environ,
+                "AUTOGRADER_ROOT": str(root),
+                "PYTHON": "/usr/bin/python3",
+                "GRADER_SKIP_APT": "1",
+            },
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert setup.returncode == 0, setup.stderr[-3000:]
+        site = next((root / "venv" / "lib").glob("python3*/site-packages"))
+        targets = [
+            str(site / "grader" / "hidden" / "hw1_attention" / "test_softmax.py"),
+            str(site / "solutions" / "hw1_attention" / "softmax.py"),
+            str(root / "source" / "grader" / "hidden" / "hw1_attention" / "test_softmax.py"),
+            str(root / "results" / "results.json"),
+        ]
+        for target in targets[:3]:
+            assert Path(target).is_file(), f"setup.sh did not install {target}"
+        for module in HW1.modules:
+            shutil.copy(HW1.solution_dir / module, root / "submission" / module)
+        softmax = root / "submission" / "softmax.py"
+        softmax.write_text(softmax.read_text() + f"\nSPY_TARGETS = {targets!r}\n{SPY}")
+        grader_bin = str(root / "venv" / "bin" / "grader")
+        outputs = {}
+        results = run(root, grader_bin)
+        outputs["run_autograder"] = results
+        process = root / "process.json"
+        completed = subprocess.run(
+            [grader_bin, "run", str(root / "submission"), "--assignment", HW1.name, "--run-as", "nobody",
+             "--isolation", "process", "--json", str(process)],
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+        outputs["process level"] = json.loads(process.read_text())
+        for how, result in outputs.items():
+            printed = "\n".join(test["output"] for test in result["tests"])
+            assert result["score"] == 100, f"{how}: {result['score']}"
+            assert "uid 65534" in printed, f"{how}: {printed[:2000]}"
+            assert "REACHED" not in printed, f"{how}: {printed[:2000]}"
+            assert printed.count("DENIED") >= len(targets), f"{how}: {printed[:2000]}"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

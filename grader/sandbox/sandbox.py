@@ -55,6 +55,7 @@ class Limits:
     max_processes: int = 256
     scratch_bytes: int = 256 * 1024**2
     device: str = "cpu"
+    run_as: tuple[int, int] | None = None  # (uid, gid) the child drops to; needs the grader to be root
 
 
 class SandboxFailure(Exception):
@@ -112,6 +113,11 @@ def _prepare_child(limits: Limits, cgroup: PidsCgroup | None) -> None:
         (resource.RLIMIT_CORE, 0),
     ):
         resource.setrlimit(kind, (value, value))
+    if limits.run_as is not None:
+        uid, gid = limits.run_as
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
 
 
 def child_environment(limits: Limits, home: str) -> dict[str, str]:
@@ -162,12 +168,30 @@ class Sandbox:
         self._request_w: int | None = None
         self._response_r: int | None = None
         self._install_runner()
+        if self.limits.run_as is not None:
+            self._hand_over(*self.limits.run_as)
 
     def _install_runner(self) -> None:
         self.runner_dir.mkdir(parents=True, exist_ok=True)
         here = Path(__file__).parent
         for target, source in CHILD_SOURCES.items():
             shutil.copyfile(here / source, self.runner_dir / target)
+
+    def _hand_over(self, uid: int, gid: int) -> None:
+        """Let the unprivileged user the child runs as reach its runner and own its working folder."""
+        if os.geteuid() != 0:
+            raise SandboxStartError(
+                "only root can run the sandbox as another user",
+                hint="run the grader as root, or leave out --run-as",
+            )
+        self.work_dir.parent.chmod(0o711)
+        self.runner_dir.chmod(0o755)
+        for path in self.runner_dir.iterdir():
+            path.chmod(0o644)
+        for root, dirs, files in os.walk(self.work_dir):
+            for name in [*dirs, *files]:
+                os.lchown(os.path.join(root, name), uid, gid)
+        os.chown(self.work_dir, uid, gid)
 
     # -- life cycle -------------------------------------------------------------------------------
     @property

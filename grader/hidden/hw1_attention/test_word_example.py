@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from grader.compare import assert_close, assert_equal, fail
+from grader.figures import heatmap
 
 SENTENCE = "Put the cube on the table"
 
@@ -135,7 +136,7 @@ def test_project_token(student, gen, check):
 
 
 @pytest.mark.points(4)
-def test_token_attention(student, gen, check):
+def test_token_attention(student, gen, check, figure):
     """token_attention gives omega = q · k_j, softmax(omega / sqrt(d_k)) and the context, for two tokens"""
     embedded, w_q, w_k, w_v = _setup(gen)
     keys, values = embedded @ w_k, embedded @ w_v
@@ -193,3 +194,20 @@ def test_token_attention(student, gen, check):
                     )
                 ],
             )
+    with figure.attempt():
+        words = _words(SENTENCE)
+        yours = [
+            student.call("word_example.token_attention", embedded, w_q, w_k, w_v, position)[1]
+            for position in range(len(words))
+        ]
+        reference = torch.softmax((embedded @ w_q) @ keys.T / math.sqrt(12), dim=-1)
+        figure.add(
+            heatmap(
+                "Attention weights on the course sentence",
+                words,
+                words,
+                {"yours": torch.stack(yours), "reference": reference},
+                caption="Row i: the weights token i's query gives every token (each row sums to 1); "
+                "both 'the' rows are equal because the two words share an embedding.",
+            )
+        )

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from grader.compare import fail
+from grader.figures import token_split
 from grader.sandbox import StudentRaised
 from solutions.hw3_tokenization import bpe as reference
 
@@ -32,6 +33,7 @@ from solutions.hw3_tokenization import bpe as reference
 hypothesis.configuration.set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "grader-hypothesis"))
 
 GPT2, GPT4 = reference.GPT2_SPLIT_PATTERN, reference.GPT4_SPLIT_PATTERN
+SAMPLE = "Put the cube on the table. Is 9.9 bigger than 9.11? Ça dépend 🙂"
 PIECES = (
     "the",
     " the",
@@ -282,14 +284,26 @@ def _check_encode(tokenizer, encoding: tiktoken.Encoding, texts: list[str], chec
 
 @pytest.mark.points(6)
 @pytest.mark.timeout(20)
-def test_encode_matches_tiktoken_own_merges(student, seed, check):
+def test_encode_matches_tiktoken_own_merges(student, seed, check, figure):
     """encode equals tiktoken built from the student's own merges, token for token"""
     texts = _hidden_texts(seed + 1)
     merges = _merges(student.call("bpe.train", texts[0] + texts[1], 400), "train(text, 400)")
     tokenizer = student.new("bpe.BPETokenizer", merges)
-    _check_encode(
-        tokenizer, _encoding(merges), [*texts, "plain ascii only"], check, "BPETokenizer(your merges)"
-    )
+    encoding = _encoding(merges)
+    _check_encode(tokenizer, encoding, [*texts, "plain ascii only"], check, "BPETokenizer(your merges)")
+    with figure.attempt():
+        yours = [tokenizer.call("decode", [token]) for token in tokenizer.call("encode", SAMPLE)]
+        tiktokens = [
+            encoding.decode_single_token_bytes(token).decode("utf-8", errors="replace")
+            for token in encoding.encode(SAMPLE)
+        ]
+        figure.add(
+            token_split(
+                "How your tokenizer cut a sample text",
+                {"yours": yours, "tiktoken, same merges": tiktokens},
+                caption="Trained with your train(text, 400); a byte that is part of a character shows as �.",
+            )
+        )
 
 
 @pytest.mark.points(6)

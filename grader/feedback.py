@@ -1,0 +1,244 @@
+"""Feedback pages: one self-contained HTML page per graded submission, and a class summary.
+
+Both are rendered from results.json dicts (what `grader run --json` and `grader batch` write), so a page
+can be rebuilt from stored results without grading again. Pages carry no script and load nothing: charts
+are SVG `data:` images, the style is inline, and a Content-Security-Policy forbids everything else, so
+text from a submission (its messages, what it printed) can only ever show up as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from . import __version__, svg
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+MAX_OUTPUT = 20_000
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222 }
+h1 { font-size: 1.5rem } h2 { font-size: 1.2rem; margin-top: 2rem }
+.total { font-size: 1.25rem; font-weight: bold }
+.meta { color: #555 }
+table { border-collapse: collapse; width: 100% }
+td, th { padding: .3rem .5rem; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top }
+.passed { color: #17692b } .partial { color: #8a6100 }
+.failed, .error, .crashed, .timeout, .memory-limit, .internal-error { color: #a11 }
+section.test { border: 1px solid #ddd; border-left: .4rem solid #a11; border-radius: .3rem;
+  padding: .5rem 1rem; margin: 1rem 0 }
+section.test.passed { border-left-color: #17692b } section.test.partial { border-left-color: #d9a400 }
+pre { white-space: pre-wrap; background: #f6f6f6; padding: .5rem; border-radius: .2rem; overflow-x: auto }
+.hint { background: #eef5ff; padding: .4rem .6rem; border-radius: .2rem }
+figure { margin: .8rem 0 } figcaption { color: #555; font-size: .9rem } img { max-width: 100% }
+.token { display: inline-block; padding: 0 .15rem; margin: .1rem 0; border-radius: .15rem;
+  font-family: monospace; white-space: pre }
+.t0 { background: #dbe9f6 } .t1 { background: #fde2c8 }
+.t2 { background: #d8f0d2 } .t3 { background: #ecdff5 }
+"""
+
+
+def _page(title: str, body: list[str]) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>\n"
+        + "\n".join(body)
+        + f'\n<p class="meta">course-grader {escape(__version__)}</p></body></html>\n'
+    )
+
+
+def _image(svg_text: str, alt: str) -> str:
+    data = base64.b64encode(svg_text.encode("utf-8")).decode("ascii")
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="{escape(alt)}">'
+
+
+def _pre(text: str) -> str:
+    if len(text) > MAX_OUTPUT:
+        text = text[:MAX_OUTPUT] + f"\n… ({len(text) - MAX_OUTPUT} more characters)"
+    return f"<pre>{escape(text)}</pre>"
+
+
+def render_figure(figure: dict[str, Any]) -> str:
+    """One recorded figure (see grader.figures) as HTML: an SVG image, or token spans for a split."""
+    kind, title = figure.get("kind"), str(figure.get("title", ""))
+    caption = str(figure.get("caption", ""))
+    if kind == "heatmap":
+        content = _image(svg.heatmap(title, figure["rows"], figure["columns"], figure["panels"]), title)
+    elif kind == "curves":
+        series = {name: (line["x"], line["y"]) for name, line in figure["series"].items()}
+        chart = svg.line_chart(
+            title,
+            series,
+            x_label=figure.get("x_label", ""),
+            y_label=figure.get("y_label", ""),
+            threshold=figure.get("threshold"),
+        )
+        content = _image(chart, title)
+    elif kind == "tokens":
+        rows = []
+        for name, tokens in figure["splits"].items():
+            spans = "".join(
+                f'<span class="token t{i % 4}">{escape(token)}</span>' for i, token in enumerate(tokens)
+            )
+            rows.append(f"<p><strong>{escape(name)}</strong> ({len(tokens)} tokens): {spans}</p>")
+        content = f"<p><strong>{escape(title)}</strong></p>" + "".join(rows)
+    else:
+        return ""
+    return (
+        f"<figure>{content}"
+        + (f"<figcaption>{escape(caption)}</figcaption>" if caption else "")
+        + "</figure>"
+    )
+
+
+def _verdict(test: dict[str, Any]) -> str:
+    extra = test.get("extra_data") or {}
+    return str(extra.get("verdict") or test.get("status") or "")
+
+
+def _css_class(verdict: str) -> str:
+    return verdict.replace(" ", "-")
+
+
+def _test_section(test: dict[str, Any]) -> str:
+    extra = test.get("extra_data") or {}
+    verdict = _verdict(test)
+    parts = [
+        f'<section class="test {_css_class(verdict)}" id="{escape(str(test.get("number", "")))}">',
+        f"<h3>{escape(str(test.get('name', '')))}</h3>",
+        f'<p><span class="{_css_class(verdict)}">{escape(verdict)}</span> · '
+        f"{test.get('score', 0):g} / {test.get('max_score', 0):g} points</p>",
+    ]
+    if "message" in extra:
+        if extra.get("message"):
+            parts.append(_pre(str(extra["message"])))
+        if extra.get("hint"):
+            parts.append(f'<p class="hint"><strong>Hint:</strong> {escape(str(extra["hint"]))}</p>')
+        if str(extra.get("student_output", "")).strip():
+            parts.append("<details><summary>What your code printed</summary>")
+            parts.append(_pre(str(extra["student_output"])) + "</details>")
+    elif test.get("output"):
+        parts.append(_pre(str(test["output"])))
+    parts.extend(render_figure(figure) for figure in extra.get("figures", []) if isinstance(figure, dict))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def feedback_page(results: dict[str, Any], *, student: str | None = None) -> str:
+    """The feedback page of one graded submission, from its results.json dict."""
+    student = student or results.get("student")
+    tests = list(results.get("tests", []))
+    max_score = sum(float(t.get("max_score", 0)) for t in tests)
+    assignments = ", ".join((results.get("extra_data") or {}).get("assignments") or {})
+    heading = (
+        "Feedback" + (f" on {assignments}" if assignments else "") + (f" for {student}" if student else "")
+    )
+    body = [f"<h1>{escape(heading)}</h1>"]
+    body.append(
+        f'<p class="total">Score: {float(results.get("score", 0)):g}'
+        + (f" / {max_score:g}" if max_score else "")
+        + "</p>"
+    )
+    if results.get("output"):
+        body.append(_pre(str(results["output"])))
+    if tests:
+        body.append("<h2>Summary</h2><table><tr><th>test</th><th>points</th><th>result</th></tr>")
+        for test in tests:
+            verdict = _verdict(test)
+            anchor, name = escape(str(test.get("number", ""))), escape(str(test.get("name", "")))
+            body.append(
+                f'<tr><td><a href="#{anchor}">{name}</a></td>'
+                f"<td>{test.get('score', 0):g} / {test.get('max_score', 0):g}</td>"
+                f'<td class="{_css_class(verdict)}">{escape(verdict)}</td></tr>'
+            )
+        body.append("</table>")
+        lost = [t for t in tests if float(t.get("score", 0)) < float(t.get("max_score", 0))]
+        pictured = [t for t in tests if t not in lost and (t.get("extra_data") or {}).get("figures")]
+        if lost:
+            body.append("<h2>What to fix</h2>")
+            body.extend(_test_section(test) for test in lost)
+        if pictured:
+            body.append("<h2>Pictures from tests you passed</h2>")
+            body.extend(_test_section(test) for test in pictured)
+    return _page(heading, body)
+
+
+def _test_key(test: dict[str, Any]) -> str:
+    return str(test.get("number") or test.get("name"))
+
+
+def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class summary") -> str:
+    """A class's results at a glance: score histogram, pass rate per test, the tests most students fail."""
+    rows = list(rows)
+    graded = [r for r in rows if r.get("status", "graded") == "graded"]
+    scores = [float(r.get("score", 0)) for r in graded]
+    body = [f"<h1>{escape(title)}</h1>"]
+    ungraded = len(rows) - len(graded)
+    body.append(f"<p>{len(rows)} submissions: {len(graded)} graded, {ungraded} could not be graded.</p>")
+    if scores:
+        body.append(
+            f"<p>Mean {statistics.fmean(scores):.1f}, median {statistics.median(scores):g}, "
+            f"min {min(scores):g}, max {max(scores):g}.</p>"
+        )
+        bins = Counter(min(int(score // 10), 9) for score in scores)
+        labels = [f"{10 * b}–{10 * b + 10}" if b < 9 else "90–100" for b in range(10)]
+        histogram = svg.bar_chart("Scores", labels, [bins.get(b, 0) for b in range(10)])
+        body.append(f"<figure>{_image(histogram, 'histogram of scores')}</figure>")
+    names: dict[str, str] = {}
+    passed: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    for row in graded:
+        for test in row.get("tests", []):
+            key = _test_key(test)
+            names.setdefault(key, str(test.get("name", key)))
+            seen[key] += 1
+            passed[key] += float(test.get("score", 0)) >= float(test.get("max_score", 0))
+    if seen:
+        rates = {key: 100.0 * passed[key] / seen[key] for key in seen}
+        order = list(seen)
+        chart = svg.bar_chart(
+            "Students with full marks, per test",
+            [names[key] for key in order],
+            [round(rates[key], 1) for key in order],
+            horizontal=True,
+            unit="%",
+        )
+        body.append("<h2>Pass rate per test</h2>")
+        body.append(f"<figure>{_image(chart, 'pass rate per test')}</figure>")
+        hardest = sorted(order, key=lambda key: (rates[key], order.index(key)))[:5]
+        body.append("<h2>The tests most students fail</h2><ol>")
+        body.extend(
+            f"<li>{escape(names[key])}: {seen[key] - passed[key]} of {seen[key]} students "
+            "without full marks</li>"
+            for key in hardest
+            if rates[key] < 100
+        )
+        body.append("</ol>")
+    errors = [r for r in rows if r.get("status", "graded") != "graded"]
+    if errors:
+        body.append("<h2>Could not be graded</h2><table><tr><th>student</th><th>why</th></tr>")
+        body.extend(
+            f"<tr><td>{escape(str(r.get('student', '')))}</td><td>{escape(str(r.get('error', '')))}</td></tr>"
+            for r in errors
+        )
+        body.append("</table>")
+    body.append("<h2>Students</h2><table><tr><th>student</th><th>score</th><th>status</th></tr>")
+    for row in rows:
+        student = str(row.get("student", ""))
+        body.append(
+            f'<tr><td><a href="{escape(_feedback_link(student))}">{escape(student)}</a></td>'
+            f"<td>{float(row.get('score', 0)):g}</td><td>{escape(str(row.get('status', '')))}</td></tr>"
+        )
+    body.append("</table>")
+    return _page(title, body)
+
+
+def _feedback_link(student: str) -> str:
+    from urllib.parse import quote
+
+    return f"{quote(student)}/feedback.html"
