@@ -54,6 +54,18 @@ SAMPLES: dict[str, list[Variant]] = {
         ),
         Variant("eve-untouched", "the stubs as released", base="stub"),
     ],
+    "hw4_agents": [
+        Variant("ada-complete", "the whole assignment, done right"),
+        Variant(
+            "ben-samples-logits",
+            "samples REINFORCE's actions from the raw network outputs instead of softmax probabilities",
+            edits=(
+                Edit(
+                    "reinforce.py", "cdf = action_probabilities(logits).cumsum(-1)", "cdf = logits.cumsum(-1)"
+                ),
+            ),
+        ),
+    ],
 }
 
 
