@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from grader.compare import assert_close, fail
+from grader.figures import curves
 from grader.rollouts import rollout
 from solutions.hw4_agents import reinforce as reference
 
@@ -118,7 +119,7 @@ def _evaluate(agent, make_env, seeds, greedy: bool):
 
 @pytest.mark.points(6)
 @pytest.mark.timeout(240)
-def test_reinforce_learns_cartpole(student, seed):
+def test_reinforce_learns_cartpole(student, seed, figure):
     """REINFORCE, 6,000 env steps on CartPole-v1: the sampled policy's mean return clears the bar"""
     agent = student.new(
         "reinforce.train_reinforce",
@@ -130,6 +131,17 @@ def test_reinforce_learns_cartpole(student, seed):
     )
     seeds = np.random.default_rng(seed + 1).integers(2**31, size=20).tolist()
     outcome = _evaluate(agent, lambda: gym.make("CartPole-v1"), seeds, greedy=False)
+    with figure.attempt():
+        figure.add(
+            curves(
+                "Your trained policy on 20 held-out CartPole episodes",
+                {"return of each episode": outcome.returns.tolist()},
+                x_label="episode",
+                y_label="return",
+                threshold=CARTPOLE_BAR,
+                caption=f"Counted by the grader; their mean ({outcome.mean_return:.1f}) must clear the bar.",
+            )
+        )
     if outcome.mean_return < CARTPOLE_BAR:
         fail(
             f"after {CARTPOLE_STEPS} env steps of train_reinforce, the policy's mean return over 20 CartPole "
