@@ -54,6 +54,19 @@ ASSIGNMENTS: dict[str, Assignment] = {
             title="Tokenization",
             modules=("word.py", "char.py", "bpe.py", "number_tokens.py"),
         ),
+        Assignment(
+            name="hw4_agents",
+            title="RL agents",
+            modules=(
+                "basics.py",
+                "planning.py",
+                "tabular.py",
+                "dyna.py",
+                "bicycle.py",
+                "reinforce.py",
+                "decision_transformer.py",
+            ),
+        ),
     )
 }
 

@@ -347,24 +347,41 @@ def doctor() -> None:
 
 @main.command()
 @click.option("--workdir", type=click.Path(path_type=Path), default=Path("build/samples"), show_default=True)
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("build/demo"), show_default=True
+)
+@click.option("--workers", type=int, default=2, show_default=True, help="Local grading processes.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @translate_errors
-def demo(workdir: Path, seed: int) -> None:
-    """Grade the bundled sample submissions and print their scores."""
-    from .report import render_table
-    from .runner import GradeConfig, grade
-    from .samples import write_samples
+def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
+    """Grade the bundled sample submissions as a class and print their scores."""
+    from rich.table import Table
 
-    config = GradeConfig(seed=seed)
-    summary = []
-    for name, folder in write_samples(workdir):
-        console.rule(f"sample submission: {name}  ({folder})")
-        for result in grade(folder, config=config):
-            render_table(result, console)
-            summary.append((name, result.assignment, result.score, result.max_score, result.duration))
-    console.rule("scores")
-    for name, assignment, score, max_score, seconds in summary:
-        console.print(f"{name:<28} {assignment:<16} {score:>6g}/{max_score:g}   ({seconds:.1f} s)")
+    from .batch import grade_batch
+    from .runner import GradeConfig
+    from .samples import sample_scores, write_samples
+
+    submissions = write_samples(workdir)
+    console.print(
+        f"grading {len(submissions)} sample students' submissions ({workdir}) with {workers} workers"
+    )
+
+    def progress(done: int, total: int, row: dict[str, Any]) -> None:
+        console.print(f"  [{done}/{total}] {row.get('student')}: {row.get('score', 0):g} points")
+
+    summary = grade_batch(
+        submissions, config=GradeConfig(seed=seed), out_dir=out_dir, workers=workers, progress=progress
+    )
+    table = Table(title="sample submissions", title_justify="left")
+    for column in ("student", "assignment", "score", "first test that lost points"):
+        table.add_column(column, overflow="fold")
+    for student, assignment, score, max_score, problem in sample_scores(summary.rows):
+        table.add_row(student, assignment, f"{score:g}/{max_score:g}", problem)
+    console.print(table)
+    console.print(
+        f"{summary.wall_seconds:.0f} s. Feedback pages: {out_dir}/<student>/feedback.html; "
+        f"class summary: {summary.summary_page}; gradebook: {summary.gradebook}"
+    )
 
 
 if __name__ == "__main__":

@@ -54,6 +54,18 @@ SAMPLES: dict[str, list[Variant]] = {
         ),
         Variant("eve-untouched", "the stubs as released", base="stub"),
     ],
+    "hw4_agents": [
+        Variant("ada-complete", "the whole assignment, done right"),
+        Variant(
+            "ben-samples-logits",
+            "samples REINFORCE's actions from the raw network outputs instead of softmax probabilities",
+            edits=(
+                Edit(
+                    "reinforce.py", "cdf = action_probabilities(logits).cumsum(-1)", "cdf = logits.cumsum(-1)"
+                ),
+            ),
+        ),
+    ],
 }
 
 
@@ -68,3 +80,30 @@ def write_samples(workdir: Path) -> list[tuple[str, Path]]:
             materialize(assignment, variant, Path(workdir) / variant.name)
             students[variant.name] = Path(workdir) / variant.name
     return sorted(students.items())
+
+
+def sample_scores(rows: list[dict]) -> list[tuple[str, str, float, float, str]]:
+    """(student, assignment, score, max score, the first test that lost points) per graded assignment.
+
+    `rows` are batch results (Gradescope's results.json plus `student`); a row that could not be graded
+    gives one line with its error.
+    """
+    lines = []
+    for row in rows:
+        student = str(row.get("student", ""))
+        assignments = (row.get("extra_data") or {}).get("assignments") or {}
+        if not assignments:
+            lines.append((student, "-", float(row.get("score", 0)), 0.0, str(row.get("error") or "")))
+        for assignment, totals in assignments.items():
+            lost = [
+                test
+                for test in row.get("tests", [])
+                if str(test.get("number", "")).startswith(f"{assignment}:")
+                and float(test.get("score", 0)) < float(test.get("max_score", 0))
+            ]
+            problem = ""
+            if lost:
+                message = (lost[0].get("extra_data") or {}).get("message") or lost[0].get("output", "")
+                problem = f"{lost[0].get('name', '')}: {(str(message).splitlines() or [''])[0][:120]}"
+            lines.append((student, assignment, float(totals["score"]), float(totals["max_score"]), problem))
+    return lines

@@ -35,6 +35,7 @@ CATALOGUES = [
     Catalogue("hw1_attention", (30, 45), 14),
     Catalogue("hw2_transformer", (18, 30), 12),
     Catalogue("hw3_tokenization", (20, 40), 10),
+    Catalogue("hw4_agents", (20, 40), 12),
 ]
 VARIANT_CASES = [
     pytest.param(c.assignment, v, id=f"{c.assignment}:{v.name}")

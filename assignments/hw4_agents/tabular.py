@@ -1,0 +1,104 @@
+"""Model-free control with a table: epsilon-greedy exploration, Q-learning and SARSA.
+
+Implements: `epsilon_greedy` (random ties), `linear_epsilon` (the schedule), the two TD targets
+`q_learning_target` and `sarsa_target` as pure functions, and `train_td` (one training loop for both), which
+returns a `TabularAgent` that acts greedily.
+
+Follows: Sutton & Barto 6.4 (SARSA, on-policy: bootstrap from the action the behaviour policy will actually
+take) and 6.5 (Q-learning, off-policy: bootstrap from the greedy action); CleanRL's straight-line training
+loop.
+
+The subtle lines: (1) bootstrap only when the transition did not *terminate*; a *truncated* transition still
+bootstraps, because the state has a future the time limit cut off. (2) Greedy ties must be broken at random:
+with a zero-initialised table every action ties, and `argmax` always picking action 0 makes the "greedy" part
+of the policy walk into the same wall forever.
+
+Leaves out: eligibility traces, expected SARSA, double Q-learning.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+
+def make_rng(seed: int) -> np.random.Generator:
+    """`np.random.default_rng(seed)` (given; the grader uses it to hand your functions a generator)."""
+    return np.random.default_rng(seed)
+
+
+def greedy(q_values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The argmax of each row of `q_values` (N, A), ties broken uniformly at random; int64 of shape (N,)."""
+    raise NotImplementedError("greedy: write this part (see its docstring)")
+
+
+def epsilon_greedy(q_values: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
+    """With probability `epsilon` a uniformly random action, else `greedy`; per row of `q_values` (N, A).
+
+    So an action's probability is epsilon / A, plus (1 - epsilon) / k if it is one of the k greedy actions.
+    """
+    raise NotImplementedError("epsilon_greedy: write this part (see its docstring)")
+
+
+def linear_epsilon(step: int, start: float, end: float, decay_steps: int) -> float:
+    """epsilon at `step`: `start` at step 0, linearly down to `end` at `decay_steps`, then `end` for ever."""
+    raise NotImplementedError("linear_epsilon: write this part (see its docstring)")
+
+
+def q_learning_target(
+    rewards: np.ndarray, next_q: np.ndarray, terminated: np.ndarray, gamma: float
+) -> np.ndarray:
+    """r + gamma * max_a' Q(s', a') * (1 - terminated); rewards (N,), next_q (N, A), terminated (N,)."""
+    raise NotImplementedError("q_learning_target: write this part (see its docstring)")
+
+
+def sarsa_target(
+    rewards: np.ndarray, next_q: np.ndarray, next_actions: np.ndarray, terminated: np.ndarray, gamma: float
+) -> np.ndarray:
+    """r + gamma * Q(s', a') * (1 - terminated), a' the action actually chosen next (next_actions (N,))."""
+    raise NotImplementedError("sarsa_target: write this part (see its docstring)")
+
+
+class TabularAgent:
+    """A Q-table and the greedy policy it defines; `act` is what the grader calls."""
+
+    def __init__(self, q: np.ndarray, seed: int = 0) -> None:
+        self.q = q
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, observations: np.ndarray) -> np.ndarray:
+        """Greedy actions (ties at random) for a batch of integer states (N,) -> int64 (N,)."""
+        return greedy(self.q[np.asarray(observations, dtype=np.int64)], self.rng)
+
+
+def train_td(
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    *,
+    method: str = "q_learning",
+    seed: int = 0,
+    episodes: int = 5000,
+    max_seconds: float = 20.0,
+    alpha: float = 0.1,
+    gamma: float = 0.99,
+    epsilon_start: float = 1.0,
+    epsilon_end: float = 0.05,
+    decay_fraction: float = 0.5,
+) -> TabularAgent:
+    """Train Q-learning (`method="q_learning"`) or SARSA (`"sarsa"`) for `episodes` episodes.
+
+    epsilon decays linearly over the first `decay_fraction` of the episodes. Everything random comes from
+    `seed` (the environment's resets and the agent's generator), so the same call returns the same table.
+    """
+    env = gym.make(env_id, **env_kwargs)
+    rng = np.random.default_rng(seed)
+    n_states, n_actions = env.observation_space.n, env.action_space.n
+    q = np.zeros((n_states, n_actions), dtype=np.float64)
+    deadline = time.perf_counter() + max_seconds
+    decay_episodes = int(decay_fraction * episodes)
+    raise NotImplementedError("train_td: write this part (see its docstring)")
+    env.close()
+    return TabularAgent(q, seed)

@@ -1,0 +1,151 @@
+"""The bicycle grid from the course, done properly: a registered Gymnasium environment.
+
+Implements: `BicycleEnv`, a small grid world in which a bicycle starts in the bottom-left corner and must
+reach the far (top-right) corner. Each step the rider pedals or coasts and steers left, straight or right;
+bumps on the grid stop the bicycle dead. The course's chatbot version (seed 002) had the idea right and the
+interface wrong:
+`step` took a list `[pedal, steer]` of floats, returned three values, had no action or observation space, no
+seeding and no step limit. This version follows Gymnasium's classic-control environments (CartPole's docstring
+layout, `super().reset(seed=seed)`, randomness only from `self.np_random`) and passes
+`gymnasium.utils.env_checker.check_env`.
+
+Leaves out: rendering (there is nothing to look at that the observation does not say) and continuous actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+ENV_ID = "BicycleGrid-v0"
+
+# Heading h moves the bicycle by DIRECTIONS[h]: 0 east (+x), 1 north (+y), 2 west (-x), 3 south (-y).
+DIRECTIONS = np.array([[1, 0], [0, 1], [-1, 0], [0, -1]], dtype=np.int64)
+MAX_SPEED = 2
+STEP_REWARD = -0.01  # a small cost per step, so that the shortest safe route is the best one
+BUMP_REWARD = -0.1  # hitting a bump hurts a little more than a step
+GOAL_REWARD = 1.0
+
+
+class BicycleEnv(gym.Env):
+    """A bicycle on a `size` x `size` grid with bumps.
+
+    ## Description
+    The bicycle starts at (0, 0), heading east, standing still. The goal is the far corner (size-1, size-1).
+    `num_bumps` bumps are placed at random cells (never the start or the goal) at every reset.
+
+    ## Action space
+    `Discrete(6)`: action = 3 * pedal + steer, with pedal 0 (coast) or 1 (pedal) and steer 0 (left, heading +
+    1), 1 (straight) or 2 (right, heading - 1). Anything else (6, -1, a float, an array) is invalid: `step`
+    raises.
+
+    ## Observation space
+    `Box(0, [size-1, size-1, 3, 2, 1], (5,), float32)`: x, y, heading (0 east, 1 north, 2 west, 3 south),
+    speed (0..2) and whether the cell straight ahead is a bump (0 or 1).
+
+    ## Dynamics (in this order)
+    1. Steer: heading = (heading + 1) % 4 for left, (heading - 1) % 4 for right.
+    2. Pedal: speed = min(speed + 1, 2) when pedalling, else max(speed - 1, 0).
+    3. Move `speed` cells along the heading, one at a time. A move off the grid does not happen and sets the
+       speed to 0 (the bicycle stops at the wall). Entering a bump cell sets the speed to 0 and ends the move.
+
+    ## Rewards
+    -0.01 per step, -0.1 instead when the step ended on a bump, +1.0 instead when it reached the goal.
+
+    ## Episode end
+    Terminated: the bicycle is on the goal. Truncated: `max_steps` steps were taken without reaching it
+    (a time limit, not a failure: the goal's value is still ahead, which is why agents bootstrap there).
+
+    ## Arguments
+    `gymnasium.make("BicycleGrid-v0", size=5, num_bumps=3, max_steps=40)`.
+    """
+
+    metadata: ClassVar[dict] = {"render_modes": []}
+
+    def __init__(self, size: int = 5, num_bumps: int = 3, max_steps: int = 40) -> None:
+        if size < 3 or not 0 <= num_bumps <= size * size - 2 or max_steps < 1:
+            raise ValueError("need size >= 3, 0 <= num_bumps <= size*size - 2 and max_steps >= 1")
+        self.size, self.num_bumps, self.max_steps = size, num_bumps, max_steps
+        self.action_space = spaces.Discrete(6)
+        high = np.array([size - 1, size - 1, 3, MAX_SPEED, 1], dtype=np.float32)
+        self.observation_space = spaces.Box(np.zeros(5, dtype=np.float32), high, dtype=np.float32)
+        self.goal = np.array([size - 1, size - 1], dtype=np.int64)
+        self._place_at_start()
+        self.bumps = np.zeros((size, size), dtype=bool)
+
+    def _place_at_start(self) -> None:
+        """The bicycle at (0, 0), heading east, standing still, no steps taken (given)."""
+        self.position = np.zeros(2, dtype=np.int64)
+        self.heading, self.speed, self.steps = 0, 0, 0
+
+    def _ahead(self) -> np.ndarray:
+        """The cell straight ahead of the bicycle, possibly off the grid (given)."""
+        return self.position + DIRECTIONS[self.heading]
+
+    def _inside(self, cell: np.ndarray) -> bool:
+        return bool(0 <= cell[0] < self.size and 0 <= cell[1] < self.size)
+
+    def _observation(self) -> np.ndarray:
+        ahead = self._ahead()
+        bump_ahead = self._inside(ahead) and bool(self.bumps[ahead[0], ahead[1]])
+        x, y = self.position
+        return np.array([x, y, self.heading, self.speed, bump_ahead], dtype=np.float32)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        ### BEGIN SOLUTION
+        # Seeds self.np_random (only on the first reset or when a seed is given): every random choice below
+        # must come from it, never from np.random or random, or `reset(seed=s)` would not reproduce an
+        # episode.
+        super().reset(seed=seed)
+        self._place_at_start()
+        # Bumps on distinct random cells, excluding the start (cell 0) and the goal (the last cell).
+        cells = self.np_random.choice(np.arange(1, self.size * self.size - 1), self.num_bumps, replace=False)
+        self.bumps = np.zeros((self.size, self.size), dtype=bool)
+        # Cell index c is the cell (x, y) = (c // size, c % size).
+        self.bumps[cells // self.size, cells % self.size] = True
+        return self._observation(), {}
+        ### END SOLUTION
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        ### BEGIN SOLUTION
+        # An invalid action is a bug in the caller, not something to guess around (the course version cast
+        # whatever it got); say so loudly, as Gymnasium's own environments do.
+        if not self.action_space.contains(action):
+            raise ValueError(f"{action!r} ({type(action).__name__}) is not an action of {self.action_space}")
+        pedal, steer = divmod(int(action), 3)
+        # 1. Steer: left turns counter-clockwise (+1), right clockwise (-1).
+        self.heading = (self.heading + (1, 0, -1)[steer]) % 4
+        # 2. Pedal or coast.
+        self.speed = min(self.speed + 1, MAX_SPEED) if pedal else max(self.speed - 1, 0)
+        # 3. Move one cell at a time, so that a bump or the wall in the first cell stops the bicycle there.
+        bumped = False
+        for _ in range(self.speed):
+            ahead = self._ahead()
+            if not self._inside(ahead):
+                self.speed = 0
+                break
+            self.position = ahead
+            if self.bumps[ahead[0], ahead[1]]:
+                self.speed, bumped = 0, True
+                break
+        self.steps += 1
+        terminated = bool(np.array_equal(self.position, self.goal))
+        # Truncation is the time limit: only when the episode did not also terminate on this step.
+        truncated = bool(not terminated and self.steps >= self.max_steps)
+        reward = GOAL_REWARD if terminated else BUMP_REWARD if bumped else STEP_REWARD
+        return self._observation(), reward, terminated, truncated, {}
+        ### END SOLUTION
+
+
+def register() -> None:
+    """Register BicycleGrid-v0 with Gymnasium (once per process), so `gymnasium.make(ENV_ID)` works."""
+    if ENV_ID not in gym.registry:
+        # The class itself as entry point: the package is imported under different names by the grader and by
+        # a student's folder, and a "module:Class" string would tie the registration to one of them.
+        gym.register(id=ENV_ID, entry_point=BicycleEnv)
+
+
+register()

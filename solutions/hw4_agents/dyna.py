@@ -1,0 +1,166 @@
+"""Dyna-Q: learn a model of the world from real steps, then plan with it between them.
+
+Implements: `TabularModel` (a deterministic tabular model: for each visited (s, a), the last (r, s',
+terminated) seen) and `train_dyna_q`, Q-learning plus `planning_steps` simulated Q-learning updates per real
+step, replayed from the model. With `planning_steps=0` it *is* Q-learning, which makes the sample-efficiency
+comparison fair:
+same code, same seed, only the planning differs.
+
+Follows: Sutton & Barto 8.2, "Tabular Dyna-Q", step (f): "S <- random previously observed state; A <- random
+action previously taken in S". The model may only replay what it has seen: planning from a state-action pair
+never visited invents a transition (reward 0, next state 0) that does not exist.
+
+Leaves out: Dyna-Q+ (exploration bonuses for a changing world), prioritized sweeping, stochastic models.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from .tabular import TabularAgent, epsilon_greedy, q_learning_target
+
+MAZE_ID = "DynaMaze-v0"
+# Sutton & Barto's Figure 8.2 maze: 6 rows x 9 columns, S start, G goal, # wall. The shortest path is 14
+# steps.
+MAZE = (
+    ".......#G",
+    "..#....#.",
+    "S.#....#.",
+    "..#......",
+    ".....#...",
+    ".........",
+)
+
+
+class DynaMaze(gym.Env):
+    """The deterministic maze of Sutton & Barto 8.2 (given).
+
+    Observation: `Discrete(54)`, the cell row * 9 + column. Actions: `Discrete(4)`, 0 up, 1 right, 2 down, 3
+    left; a move into a wall or off the grid leaves the agent where it is. Reward 1 on reaching G
+    (terminated), else 0. Truncated after `max_steps` steps.
+    """
+
+    metadata: ClassVar[dict] = {"render_modes": []}
+    MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))
+
+    def __init__(self, max_steps: int = 2000) -> None:
+        self.rows, self.cols = len(MAZE), len(MAZE[0])
+        self.max_steps = max_steps
+        self.observation_space = gym.spaces.Discrete(self.rows * self.cols)
+        self.action_space = gym.spaces.Discrete(4)
+        self.start = next((r, c) for r, row in enumerate(MAZE) for c, ch in enumerate(row) if ch == "S")
+        self.cell, self.steps = self.start, 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[int, dict]:
+        super().reset(seed=seed)
+        self.cell, self.steps = self.start, 0
+        return self.cell[0] * self.cols + self.cell[1], {}
+
+    def step(self, action: int) -> tuple[int, float, bool, bool, dict]:
+        if action not in self.action_space:
+            raise ValueError(f"{action!r} is not an action of {self.action_space}")
+        dr, dc = self.MOVES[int(action)]
+        r, c = self.cell[0] + dr, self.cell[1] + dc
+        if 0 <= r < self.rows and 0 <= c < self.cols and MAZE[r][c] != "#":
+            self.cell = (r, c)
+        self.steps += 1
+        terminated = MAZE[self.cell[0]][self.cell[1]] == "G"
+        truncated = not terminated and self.steps >= self.max_steps
+        return self.cell[0] * self.cols + self.cell[1], float(terminated), terminated, truncated, {}
+
+
+if MAZE_ID not in gym.registry:
+    gym.register(id=MAZE_ID, entry_point=DynaMaze)
+
+
+class TabularModel:
+    """Model(s, a) -> (reward, next_state, terminated), learned from real transitions."""
+
+    def __init__(self, n_states: int, n_actions: int) -> None:
+        self.n_states, self.n_actions = n_states, n_actions
+        self.transitions: dict[tuple[int, int], tuple[float, int, bool]] = {}
+        self.visited: list[tuple[int, int]] = []  # in first-visit order, so sampling is reproducible
+
+    def update(self, state: int, action: int, reward: float, next_state: int, terminated: bool) -> None:
+        """Remember the last outcome of (state, action): the world is assumed deterministic."""
+        ### BEGIN SOLUTION
+        key = (int(state), int(action))
+        if key not in self.transitions:
+            self.visited.append(key)
+        self.transitions[key] = (float(reward), int(next_state), bool(terminated))
+        ### END SOLUTION
+
+    def sample(self, rng: np.random.Generator) -> tuple[int, int, float, int, bool]:
+        """A uniformly random previously visited (s, a) and its outcome: (s, a, r, s', terminated)."""
+        ### BEGIN SOLUTION
+        state, action = self.visited[int(rng.integers(len(self.visited)))]
+        return (state, action, *self.transitions[(state, action)])
+        ### END SOLUTION
+
+    def sample_many(self, count: int, seed: int) -> list[list]:
+        """`count` samples from a generator seeded with `seed` (given; plain data for the grader)."""
+        rng = np.random.default_rng(seed)
+        return [list(self.sample(rng)) for _ in range(count)]
+
+
+def train_dyna_q(
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    *,
+    planning_steps: int = 10,
+    seed: int = 0,
+    episodes: int = 50,
+    max_seconds: float = 20.0,
+    alpha: float = 0.5,
+    gamma: float = 0.95,
+    epsilon: float = 0.1,
+) -> TabularAgent:
+    """Dyna-Q on a tabular environment; `planning_steps=0` gives plain Q-learning.
+
+    The returned agent acts greedily and carries `episode_lengths` (real steps of each training episode).
+    """
+    env = gym.make(env_id, **env_kwargs)
+    rng = np.random.default_rng(seed)
+    n_states, n_actions = env.observation_space.n, env.action_space.n
+    q = np.zeros((n_states, n_actions), dtype=np.float64)
+    model = TabularModel(n_states, n_actions)
+    lengths: list[int] = []
+    deadline = time.perf_counter() + max_seconds
+    ### BEGIN SOLUTION
+    for episode in range(episodes):
+        if time.perf_counter() > deadline:
+            break
+        state, _ = env.reset(seed=seed if episode == 0 else None)
+        steps = 0
+        while True:
+            # (a)-(d): act in the real world and learn from it, exactly Q-learning.
+            action = int(epsilon_greedy(q[state][None], epsilon, rng)[0])
+            next_state, reward, terminated, truncated, _ = env.step(action)
+            steps += 1
+            target = q_learning_target([reward], q[next_state][None], [terminated], gamma)[0]
+            q[state, action] += alpha * (target - q[state, action])
+            # (e): learn the model from the same transition.
+            model.update(state, action, reward, next_state, terminated)
+            # (f): n simulated updates, each from a previously seen (s, a), replayed through the model.
+            for _ in range(planning_steps):
+                s, a, r, s2, term = model.sample(rng)
+                target = q_learning_target([r], q[s2][None], [term], gamma)[0]
+                q[s, a] += alpha * (target - q[s, a])
+            if terminated or truncated:
+                break
+            state = next_state
+        lengths.append(steps)
+    ### END SOLUTION
+    env.close()
+    agent = TabularAgent(q, seed)
+    agent.episode_lengths = lengths
+    return agent
+
+
+def learning_curve(agent: TabularAgent) -> list[int]:
+    """The real steps each training episode took (given; plain data for plots and for the grader)."""
+    return list(getattr(agent, "episode_lengths", []))

@@ -1,0 +1,152 @@
+"""Model-free control with a table: epsilon-greedy exploration, Q-learning and SARSA.
+
+Implements: `epsilon_greedy` (random ties), `linear_epsilon` (the schedule), the two TD targets
+`q_learning_target` and `sarsa_target` as pure functions, and `train_td` (one training loop for both), which
+returns a `TabularAgent` that acts greedily.
+
+Follows: Sutton & Barto 6.4 (SARSA, on-policy: bootstrap from the action the behaviour policy will actually
+take) and 6.5 (Q-learning, off-policy: bootstrap from the greedy action); CleanRL's straight-line training
+loop.
+
+The subtle lines: (1) bootstrap only when the transition did not *terminate*; a *truncated* transition still
+bootstraps, because the state has a future the time limit cut off. (2) Greedy ties must be broken at random:
+with a zero-initialised table every action ties, and `argmax` always picking action 0 makes the "greedy" part
+of the policy walk into the same wall forever.
+
+Leaves out: eligibility traces, expected SARSA, double Q-learning.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+
+def make_rng(seed: int) -> np.random.Generator:
+    """`np.random.default_rng(seed)` (given; the grader uses it to hand your functions a generator)."""
+    return np.random.default_rng(seed)
+
+
+def greedy(q_values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The argmax of each row of `q_values` (N, A), ties broken uniformly at random; int64 of shape (N,)."""
+    ### BEGIN SOLUTION
+    q_values = np.asarray(q_values, dtype=np.float64)
+    best = q_values == q_values.max(axis=1, keepdims=True)  # (N, A): every maximal action is a candidate
+    # A random key per entry, -1 for non-candidates: the argmax of the keys is a uniform choice among the
+    # ties.
+    keys = np.where(best, rng.random(q_values.shape), -1.0)  # (N, A)
+    return keys.argmax(axis=1).astype(np.int64)
+    ### END SOLUTION
+
+
+def epsilon_greedy(q_values: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
+    """With probability `epsilon` a uniformly random action, else `greedy`; per row of `q_values` (N, A).
+
+    So an action's probability is epsilon / A, plus (1 - epsilon) / k if it is one of the k greedy actions.
+    """
+    ### BEGIN SOLUTION
+    q_values = np.asarray(q_values, dtype=np.float64)
+    n, n_actions = q_values.shape
+    explore = rng.random(n) < epsilon  # (N,)
+    return np.where(explore, rng.integers(n_actions, size=n), greedy(q_values, rng)).astype(np.int64)
+    ### END SOLUTION
+
+
+def linear_epsilon(step: int, start: float, end: float, decay_steps: int) -> float:
+    """epsilon at `step`: `start` at step 0, linearly down to `end` at `decay_steps`, then `end` for ever."""
+    ### BEGIN SOLUTION
+    fraction = min(max(step, 0) / max(decay_steps, 1), 1.0)
+    return start + fraction * (end - start)
+    ### END SOLUTION
+
+
+def q_learning_target(
+    rewards: np.ndarray, next_q: np.ndarray, terminated: np.ndarray, gamma: float
+) -> np.ndarray:
+    """r + gamma * max_a' Q(s', a') * (1 - terminated); rewards (N,), next_q (N, A), terminated (N,)."""
+    ### BEGIN SOLUTION
+    rewards, next_q = np.asarray(rewards, np.float64), np.asarray(next_q, np.float64)
+    alive = 1.0 - np.asarray(terminated, np.float64)  # 0 where the episode ended: no future to add
+    return rewards + gamma * next_q.max(axis=1) * alive
+    ### END SOLUTION
+
+
+def sarsa_target(
+    rewards: np.ndarray, next_q: np.ndarray, next_actions: np.ndarray, terminated: np.ndarray, gamma: float
+) -> np.ndarray:
+    """r + gamma * Q(s', a') * (1 - terminated), a' the action actually chosen next (next_actions (N,))."""
+    ### BEGIN SOLUTION
+    rewards, next_q = np.asarray(rewards, np.float64), np.asarray(next_q, np.float64)
+    alive = 1.0 - np.asarray(terminated, np.float64)
+    # Q(s', a') for the action actually taken next, not the max over a'.
+    chosen = next_q[np.arange(len(next_q)), np.asarray(next_actions, np.int64)]  # (N,)
+    return rewards + gamma * chosen * alive
+    ### END SOLUTION
+
+
+class TabularAgent:
+    """A Q-table and the greedy policy it defines; `act` is what the grader calls."""
+
+    def __init__(self, q: np.ndarray, seed: int = 0) -> None:
+        self.q = q
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, observations: np.ndarray) -> np.ndarray:
+        """Greedy actions (ties at random) for a batch of integer states (N,) -> int64 (N,)."""
+        return greedy(self.q[np.asarray(observations, dtype=np.int64)], self.rng)
+
+
+def train_td(
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    *,
+    method: str = "q_learning",
+    seed: int = 0,
+    episodes: int = 5000,
+    max_seconds: float = 20.0,
+    alpha: float = 0.1,
+    gamma: float = 0.99,
+    epsilon_start: float = 1.0,
+    epsilon_end: float = 0.05,
+    decay_fraction: float = 0.5,
+) -> TabularAgent:
+    """Train Q-learning (`method="q_learning"`) or SARSA (`"sarsa"`) for `episodes` episodes.
+
+    epsilon decays linearly over the first `decay_fraction` of the episodes. Everything random comes from
+    `seed` (the environment's resets and the agent's generator), so the same call returns the same table.
+    """
+    env = gym.make(env_id, **env_kwargs)
+    rng = np.random.default_rng(seed)
+    n_states, n_actions = env.observation_space.n, env.action_space.n
+    q = np.zeros((n_states, n_actions), dtype=np.float64)
+    deadline = time.perf_counter() + max_seconds
+    decay_episodes = int(decay_fraction * episodes)
+    ### BEGIN SOLUTION
+    for episode in range(episodes):
+        if time.perf_counter() > deadline:
+            break
+        epsilon = linear_epsilon(episode, epsilon_start, epsilon_end, decay_episodes)
+        # One seed for the first reset; later resets continue the environment's own generator.
+        state, _ = env.reset(seed=seed if episode == 0 else None)
+        action = int(epsilon_greedy(q[state][None], epsilon, rng)[0])
+        while True:
+            next_state, reward, terminated, truncated, _ = env.step(action)
+            # The next action is chosen now, by the behaviour policy: SARSA learns about it, Q-learning
+            # ignores it.
+            next_action = int(epsilon_greedy(q[next_state][None], epsilon, rng)[0])
+            if method == "sarsa":
+                target = sarsa_target([reward], q[next_state][None], [next_action], [terminated], gamma)[0]
+            else:
+                target = q_learning_target([reward], q[next_state][None], [terminated], gamma)[0]
+            # TD update: move Q(s, a) a step alpha towards the target. A truncated step bootstraps (above,
+            # terminated is False for it); only the loop stops.
+            q[state, action] += alpha * (target - q[state, action])
+            if terminated or truncated:
+                break
+            state, action = next_state, next_action
+    ### END SOLUTION
+    env.close()
+    return TabularAgent(q, seed)

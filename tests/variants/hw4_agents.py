@@ -1,0 +1,212 @@
+"""Realistic bugs in hw4_agents, each a small patch of the reference, and valid alternatives.
+
+VARIANTS: each must score below 100 and lose points in exactly the hidden tests named in `breaks`.
+ALTERNATIVES: choices the handout leaves open (or implementation styles it allows); each must score 100.
+Edits quote code only, never comments, so that rewording a comment in the reference does not break them.
+Several come from the course's first attempt (seed 002): sampling from raw network outputs, an action outside
+the action space, an evaluation that feeds states where actions belong. The catalogue stops at 15 variants, 2
+alternatives because each costs one full grading (about 30 s) in CI; more bugs were checked by hand (a
+Q-learning target that bootstraps past termination, a bicycle that accepts any action, a Decision Transformer
+that reads its logits at the action tokens: each lost exactly its own tests).
+"""
+
+from __future__ import annotations
+
+from grader.variants import Edit, Variant
+
+VARIANTS: list[Variant] = [
+    # -- basics.py -------------------------------------------------------------------------------------------
+    Variant(
+        "return-not-discounted",
+        "discounted_return adds the rewards up and forgets gamma",
+        (Edit("basics.py", "total = float(reward) + gamma * total", "total = float(reward) + total"),),
+        breaks=("test_discounted_return",),
+    ),
+    Variant(
+        "truncation-as-termination",
+        "run() reports a time limit as terminated (the old `done = terminated or truncated`)",
+        (
+            Edit(
+                "basics.py", '"terminated": bool(terminated),', '"terminated": bool(terminated or truncated),'
+            ),
+        ),
+        breaks=("test_run_truncated_episodes",),
+    ),
+    # -- planning.py -----------------------------------------------------------------------------------------
+    Variant(
+        "planning-bootstraps-terminal",
+        "the Bellman backup adds gamma * V[s'] after a terminating transition too",
+        (
+            Edit(
+                "planning.py",
+                "future = 0.0 if terminated else gamma * V[int(next_state)]",
+                "future = gamma * V[int(next_state)]",
+            ),
+        ),
+        breaks=(
+            "test_value_iteration_unseen_maps",
+            "test_policy_iteration",
+            "test_planning_stops_at_terminal_transitions",
+        ),
+    ),
+    # -- tabular.py ------------------------------------------------------------------------------------------
+    Variant(
+        "epsilon-never-decays",
+        "linear_epsilon returns its start value at every step",
+        (Edit("tabular.py", "return start + fraction * (end - start)", "return start"),),
+        # SARSA learns the values of the random policy it keeps following, and its greedy policy fails.
+        breaks=("test_linear_epsilon", "test_sarsa_solves_frozen_lake"),
+    ),
+    Variant(
+        "greedy-ties-action-0",
+        "greedy is a plain argmax: ties always go to the lowest action",
+        (
+            Edit(
+                "tabular.py",
+                "return keys.argmax(axis=1).astype(np.int64)",
+                "return q_values.argmax(axis=1).astype(np.int64)",
+            ),
+        ),
+        # From a zero table every action ties: the agents walk into the same wall and learn nothing.
+        breaks=(
+            "test_greedy_breaks_ties_at_random",
+            "test_epsilon_greedy_distribution",
+            "test_q_learning_solves_frozen_lake",
+            "test_sarsa_solves_frozen_lake",
+            "test_dyna_q_plans_through_the_maze",
+        ),
+    ),
+    Variant(
+        "sarsa-is-q-learning",
+        "sarsa_target bootstraps from max_a' Q(s', a'), which is Q-learning",
+        (
+            Edit(
+                "tabular.py",
+                "chosen = next_q[np.arange(len(next_q)), np.asarray(next_actions, np.int64)]",
+                "chosen = next_q.max(axis=1)",
+            ),
+        ),
+        breaks=("test_sarsa_target",),
+    ),
+    # -- dyna.py ---------------------------------------------------------------------------------------------
+    Variant(
+        "dyna-plans-unvisited",
+        "the model samples any (s, a), inventing (reward 0, state 0) for pairs it never saw",
+        (
+            Edit(
+                "dyna.py",
+                "state, action = self.visited[int(rng.integers(len(self.visited)))]\n"
+                "        return (state, action, *self.transitions[(state, action)])",
+                "state, action = int(rng.integers(self.n_states)), int(rng.integers(self.n_actions))\n"
+                "        return (state, action, *self.transitions.get((state, action), (0.0, 0, False)))",
+            ),
+        ),
+        breaks=("test_model_replays_only_visited_pairs",),
+    ),
+    # -- bicycle.py ------------------------------------------------------------------------------------------
+    Variant(
+        "bicycle-global-random",
+        "the bumps come from np.random, not self.np_random: reset(seed=...) does not reproduce them",
+        (Edit("bicycle.py", "cells = self.np_random.choice(", "cells = np.random.choice("),),
+        breaks=("test_bicycle_dynamics_match", "test_bicycle_seeding_and_registration"),
+    ),
+    # -- reinforce.py ----------------------------------------------------------------------------------------
+    Variant(
+        "rtg-wrong-direction",
+        "returns-to-go accumulated forwards: G_t = r_t + gamma G_{t-1}",
+        (Edit("reinforce.py", "for t in range(len(rewards) - 1, -1, -1):", "for t in range(len(rewards)):"),),
+        # Early actions get the smallest weights: the policy learns to fall over fast.
+        breaks=("test_returns_to_go", "test_reinforce_learns_cartpole"),
+    ),
+    Variant(
+        "sample-from-logits",
+        "actions sampled from the raw network outputs instead of softmax probabilities (the course's bug)",
+        (Edit("reinforce.py", "cdf = action_probabilities(logits).cumsum(-1)", "cdf = logits.cumsum(-1)"),),
+        # The actions taken are not the ones the loss believes were sampled: training goes nowhere.
+        breaks=("test_sampling_uses_probabilities", "test_reinforce_learns_cartpole"),
+    ),
+    Variant(
+        "reinforce-sign-error",
+        "the loss is +log pi * weight: gradient ascent turned into descent",
+        (
+            Edit(
+                "reinforce.py",
+                "return -(log_probs * weights.detach().to(log_probs.dtype)).mean()",
+                "return (log_probs * weights.detach().to(log_probs.dtype)).mean()",
+            ),
+        ),
+        breaks=("test_reinforce_loss", "test_reinforce_learns_cartpole"),
+    ),
+    Variant(
+        "reinforce-without-log",
+        "the loss weights the probabilities, not the log-probabilities",
+        (
+            Edit(
+                "reinforce.py",
+                "log_probs = F.log_softmax(logits, dim=-1)",
+                "log_probs = F.softmax(logits, dim=-1)",
+            ),
+        ),
+        # Weighting probabilities, not log-probabilities, shrinks the gradient of unlikely actions to zero.
+        breaks=("test_reinforce_loss", "test_reinforce_learns_cartpole"),
+    ),
+    Variant(
+        "actions-off-by-one",
+        "the agent answers actions 1..n, not valid for Discrete(n)",
+        (
+            Edit(
+                "reinforce.py",
+                "return actions.numpy().astype(np.int64)",
+                "return actions.numpy().astype(np.int64) + 1",
+            ),
+        ),
+        breaks=("test_reinforce_learns_cartpole",),
+    ),
+    Variant(
+        "states-as-actions",
+        "the evaluation feeds the states where the actions belong (the course's bug)",
+        (Edit("reinforce.py", "return actions.numpy().astype(np.int64)", "return np.asarray(observations)"),),
+        breaks=("test_reinforce_learns_cartpole",),
+    ),
+    # -- decision_transformer.py -----------------------------------------------------------------------------
+    Variant(
+        "dt-rtg-not-decremented",
+        "the agent keeps asking for the full target return at every step",
+        (
+            Edit(
+                "decision_transformer.py",
+                "current = self.returns[:, -1] - rewards",
+                "current = self.returns[:, -1]",
+            ),
+        ),
+        breaks=("test_dt_agent_subtracts_rewards",),
+    ),
+]
+
+ALTERNATIVES: list[Variant] = [
+    Variant(
+        "learned-baseline",
+        "REINFORCE with a learned value baseline instead of normalised returns",
+        (Edit("reinforce.py", 'baseline: str = "normalise"', 'baseline: str = "learned"'),),
+    ),
+    Variant(
+        "multinomial-and-categorical",
+        "torch.multinomial for sampling and torch.distributions.Categorical for the loss",
+        (
+            Edit(
+                "reinforce.py",
+                "cdf = action_probabilities(logits).cumsum(-1)",
+                "return torch.multinomial(action_probabilities(logits), 1, generator=generator).squeeze(-1)\n"
+                "    cdf = action_probabilities(logits).cumsum(-1)",
+            ),
+            Edit(
+                "reinforce.py",
+                "log_probs = F.log_softmax(logits, dim=-1).gather(-1, "
+                "actions.long().unsqueeze(-1)).squeeze(-1)",
+                "log_probs = torch.distributions.Categorical(logits=logits).log_prob(actions.long())",
+            ),
+        ),
+    ),
+]
+
+STUB = Variant("stub", "the untouched release: every function raises NotImplementedError", base="stub")
