@@ -37,8 +37,8 @@ NAMES = templated_assignments()
 NBGRADER_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 
 
-def test_the_attention_transformer_and_tokenization_assignments_have_notebook_templates():
-    assert {"hw1_attention", "hw2_transformer", "hw3_tokenization"} <= set(NAMES)
+def test_every_assignment_has_a_notebook_template():
+    assert {"hw1_attention", "hw2_transformer", "hw3_tokenization", "hw4_agents"} <= set(NAMES)
 
 
 # ---------------------------------------------------------------- the source notebook (no nbgrader needed)
