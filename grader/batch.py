@@ -372,6 +372,8 @@ def _run_dask(
     except (OSError, TimeoutError) as exc:
         raise ConfigurationError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     with client:
+        # As in the local pool: one torch thread per grading; the workers' cores go to parallel gradings.
+        client.run(_init_worker, 1)
         students = [student for student, _ in todo]
         futures = client.map(
             grade_one,
