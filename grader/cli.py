@@ -172,6 +172,7 @@ def batch(
     summary.html in --out."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
+    from rich.text import Text
 
     from .batch import find_submissions, grade_batch
     from .runner import GradeConfig
@@ -212,10 +213,10 @@ def batch(
     for row in summary.rows:
         status = row.get("error") or row.get("status", "")
         table.add_row(
-            str(row.get("student")),
+            Text(str(row.get("student"))),
             f"{row.get('score', 0):g}",
             f"{row.get('seconds', 0):.1f}",
-            status + (" (unchanged, skipped)" if row.get("student") in skipped else ""),
+            Text(status + (" (unchanged, skipped)" if row.get("student") in skipped else "")),
         )
     console.print(table)
     console.print(
@@ -356,6 +357,7 @@ def doctor() -> None:
 def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     """Grade the bundled sample submissions as a class and print their scores."""
     from rich.table import Table
+    from rich.text import Text
 
     from .batch import grade_batch
     from .runner import GradeConfig
@@ -367,16 +369,18 @@ def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     )
 
     def progress(done: int, total: int, row: dict[str, Any]) -> None:
-        console.print(f"  [{done}/{total}] {row.get('student')}: {row.get('score', 0):g} points")
+        graded = ((row.get("extra_data") or {}).get("assignments") or {}).values()
+        out_of = sum(float(a.get("max_score", 0)) for a in graded)
+        console.print(f"  [{done}/{total}] {row.get('student')}: {row.get('score', 0):g}/{out_of:g}")
 
     summary = grade_batch(
         submissions, config=GradeConfig(seed=seed), out_dir=out_dir, workers=workers, progress=progress
     )
     table = Table(title="sample submissions", title_justify="left")
-    for column in ("student", "assignment", "score", "first test that lost points"):
+    for column in ("student", "assignment", "score", "the first test that lost points said"):
         table.add_column(column, overflow="fold")
     for student, assignment, score, max_score, problem in sample_scores(summary.rows):
-        table.add_row(student, assignment, f"{score:g}/{max_score:g}", problem)
+        table.add_row(Text(student), assignment, f"{score:g}/{max_score:g}", Text(problem))
     console.print(table)
     console.print(
         f"{summary.wall_seconds:.0f} s. Feedback pages: {out_dir}/<student>/feedback.html; "

@@ -47,11 +47,11 @@ def render_table(result: AssignmentResult, console: Console, *, verbose: bool = 
         message = student_feedback(test) if verbose else (test.message.splitlines() or [""])[0]
         if not verbose and test.hint:
             message += f"\nHint: {test.hint}"
-        table.add_row(
-            test.title,
+        table.add_row(  # Text, not markup: messages hold brackets ("[weights] ...") and the student's text
+            Text(test.title),
             f"{test.score:g}/{test.max_score:g}",
             Text(f"{test.verdict.symbol} {test.verdict.value}", style=STYLE[test.verdict]),
-            message,
+            Text(message),
         )
     console.print(table)
     console.print(

@@ -83,7 +83,7 @@ def write_samples(workdir: Path) -> list[tuple[str, Path]]:
 
 
 def sample_scores(rows: list[dict]) -> list[tuple[str, str, float, float, str]]:
-    """(student, assignment, score, max score, the first test that lost points) per graded assignment.
+    """(student, assignment, score, max score, what the first test that lost points said) per assignment.
 
     `rows` are batch results (Gradescope's results.json plus `student`); a row that could not be graded
     gives one line with its error.
@@ -104,6 +104,6 @@ def sample_scores(rows: list[dict]) -> list[tuple[str, str, float, float, str]]:
             problem = ""
             if lost:
                 message = (lost[0].get("extra_data") or {}).get("message") or lost[0].get("output", "")
-                problem = f"{lost[0].get('name', '')}: {(str(message).splitlines() or [''])[0][:120]}"
+                problem = (str(message).splitlines() or [str(lost[0].get("name", ""))])[0][:150]
             lines.append((student, assignment, float(totals["score"]), float(totals["max_score"]), problem))
     return lines

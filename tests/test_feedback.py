@@ -177,3 +177,19 @@ def test_feedback_pages_render_in_a_browser(tmp_path, chromium, hw1_reference_re
         assert len(report.images) == expected_images[name], f"{name}: {report.images}"
         assert report.broken_images == [], f"{name}: {report.broken_images}"
         assert all(image["width"] > 100 and image["height"] > 50 for image in report.images), report.images
+
+
+def test_the_terminal_table_shows_brackets_in_messages_as_text():
+    from rich.console import Console
+
+    from grader.report import render_table
+    from grader.verdicts import AssignmentResult, TestResult, Verdict
+
+    test = TestResult("t", "a [bold]title", 4, 2, Verdict.PARTIAL, message="[weights] max error 0.3 [/]")
+    result = AssignmentResult(
+        "hw1_attention", (test,), seed=0, isolation="namespaces", device="cpu", duration=1
+    )
+    console = Console(record=True, width=200)
+    render_table(result, console)
+    text = console.export_text()
+    assert "[weights] max error 0.3 [/]" in text and "a [bold]title" in text

@@ -36,7 +36,7 @@ def test_sample_scores_name_the_first_test_that_lost_points_per_assignment():
     }
     broken = {"student": "dan", "score": 0, "status": "error", "error": "x.py has a syntax error"}
     assert sample_scores([row, broken]) == [
-        ("ben", "hw1_attention", 50.0, 100.0, "B: max error 0.3"),
+        ("ben", "hw1_attention", 50.0, 100.0, "max error 0.3"),
         ("ben", "hw3_tokenization", 100.0, 100.0, ""),
         ("dan", "-", 0.0, 0.0, "x.py has a syntax error"),
     ]

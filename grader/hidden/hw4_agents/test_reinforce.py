@@ -72,7 +72,7 @@ def test_sampling_uses_probabilities(student, gen, seed):
     if (frequencies - probabilities.double()).abs().max() > 0.015:
         fail(
             f"sampled frequencies {frequencies.numpy().round(3).tolist()} should match softmax(logits) = "
-            f"{probabilities.numpy().round(3).tolist()}",
+            f"{probabilities.double().numpy().round(3).tolist()}",
             "sample from the probabilities softmax(logits), not from the raw logits or network outputs",
         )
 
