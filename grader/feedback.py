@@ -172,53 +172,81 @@ def _test_key(test: dict[str, Any]) -> str:
     return str(test.get("number") or test.get("name"))
 
 
-def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class summary") -> str:
-    """A class's results at a glance: score histogram, pass rate per test, the tests most students fail."""
-    rows = list(rows)
-    graded = [r for r in rows if r.get("status", "graded") == "graded"]
-    scores = [float(r.get("score", 0)) for r in graded]
-    body = [f"<h1>{escape(title)}</h1>"]
-    ungraded = len(rows) - len(graded)
-    body.append(f"<p>{len(rows)} submissions: {len(graded)} graded, {ungraded} could not be graded.</p>")
-    if scores:
-        body.append(
-            f"<p>Mean {statistics.fmean(scores):.1f}, median {statistics.median(scores):g}, "
-            f"min {min(scores):g}, max {max(scores):g}.</p>"
-        )
-        bins = Counter(min(int(score // 10), 9) for score in scores)
-        labels = [f"{10 * b}–{10 * b + 10}" if b < 9 else "90–100" for b in range(10)]
-        histogram = svg.bar_chart("Scores", labels, [bins.get(b, 0) for b in range(10)])
-        body.append(f"<figure>{_image(histogram, 'histogram of scores')}</figure>")
+def _assignment_of(test: dict[str, Any]) -> str:
+    number = str(test.get("number", ""))
+    return number.split(":", 1)[0] if ":" in number else ""
+
+
+def _assignment_section(
+    assignment: str, entries: list[tuple[float, float, list[dict[str, Any]]]]
+) -> list[str]:
+    """Histogram, pass rate per test and hardest tests of one assignment; entries: (score, max, tests)."""
+    body = [f"<h2>{escape(assignment or 'Results')}</h2>"]
+    percents = [100.0 * score / top if top else 0.0 for score, top, _ in entries]
+    body.append(
+        f"<p>{len(entries)} students graded. Mean {statistics.fmean(percents):.1f}%, median "
+        f"{statistics.median(percents):.4g}%, min {min(percents):.4g}%, max {max(percents):.4g}%.</p>"
+    )
+    bins = Counter(min(int(percent // 10), 9) for percent in percents)
+    labels = [f"{10 * b}–{10 * b + 10}" if b < 9 else "90–100" for b in range(10)]
+    histogram = svg.bar_chart("Scores (% of the points)", labels, [bins.get(b, 0) for b in range(10)])
+    body.append(f"<figure>{_image(histogram, f'histogram of {assignment} scores')}</figure>")
     names: dict[str, str] = {}
     passed: Counter[str] = Counter()
     seen: Counter[str] = Counter()
-    for row in graded:
-        for test in row.get("tests", []):
+    for _, _, tests in entries:
+        for test in tests:
             key = _test_key(test)
             names.setdefault(key, str(test.get("name", key)))
             seen[key] += 1
             passed[key] += float(test.get("score", 0)) >= float(test.get("max_score", 0))
-    if seen:
-        rates = {key: 100.0 * passed[key] / seen[key] for key in seen}
-        order = list(seen)
-        chart = svg.bar_chart(
-            "Students with full marks, per test",
-            [names[key] for key in order],
-            [round(rates[key], 1) for key in order],
-            horizontal=True,
-            unit="%",
-        )
-        body.append("<h2>Pass rate per test</h2>")
-        body.append(f"<figure>{_image(chart, 'pass rate per test')}</figure>")
-        hardest = sorted(order, key=lambda key: (rates[key], order.index(key)))[:5]
-        body.append("<h2>The tests most students fail</h2><ol>")
+    if not seen:
+        return body
+    rates = {key: 100.0 * passed[key] / seen[key] for key in seen}
+    order = list(seen)
+    chart = svg.bar_chart(
+        "Students with full marks, per test",
+        [names[key] for key in order],
+        [round(rates[key], 1) for key in order],
+        horizontal=True,
+        unit="%",
+    )
+    body.append(f"<figure>{_image(chart, f'pass rate per test of {assignment}')}</figure>")
+    hardest = [
+        key for key in sorted(order, key=lambda key: (rates[key], order.index(key))) if rates[key] < 100
+    ]
+    if hardest:
+        body.append("<h3>The tests most students fail</h3><ol>")
         body.extend(
             f"<li>{escape(names[key])}: {seen[key] - passed[key]} of {seen[key]} students "
             "without full marks</li>"
-            for key in hardest
-            if rates[key] < 100
+            for key in hardest[:5]
         )
         body.append("</ol>")
+    return body
+
+
+def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class summary") -> str:
+    """A class's results at a glance, per assignment: score histogram, pass rate per test, the tests most
+    students fail; then who could not be graded and every student's scores."""
+    rows = list(rows)
+    graded = [r for r in rows if r.get("status", "graded") == "graded"]
+    body = [f"<h1>{escape(title)}</h1>"]
+    ungraded = len(rows) - len(graded)
+    body.append(f"<p>{len(rows)} submissions: {len(graded)} graded, {ungraded} could not be graded.</p>")
+    per_assignment: dict[str, list[tuple[float, float, list[dict[str, Any]]]]] = {}
+    per_student: dict[str, dict[str, str]] = {}
+    for row in graded:
+        by_assignment: dict[str, list[dict[str, Any]]] = {}
+        for test in row.get("tests", []):
+            by_assignment.setdefault(_assignment_of(test), []).append(test)
+        for assignment, tests in by_assignment.items():
+            score = sum(float(t.get("score", 0)) for t in tests)
+            top = sum(float(t.get("max_score", 0)) for t in tests)
+            per_assignment.setdefault(assignment, []).append((score, top, tests))
+            per_student.setdefault(str(row.get("student", "")), {})[assignment] = f"{score:g}/{top:g}"
+    for assignment in sorted(per_assignment):
+        body.extend(_assignment_section(assignment, per_assignment[assignment]))
     errors = [r for r in rows if r.get("status", "graded") != "graded"]
     if errors:
         body.append("<h2>Could not be graded</h2><table><tr><th>student</th><th>why</th></tr>")
@@ -227,12 +255,14 @@ def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class su
             for r in errors
         )
         body.append("</table>")
-    body.append("<h2>Students</h2><table><tr><th>student</th><th>score</th><th>status</th></tr>")
+    body.append("<h2>Students</h2><table><tr><th>student</th><th>scores</th><th>status</th></tr>")
     for row in rows:
         student = str(row.get("student", ""))
+        scores = per_student.get(student) or {"": f"{float(row.get('score', 0)):g}"}
+        shown = ", ".join(f"{name} {value}".strip() for name, value in sorted(scores.items()))
         body.append(
             f'<tr><td><a href="{escape(_feedback_link(student))}">{escape(student)}</a></td>'
-            f"<td>{float(row.get('score', 0)):g}</td><td>{escape(str(row.get('status', '')))}</td></tr>"
+            f"<td>{escape(shown)}</td><td>{escape(str(row.get('status', '')))}</td></tr>"
         )
     body.append("</table>")
     return _page(title, body)

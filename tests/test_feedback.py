@@ -193,3 +193,22 @@ def test_the_terminal_table_shows_brackets_in_messages_as_text():
     render_table(result, console)
     text = console.export_text()
     assert "[weights] max error 0.3 [/]" in text and "a [bold]title" in text
+
+
+def test_the_class_summary_has_a_section_per_assignment_scored_in_percent():
+    def test(number: str, score: float, top: float) -> dict:
+        return {"number": number, "name": number.split(":")[1], "score": score, "max_score": top}
+
+    rows = [
+        {
+            "student": "ada",
+            "score": 103,
+            "tests": [test("hw1_attention:a", 100, 100), test("hw3_tokenization:b", 3, 3)],
+        },
+        {"student": "ben", "score": 50, "tests": [test("hw1_attention:a", 50, 100)]},
+    ]
+    page = class_summary_page(rows)
+    assert re.findall(r"<h2>(hw\w+)</h2>", page) == ["hw1_attention", "hw3_tokenization"]
+    assert "2 students graded. Mean 75.0%, median 75%, min 50%, max 100%." in page
+    assert page.count("<img ") == 4
+    assert "hw1_attention 100/100, hw3_tokenization 3/3" in page and "hw1_attention 50/100" in page
