@@ -15,10 +15,10 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from grader.compare import assert_close, assert_equal, fail
 from grader.figures import curves
+from grader.testdata import randomize_parameters
 from solutions.hw2_transformer import data as ref_data
 from solutions.hw2_transformer import gpt as ref_gpt
 
@@ -29,27 +29,13 @@ TRAIN_STEPS, VAL_WINDOWS = 150, 24
 VAL_LOSS_THRESHOLD = 2.0
 
 
-def _randomize(module: nn.Module, gen: torch.Generator) -> nn.Module:
-    with torch.no_grad():
-        for owner in module.modules():
-            for name, parameter in owner.named_parameters(recurse=False):
-                noise = torch.randn(parameter.shape, generator=gen, dtype=parameter.dtype)
-                if isinstance(owner, nn.LayerNorm) and name == "weight":
-                    parameter.copy_(1.0 + 0.2 * noise)
-                elif parameter.dim() >= 2:
-                    parameter.copy_(noise / math.sqrt(parameter.shape[-1]))
-                else:
-                    parameter.copy_(0.2 * noise)
-    return module.eval()
-
-
 def _student_gpt(student, **overrides):
     config = student.new("gpt.GPTConfig", **dict(CONFIG, **overrides))
     return student.new("gpt.GPT", config.handle)
 
 
 def _pair(student, gen, *, double: bool = False):
-    reference = _randomize(ref_gpt.GPT(ref_gpt.GPTConfig(**CONFIG)), gen)
+    reference = randomize_parameters(ref_gpt.GPT(ref_gpt.GPTConfig(**CONFIG)), gen)
     model = _student_gpt(student)
     if double:
         reference.double()

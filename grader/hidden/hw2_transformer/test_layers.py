@@ -8,33 +8,17 @@ linear / activation functions. Masks are ours (True = may attend); torch gets ~m
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from grader.compare import assert_close, assert_equal, fail
+from grader.testdata import randomize_parameters
 
 POSITIONS_HINT = (
     "the positional embedding must look up POSITIONS (torch.arange(offset, offset + T)), not the token ids"
 )
-
-
-def _randomize(module: nn.Module, gen: torch.Generator) -> nn.Module:
-    """Every parameter drawn from `gen` (layer-norm gains near 1), so that no weight is a trivial 0 or 1."""
-    with torch.no_grad():
-        for owner in module.modules():
-            for name, parameter in owner.named_parameters(recurse=False):
-                noise = torch.randn(parameter.shape, generator=gen, dtype=parameter.dtype)
-                if isinstance(owner, nn.LayerNorm) and name == "weight":
-                    parameter.copy_(1.0 + 0.2 * noise)
-                elif parameter.dim() >= 2:
-                    parameter.copy_(noise / math.sqrt(parameter.shape[-1]))
-                else:
-                    parameter.copy_(0.2 * noise)
-    return module.eval()
 
 
 def _ours_from_torch(state: dict) -> dict:
@@ -153,7 +137,7 @@ def test_feed_forward(student, gen, check):
     for activation, fn in (("relu", F.relu), ("gelu", F.gelu)):
         with check.part(activation):
             l1, l2 = nn.Linear(12, 20), nn.Linear(20, 12)
-            _randomize(l1, gen), _randomize(l2, gen)
+            randomize_parameters(l1, gen), randomize_parameters(l2, gen)
             state = {
                 "linear1.weight": l1.weight,
                 "linear1.bias": l1.bias,
@@ -191,7 +175,7 @@ def _encoder_case(student, gen, *, norm_first: bool, activation: str = "relu"):
     oracle = nn.TransformerEncoderLayer(
         D, H, FF, dropout=0.0, batch_first=True, norm_first=norm_first, activation=activation
     )
-    _randomize(oracle, gen)
+    randomize_parameters(oracle, gen)
     layer = student.new(
         "layers.EncoderLayer", D, H, FF, dropout=0.0, norm_first=norm_first, activation=activation
     )
@@ -254,7 +238,7 @@ def test_decoder_layer(student, gen, check):
             oracle = nn.TransformerDecoderLayer(
                 D, H, FF, dropout=0.0, batch_first=True, norm_first=norm_first
             )
-            _randomize(oracle, gen)
+            randomize_parameters(oracle, gen)
             layer = student.new("layers.DecoderLayer", D, H, FF, dropout=0.0, norm_first=norm_first)
             layer.load_state_dict(_ours_from_torch(oracle.state_dict()))
             layer.run("eval")

@@ -11,15 +11,13 @@ rate must reach a threshold measured on the reference (docs/hw2_thresholds.md).
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from grader.compare import assert_close, assert_equal, fail
 from grader.figures import curves
+from grader.testdata import randomize_parameters
 from solutions.hw2_transformer import data as ref_data
 from solutions.hw2_transformer import transformer as ref_transformer
 
@@ -31,23 +29,9 @@ TASK, TRAIN_STEPS, TRAIN_MIN_LEN, TRAIN_MAX_LEN = "copy", 150, 1, 5
 EXACT_MATCH_THRESHOLD = 0.15
 
 
-def _randomize(module: nn.Module, gen: torch.Generator) -> nn.Module:
-    with torch.no_grad():
-        for owner in module.modules():
-            for name, parameter in owner.named_parameters(recurse=False):
-                noise = torch.randn(parameter.shape, generator=gen, dtype=parameter.dtype)
-                if isinstance(owner, nn.LayerNorm) and name == "weight":
-                    parameter.copy_(1.0 + 0.2 * noise)
-                elif parameter.dim() >= 2:
-                    parameter.copy_(noise / math.sqrt(parameter.shape[-1]))
-                else:
-                    parameter.copy_(0.2 * noise)
-    return module.eval()
-
-
 def _pair(student, gen, *, norm_first: bool = False, double: bool = False):
     """(reference, student's model) with the same random weights, eval mode."""
-    reference = _randomize(
+    reference = randomize_parameters(
         ref_transformer.Transformer(SRC_VOCAB, TGT_VOCAB, norm_first=norm_first, **CONFIG), gen
     )
     model = student.new(MODEL, SRC_VOCAB, TGT_VOCAB, norm_first=norm_first, **CONFIG)
@@ -156,7 +140,7 @@ def test_seq2seq_loss_teacher_forcing(student, gen, check):
     with check.part("seq2seq_loss"):
         vocab = ref_data.SEQ2SEQ_VOCAB
         config = dict(CONFIG, pad_id=ref_data.PAD)
-        reference = _randomize(ref_transformer.Transformer(vocab, vocab, **config), gen)
+        reference = randomize_parameters(ref_transformer.Transformer(vocab, vocab, **config), gen)
         model = student.new(MODEL, vocab, vocab, **config)
         model.load_state_dict({k: v.detach().clone() for k, v in reference.state_dict().items()})
         model.run("eval")
