@@ -34,7 +34,13 @@ from . import __version__
 from .assignments import ASSIGNMENTS
 from .errors import ConfigurationError, GraderError, SubmissionError
 from .feedback import class_summary_page, feedback_page
-from .report import gradescope_error, gradescope_results, write_json_atomic, write_text_atomic
+from .report import (
+    assignment_of_test,
+    gradescope_error,
+    gradescope_results,
+    write_json_atomic,
+    write_text_atomic,
+)
 from .runner import GradeConfig, grade
 
 __all__ = [
@@ -399,12 +405,7 @@ def gradebook_csv(rows: list[dict[str, Any]]) -> str:
 
     A test column is the test's name; with several assignments in a batch it is `assignment:name`.
     """
-    assignments = {
-        str(t.get("number", "")).split(":", 1)[0]
-        for r in rows
-        for t in r.get("tests", [])
-        if ":" in str(t.get("number", ""))
-    }
+    assignments = {assignment_of_test(t) for r in rows for t in r.get("tests", [])} - {""}
     columns: list[str] = []
     per_row = []
     for row in rows:

@@ -123,11 +123,12 @@ def run(
             raise
     for result in results:
         render_table(result, console, verbose=verbose)
+    report = gradescope_results(results)
     if json_path is not None:
-        write_json_atomic(json_path, gradescope_results(results))
+        write_json_atomic(json_path, report)
         console.print(f"results written to {json_path}")
     if html_path is not None:
-        write_text_atomic(html_path, feedback_page(gradescope_results(results)))
+        write_text_atomic(html_path, feedback_page(report))
         console.print(f"feedback page written to {html_path}")
 
 
@@ -234,7 +235,9 @@ def batch(
 
 
 def _only_assignment(rows: list[dict[str, Any]]) -> str:
-    graded = {str(test.get("number", "")).split(":", 1)[0] for row in rows for test in row.get("tests", [])}
+    from .report import assignment_of_test
+
+    graded = {assignment_of_test(test) for row in rows for test in row.get("tests", [])}
     if len(graded) != 1:
         raise ConfigurationError(
             "--nbgrader-db needs one assignment per batch",

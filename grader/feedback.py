@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 
 from . import __version__, svg
+from .report import assignment_of_test
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 MAX_OUTPUT = 20_000
@@ -172,11 +173,6 @@ def _test_key(test: dict[str, Any]) -> str:
     return str(test.get("number") or test.get("name"))
 
 
-def _assignment_of(test: dict[str, Any]) -> str:
-    number = str(test.get("number", ""))
-    return number.split(":", 1)[0] if ":" in number else ""
-
-
 def _assignment_section(
     assignment: str, entries: list[tuple[float, float, list[dict[str, Any]]]]
 ) -> list[str]:
@@ -239,7 +235,7 @@ def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class su
     for row in graded:
         by_assignment: dict[str, list[dict[str, Any]]] = {}
         for test in row.get("tests", []):
-            by_assignment.setdefault(_assignment_of(test), []).append(test)
+            by_assignment.setdefault(assignment_of_test(test), []).append(test)
         for assignment, tests in by_assignment.items():
             score = sum(float(t.get("score", 0)) for t in tests)
             top = sum(float(t.get("max_score", 0)) for t in tests)
