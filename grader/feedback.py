@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from . import __version__, svg
 from .report import assignment_of_test
@@ -265,6 +266,4 @@ def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class su
 
 
 def _feedback_link(student: str) -> str:
-    from urllib.parse import quote
-
     return f"{quote(student)}/feedback.html"
