@@ -58,8 +58,19 @@ def mistake_hint(got: Any, expected: Any, mistakes: Mistakes, default: str = "")
     return default
 
 
-def expect_tensor(got: Any, *, what: str, shape: tuple[int, ...] | None = None, dtype=None) -> torch.Tensor:
-    """`got` as a tensor, checked for type, shape and dtype."""
+RESHAPE_HINT = "check the order of your reshape/transpose and which dimension you reduce over"
+
+
+def expect_tensor(
+    got: Any,
+    *,
+    what: str,
+    shape: tuple[int, ...] | None = None,
+    dtype=None,
+    shape_hint: str = RESHAPE_HINT,
+) -> torch.Tensor:
+    """`got` as a tensor, checked for type, shape and dtype; `shape_hint` is shown when the shape is wrong
+    (pass the cause that fits the function, or "" when a wrong shape has no usual cause)."""
     if isinstance(got, np.ndarray):
         got = torch.from_numpy(got)
     if not isinstance(got, torch.Tensor):
@@ -67,7 +78,7 @@ def expect_tensor(got: Any, *, what: str, shape: tuple[int, ...] | None = None, 
     if shape is not None and tuple(got.shape) != tuple(shape):
         fail(
             f"{what} should have shape {tuple(shape)}, but has shape {tuple(got.shape)}",
-            "check the order of your reshape/transpose and which dimension you reduce over",
+            shape_hint,
         )
     if dtype is not None and got.dtype != dtype:
         fail(

@@ -29,7 +29,8 @@ class Edit:
 class Variant:
     """A named submission: `base` ("reference" or "stub") with `edits`.
 
-    `breaks` lists the hidden tests it must lose points in.
+    `breaks` lists the hidden tests it must lose points in; `hints` the hints its grading must show (a
+    substring of each), and no other mistake hint may fire for it.
 
     `stub_modules` are taken from the stub even when the base is the reference (work not done yet).
     """
@@ -38,6 +39,7 @@ class Variant:
     description: str
     edits: tuple[Edit, ...] = ()
     breaks: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
     base: str = "reference"
     extra_files: dict[str, str] = field(default_factory=dict)
     stub_modules: tuple[str, ...] = ()

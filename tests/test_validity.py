@@ -1,5 +1,6 @@
 """Every hidden suite is valid: it grades the reference 100 (on several seeds, identically twice), the stub 0,
-every buggy variant below 100 in exactly the tests its bug touches, and every valid alternative 100.
+every buggy variant below 100 in exactly the tests its bug touches at every grading seed, with exactly the hints
+its mistake calls for, and every valid alternative 100.
 
 The catalogues live in tests/variants/<assignment>.py. Grading a submission takes a few seconds, so the
 grading tests are marked slow; each catalogue's own consistency is checked without grading.
@@ -48,6 +49,9 @@ ALTERNATIVE_CASES = [
     for v in c.module.ALTERNATIVES
 ]
 ALL_CASES = VARIANT_CASES + ALTERNATIVE_CASES
+# A bug must be caught whatever seed the instructor grades with: the inputs that exercise each case are built
+# in, not left to the seed. The reference is graded 100 at each of these seeds below.
+VARIANT_SEEDS = (0, 1, 2024)
 ASSIGNMENTS = [c.assignment for c in CATALOGUES]
 
 
@@ -177,17 +181,30 @@ def test_stub_scores_0(catalogue: Catalogue, tmp_path: Path):
     assert result.score == 0 and not earned, table(result)
 
 
+def unexplained_hints(assignment: str, variant: Variant, result: AssignmentResult) -> list[str]:
+    """Hints in `result` that neither `variant` declares nor the catalogue lists as generic (about form)."""
+    allowed = (*variant.hints, *getattr(importlib.import_module(f"variants.{assignment}"), "GENERIC_HINTS", ()))
+    shown = {test.hint for test in result.tests if test.hint}
+    return sorted(hint for hint in shown if not any(expected in hint for expected in allowed))
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("seed", VARIANT_SEEDS)
 @pytest.mark.parametrize(("assignment", "variant"), VARIANT_CASES)
 def test_variant_loses_exactly_the_points_of_what_it_breaks(
-    assignment: str, variant: Variant, tmp_path: Path
+    assignment: str, variant: Variant, seed: int, tmp_path: Path
 ):
-    result = grade_variant(assignment, variant, tmp_path)
+    result = grade_variant(assignment, variant, tmp_path, seed=seed)
     lost = sorted(test.name for test in result.tests if test.score < test.max_score)
     assert result.score < 100 and lost == sorted(variant.breaks), (
-        f"{variant.name} ({variant.description}) loses points in {lost}, "
+        f"seed {seed}: {variant.name} ({variant.description}) loses points in {lost}, "
         f"but its catalogue entry names {sorted(variant.breaks)}:\n{table(result)}"
     )
+    shown = [test.hint for test in result.tests if test.hint]
+    missing = [hint for hint in variant.hints if not any(hint in text for text in shown)]
+    assert not missing, f"seed {seed}: {variant.name} should get the hints {missing}; it got {shown}"
+    wrong = unexplained_hints(assignment, variant, result)
+    assert not wrong, f"seed {seed}: {variant.name} got hints meant for other mistakes: {wrong}"
 
 
 @pytest.mark.slow
