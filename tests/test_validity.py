@@ -1,6 +1,6 @@
 """Every hidden suite is valid: it grades the reference 100 (on several seeds, identically twice), the stub 0,
-every buggy variant below 100 in exactly the tests its bug touches at every grading seed, with exactly the hints
-its mistake calls for, and every valid alternative 100.
+every buggy variant below 100 in exactly the tests its bug touches at every grading seed, with exactly the
+hints its mistake calls for, and every valid alternative 100.
 
 The catalogues live in tests/variants/<assignment>.py. Grading a submission takes a few seconds, so the
 grading tests are marked slow; each catalogue's own consistency is checked without grading.
@@ -183,7 +183,8 @@ def test_stub_scores_0(catalogue: Catalogue, tmp_path: Path):
 
 def unexplained_hints(assignment: str, variant: Variant, result: AssignmentResult) -> list[str]:
     """Hints in `result` that neither `variant` declares nor the catalogue lists as generic (about form)."""
-    allowed = (*variant.hints, *getattr(importlib.import_module(f"variants.{assignment}"), "GENERIC_HINTS", ()))
+    generic = getattr(importlib.import_module(f"variants.{assignment}"), "GENERIC_HINTS", ())
+    allowed = (*variant.hints, *generic)
     shown = {test.hint for test in result.tests if test.hint}
     return sorted(hint for hint in shown if not any(expected in hint for expected in allowed))
 
