@@ -55,6 +55,13 @@ def main() -> None:
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
 )
 @click.option(
+    "--budget",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Seconds of grading per submission; tests not reached by then are recorded as not run.",
+)
+@click.option(
     "--isolation",
     type=click.Choice(["best", "strict", "process"]),
     default="best",
@@ -86,6 +93,7 @@ def run(
     seed: int,
     device: str,
     timeout: float,
+    budget: float,
     isolation: str,
     visibility: str,
     run_as: str | None,
@@ -105,7 +113,13 @@ def run(
     from .runner import GradeConfig, grade
 
     config = GradeConfig(
-        seed=seed, device=device, timeout=timeout, isolation=isolation, visibility=visibility, run_as=run_as
+        seed=seed,
+        device=device,
+        timeout=timeout,
+        budget=budget,
+        isolation=isolation,
+        visibility=visibility,
+        run_as=run_as,
     )
     with console.status("starting") as status:
 
@@ -144,6 +158,13 @@ def run(
 @click.option(
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
 )
+@click.option(
+    "--budget",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Seconds of grading per submission; tests not reached by then are recorded as not run.",
+)
 @click.option("--run-as", metavar="USER", help="Run student code as this unprivileged user (needs root).")
 @click.option(
     "--nbgrader-db",
@@ -164,6 +185,7 @@ def batch(
     assignment: str | None,
     seed: int,
     timeout: float,
+    budget: float,
     run_as: str | None,
     nbgrader_db: str | None,
     nbgrader_assignment: str | None,
@@ -179,7 +201,7 @@ def batch(
     from .runner import GradeConfig
 
     submissions = find_submissions(folder, assignment=assignment)
-    config = GradeConfig(seed=seed, timeout=timeout, run_as=run_as)
+    config = GradeConfig(seed=seed, timeout=timeout, budget=budget, run_as=run_as)
     config.limits()  # an unknown --run-as user is a configuration error before any grading
     columns = (
         TextColumn("grading"),
@@ -326,15 +348,34 @@ def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str) ->
     help="The unprivileged user student code runs as on Gradescope ('' keeps root).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--gradescope-timeout",
+    type=int,
+    default=600,
+    show_default=True,
+    help="The autograder timeout set on Gradescope (seconds); the grading budget stays well below it.",
+)
 @translate_errors
 def export_gradescope(
-    assignment: str, out: Path, visibility: str, isolation: str, run_as: str, seed: int
+    assignment: str,
+    out: Path,
+    visibility: str,
+    isolation: str,
+    run_as: str,
+    seed: int,
+    gradescope_timeout: int,
 ) -> None:
     """Build a Gradescope autograder zip for ASSIGNMENT."""
     from .gradescope import build_autograder
 
     path = build_autograder(
-        assignment, out, visibility=visibility, isolation=isolation, seed=seed, run_as=run_as or None
+        assignment,
+        out,
+        visibility=visibility,
+        isolation=isolation,
+        seed=seed,
+        run_as=run_as or None,
+        gradescope_timeout=gradescope_timeout,
     )
     console.print(f"wrote {path}")
 

@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 from .assignments import PACKAGE_ROOT, get_assignment
+from .errors import ConfigurationError
 from .verdicts import VISIBILITIES
 
 TORCH_PIN = "torch==2.13.0"
@@ -55,7 +56,7 @@ root="${{AUTOGRADER_ROOT:-/autograder}}"
 grader="${{GRADER_BIN:-$root/venv/bin/grader}}"
 mkdir -p "$root/results"
 "$grader" run "$root/submission" --assignment {assignment} --json "$root/results/results.json" \\
-  --visibility {visibility} --isolation {isolation} --seed {seed}{run_as}
+  --visibility {visibility} --isolation {isolation} --seed {seed} --budget {budget:g}{run_as}
 status=$?
 if [ ! -f "$root/results/results.json" ]; then
   message="The autograder could not grade this submission (status $status); please tell your instructor."
@@ -63,6 +64,15 @@ if [ ! -f "$root/results/results.json" ]; then
 fi
 exit 0
 """
+
+
+def grading_budget(gradescope_timeout: float) -> float:
+    """Seconds of grading that fit in Gradescope's timeout: a fifth of it (at least a minute) is margin."""
+    if gradescope_timeout < 120:
+        raise ConfigurationError(
+            f"a Gradescope timeout of {gradescope_timeout:g} s leaves no time to grade; give at least 120 s"
+        )
+    return float(gradescope_timeout - max(60.0, gradescope_timeout / 5))
 
 
 def _add_tree(archive: zipfile.ZipFile, path: Path, name: str) -> None:
@@ -88,8 +98,13 @@ def build_autograder(
     isolation: str = "best",
     seed: int = 0,
     run_as: str | None = "nobody",
+    gradescope_timeout: int = 600,
 ) -> Path:
-    """Write `<destination>/<assignment>-gradescope.zip` and return its path."""
+    """Write `<destination>/<assignment>-gradescope.zip` and return its path.
+
+    `gradescope_timeout` is the autograder timeout set on Gradescope; grading stops calling student code
+    at `grading_budget(gradescope_timeout)`, leaving time to start up and write the results.
+    """
     chosen = get_assignment(assignment)
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
@@ -107,6 +122,7 @@ def build_autograder(
                 visibility=shlex.quote(visibility),
                 isolation=shlex.quote(isolation),
                 seed=int(seed),
+                budget=grading_budget(gradescope_timeout),
                 run_as=f" --run-as {shlex.quote(run_as)}" if run_as else "",
             ),
         )

@@ -20,11 +20,21 @@ import torch
 
 from .compare import GradingFailure
 from .figures import Figures
-from .sandbox import BadAnswer, CallTimeout, ChildDied, MemoryLimit, SandboxFailure, StudentRaised
+from .sandbox import (
+    BadAnswer,
+    BudgetSpent,
+    CallTimeout,
+    ChildDied,
+    MemoryLimit,
+    SandboxFailure,
+    StudentRaised,
+)
 from .student import ImportFailed, NotImplementedYet, StudentCode
 from .verdicts import VISIBILITIES, TestResult, Verdict
 
 INTERNAL_MESSAGE = "the grader hit an internal error in this test; your instructor can see the details"
+TIMEOUT_HINT = "look for an infinite loop or needless work in a hot loop"
+BUDGET_HINT = "the tests before this one took most of the time: look at the ones that timed out"
 
 
 @dataclass
@@ -68,8 +78,10 @@ def classify(exc: BaseException) -> tuple[Verdict, str, str, str]:
     if isinstance(exc, StudentRaised):
         message = f"your code raised {exc.error_type}: {exc.error_message}"
         return Verdict.ERROR, _with_traceback(message, exc.student_traceback), "", ""
+    if isinstance(exc, BudgetSpent):
+        return (Verdict.TIMEOUT if exc.started else Verdict.NOT_RUN), str(exc), BUDGET_HINT, ""
     if isinstance(exc, CallTimeout):
-        return Verdict.TIMEOUT, str(exc), "look for an infinite loop or needless work in a hot loop", ""
+        return Verdict.TIMEOUT, str(exc), TIMEOUT_HINT, ""
     if isinstance(exc, MemoryLimit):
         return Verdict.MEMORY_LIMIT, str(exc), "", ""
     if isinstance(exc, ChildDied):
@@ -177,9 +189,12 @@ class GradingPlugin:
         return figures
 
     # -- results ---------------------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._started[item.nodeid] = time.perf_counter()
         self.code.sandbox.take_output()
+        if self.code.budget_spent:  # before any fixture runs: the test is recorded as not run, at once
+            raise BudgetSpent(self.code.budget or 0.0, started=False)
 
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
         self.code.sandbox.reap()

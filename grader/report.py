@@ -22,6 +22,7 @@ STYLE = {
     Verdict.CRASHED: "red",
     Verdict.TIMEOUT: "magenta",
     Verdict.MEMORY_LIMIT: "magenta",
+    Verdict.NOT_RUN: "magenta",
     Verdict.INTERNAL_ERROR: "bold red",
 }
 
@@ -36,6 +37,14 @@ def student_feedback(test: TestResult) -> str:
     return "\n".join(lines)
 
 
+def short_message(message: str, lines: int = 4) -> str:
+    """The first `lines` lines of a message, and how many more `-v` would show."""
+    shown = message.splitlines()
+    if len(shown) <= lines:
+        return "\n".join(shown)
+    return "\n".join(shown[:lines]) + f"\n(+{len(shown) - lines} more lines: run with -v)"
+
+
 def render_table(result: AssignmentResult, console: Console, *, verbose: bool = False) -> None:
     """A table per assignment: test, points, status, message; then the total, the seed and the isolation."""
     table = Table(title=f"{result.assignment}", title_justify="left", show_lines=False, expand=False)
@@ -44,7 +53,7 @@ def render_table(result: AssignmentResult, console: Console, *, verbose: bool = 
     table.add_column("status")
     table.add_column("message", overflow="fold")
     for test in result.tests:
-        message = student_feedback(test) if verbose else (test.message.splitlines() or [""])[0]
+        message = student_feedback(test) if verbose else short_message(test.message)
         if not verbose and test.hint:
             message += f"\nHint: {test.hint}"
         table.add_row(  # Text, not markup: messages hold brackets ("[weights] ...") and the student's text
@@ -58,6 +67,8 @@ def render_table(result: AssignmentResult, console: Console, *, verbose: bool = 
         f"[bold]Total: {result.score:g}/{result.max_score:g}[/bold]   seed {result.seed}   "
         f"isolation: {result.isolation}   device: {result.device}   {result.duration:.1f} s"
     )
+    for line in result.intake:
+        console.print(Text(line, style="dim"), soft_wrap=True)
     for note in result.notes:
         console.print(f"[yellow]warning:[/yellow] {note}")
 
@@ -90,10 +101,12 @@ def gradescope_results(results: list[AssignmentResult]) -> dict[str, Any]:
             )
     notes = [note for result in results for note in result.notes]
     seeds = sorted({result.seed for result in results})
+    intake = [(f"{r.assignment}: {line}" if len(results) > 1 else line) for r in results for line in r.intake]
     return {
         "score": round(sum(r.score for r in results), 4),
         "execution_time": round(sum(r.duration for r in results), 3),
         "output": f"Graded with seed {', '.join(map(str, seeds))}."
+        + "".join(f"\n{line}" for line in intake)
         + "".join(f"\nWarning: {n}" for n in notes),
         "output_format": "text",
         "visibility": "visible",
@@ -102,7 +115,13 @@ def gradescope_results(results: list[AssignmentResult]) -> dict[str, Any]:
         "extra_data": {
             "seed": seeds[0] if len(seeds) == 1 else seeds,
             "assignments": {
-                r.assignment: {"score": r.score, "max_score": r.max_score, "isolation": r.isolation}
+                r.assignment: {
+                    "score": r.score,
+                    "max_score": r.max_score,
+                    "isolation": r.isolation,
+                    "graded_files": r.graded_files,
+                    "ignored_files": {reason: list(paths) for reason, paths in r.ignored_files.items()},
+                }
                 for r in results
             },
         },

@@ -31,6 +31,7 @@ class GradeConfig:
     seed: int = 0
     device: str = "cpu"
     timeout: float = 10.0
+    budget: float = 300.0  # seconds of grading per submission; what is not reached by then is "not run"
     memory_gib: float = 6.0
     isolation: str = "best"
     visibility: str = "visible"
@@ -86,12 +87,18 @@ def run_suite(
     level: IsolationLevel,
     progress: Progress | None = None,
     select: str | None = None,
+    deadline: float | None = None,
+    source: Source | None = None,
 ) -> AssignmentResult:
-    """Run the hidden suite of `staged.assignment` against the staged submission."""
+    """Run the hidden suite of `staged.assignment` against the staged submission.
+
+    Student code is not called after `deadline` (time.monotonic(); default: the config's budget from now).
+    """
     assignment = staged.assignment
     started = time.perf_counter()
     sandbox = Sandbox(staged.work_dir, level=level, limits=config.limits())
     code = StudentCode(sandbox, assignment.name, staged.present, staged.imports)
+    code.set_budget(config.budget, time.monotonic() + config.budget if deadline is None else deadline)
     plugin = GradingPlugin(
         student=code,
         seed=config.seed,
@@ -123,6 +130,11 @@ def run_suite(
         raise ConfigurationError(
             f"the hidden suite of {assignment.name} is broken: " + "; ".join(plugin.configuration_errors)
         )
+    if exit_code == pytest.ExitCode.NO_TESTS_COLLECTED and select:
+        raise ConfigurationError(
+            f"no hidden test of {assignment.name} matches -k {select}",
+            hint="-k takes a pytest expression over test names, e.g. -k 'softmax and not grad'",
+        )
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.results:
         raise ConfigurationError(
             f"the hidden suite of {assignment.name} did not run (pytest exit {exit_code})"
@@ -136,6 +148,9 @@ def run_suite(
         duration=time.perf_counter() - started,
         notes=() if level is IsolationLevel.NAMESPACES else (level.description,),
         timings={"child_starts": float(sandbox.starts), "child_start_seconds": sandbox.start_seconds},
+        graded_files=dict(source.graded) if source else {},
+        ignored_files=dict(source.ignored) if source else {},
+        intake=tuple(source.intake_lines()) if source else (),
     )
 
 
@@ -168,9 +183,20 @@ def grade(
     level = choose_level(config.isolation)
     if config.isolation == "strict" and level is not IsolationLevel.NAMESPACES:
         raise IsolationError("strict isolation was required but is not available")
+    deadline = time.monotonic() + config.budget  # one budget for the whole submission
     results = []
     for source in sources:
         with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
             staged = stage(source, Path(scratch))
-            results.append(run_suite(staged, config=config, level=level, progress=progress, select=select))
+            results.append(
+                run_suite(
+                    staged,
+                    config=config,
+                    level=level,
+                    progress=progress,
+                    select=select,
+                    deadline=deadline,
+                    source=source,
+                )
+            )
     return results

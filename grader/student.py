@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from .compare import GradingFailure
-from .sandbox import Handle, Sandbox, SandboxFailure, StudentRaised
+from .sandbox import BudgetSpent, CallTimeout, Handle, Sandbox, SandboxFailure, StudentRaised
 
 
 class NotImplementedYet(SandboxFailure):
     """The student's code still raises the stub's NotImplementedError."""
+
+
+class FunctionTimedOut(CallTimeout):
+    """`what` ran out of its time limit; `again`: in an earlier test, so this call failed at once."""
+
+    def __init__(self, what: str, seconds: float, *, again: bool = False) -> None:
+        later = " earlier in grading, so it was not called again" if again else ""
+        SandboxFailure.__init__(self, f"{what} did not answer within the {seconds:g} s time limit{later}")
+        self.seconds = seconds
 
 
 class ImportFailed(SandboxFailure):
@@ -41,7 +51,9 @@ def _translate(exc: SandboxFailure, what: str) -> SandboxFailure:
 class StudentCode:
     """Reach the submission's package `package` through `sandbox`.
 
-    Targets are written "module.function" (e.g. "softmax.softmax") relative to the package.
+    Targets are written "module.function" (e.g. "softmax.softmax") relative to the package. Every call is
+    bounded by the per-call limit and by what is left of the submission's time budget (`deadline`, on the
+    monotonic clock); a function that timed out once fails at once in later tests.
     """
 
     def __init__(
@@ -56,12 +68,41 @@ class StudentCode:
         self.present = present
         self.imports = imports or {}
         self.timeout: float | None = None
+        self.budget: float | None = None
+        self.deadline: float | None = None
+        self._timed_out: dict[str, FunctionTimedOut] = {}
         self._import_failures: dict[str, SandboxFailure] = {}
         self._imported: set[str] = set()
         self._imported_in: int = -1
 
-    def _request(self, message: dict) -> Any:
-        return self.sandbox.request(message, timeout=self.timeout)
+    def set_budget(self, budget: float, deadline: float) -> None:
+        """Stop calling student code at `deadline` (time.monotonic()); `budget` is the total, for messages."""
+        self.budget, self.deadline = budget, deadline
+
+    @property
+    def budget_spent(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def _request(self, message: dict, what: str | None = None) -> Any:
+        if what is not None and what in self._timed_out:
+            raise self._timed_out[what]
+        timeout = self.sandbox.limits.call_timeout if self.timeout is None else self.timeout
+        clipped = False
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise BudgetSpent(self.budget or 0.0)
+            clipped = remaining < timeout
+            timeout = min(timeout, remaining)
+        try:
+            return self.sandbox.request(message, timeout=timeout)
+        except CallTimeout as exc:
+            if clipped:
+                raise BudgetSpent(self.budget or 0.0) from None
+            if what is None:
+                raise
+            self._timed_out[what] = FunctionTimedOut(what, exc.seconds, again=True)
+            raise FunctionTimedOut(what, exc.seconds) from None
 
     def ensure_module(self, module: str, _importing: frozenset[str] = frozenset()) -> None:
         """Import `module` in the child once per child; a failure is remembered for every later test.
@@ -116,7 +157,7 @@ class StudentCode:
         """Call `target(*args, **kwargs)` in the sandbox and return the value as plain data."""
         spec = self._target(target)
         try:
-            return self._request({"op": "call", "target": spec, "args": list(args), "kwargs": kwargs})
+            return self._request({"op": "call", "target": spec, "args": list(args), "kwargs": kwargs}, target)
         except SandboxFailure as exc:
             raise _translate(exc, target) from None
 
@@ -151,7 +192,7 @@ class StudentCode:
             },
         }
         try:
-            answer = self._request(message)
+            answer = self._request(message, what)
         except SandboxFailure as exc:
             raise _translate(exc, what) from None
         if not isinstance(answer, dict) or set(answer) != {"value", "args", "kwargs", "params"}:
@@ -172,7 +213,7 @@ class StudentCode:
         spec = self._target(target)
         try:
             handle = self._request(
-                {"op": "call", "target": spec, "args": list(args), "kwargs": kwargs, "keep": True}
+                {"op": "call", "target": spec, "args": list(args), "kwargs": kwargs, "keep": True}, target
             )
         except SandboxFailure as exc:
             raise _translate(exc, target) from None
@@ -203,7 +244,7 @@ class Remote:
         name = f"{self.what}.{method or 'forward'}" if method or is_class else self.what
         try:
             return self.code._request(
-                {"op": "call", "target": self._spec(method), "args": list(args), "kwargs": kwargs}
+                {"op": "call", "target": self._spec(method), "args": list(args), "kwargs": kwargs}, name
             )
         except SandboxFailure as exc:
             raise _translate(exc, name) from None
@@ -221,7 +262,8 @@ class Remote:
                     "args": list(args),
                     "kwargs": kwargs,
                     "discard": True,
-                }
+                },
+                f"{self.what}.{method}",
             )
         except SandboxFailure as exc:
             raise _translate(exc, f"{self.what}.{method}") from None

@@ -10,6 +10,7 @@ class Verdict(enum.Enum):
     """What happened in one test; the order is the precedence when a test has several outcomes."""
 
     INTERNAL_ERROR = "internal error"
+    NOT_RUN = "not run"
     TIMEOUT = "timeout"
     MEMORY_LIMIT = "memory limit"
     CRASHED = "crashed"
@@ -57,6 +58,9 @@ class AssignmentResult:
     duration: float
     notes: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    graded_files: dict[str, str] = field(default_factory=dict)  # module -> path in the upload
+    ignored_files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reason -> paths
+    intake: tuple[str, ...] = ()  # the two lines that say what was graded and what was ignored
 
     @property
     def score(self) -> float:

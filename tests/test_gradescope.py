@@ -176,3 +176,16 @@ def test_setup_hides_the_answers_from_student_code(tmp_path):
             assert printed.count("DENIED") >= len(targets), f"{how}: {printed[:2000]}"
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_the_export_grades_within_a_budget_below_the_gradescope_timeout(tmp_path):
+    from grader.errors import ConfigurationError
+    from grader.gradescope import grading_budget
+
+    assert grading_budget(600) == 480 and grading_budget(300) == 240 and grading_budget(3600) == 2880
+    zip_path = build_autograder(HW1.name, tmp_path, gradescope_timeout=300)
+    with zipfile.ZipFile(zip_path) as archive:
+        script = archive.read("run_autograder").decode()
+    assert "--budget 240 " in script
+    with pytest.raises(ConfigurationError, match="leaves no time to grade"):
+        build_autograder(HW1.name, tmp_path, gradescope_timeout=60)

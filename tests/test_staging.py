@@ -44,17 +44,23 @@ def test_a_symlink_is_refused_with_its_name(tmp_path):
         find_sources(tmp_path)
 
 
-def test_a_fifo_is_refused(tmp_path):
+def test_a_fifo_is_refused_when_it_stands_for_a_module_and_ignored_otherwise(tmp_path):
     write(tmp_path / "softmax.py")
     os.mkfifo(tmp_path / "pipe")
-    with pytest.raises(SubmissionError, match="not a regular file"):
+    (source,) = find_sources(tmp_path)
+    assert source.ignored["not a regular file (a device, pipe or socket)"] == ("pipe",)
+    os.mkfifo(tmp_path / "attention.py")
+    with pytest.raises(SubmissionError, match=r"attention\.py is not a regular file"):
         find_sources(tmp_path)
 
 
-def test_an_oversized_file_is_refused(tmp_path):
+def test_an_oversized_module_is_refused_and_an_oversized_checkpoint_ignored(tmp_path):
     write(tmp_path / "softmax.py")
-    (tmp_path / "weights.bin").write_bytes(b"\0" * (3 * 1024 * 1024))
-    with pytest.raises(SubmissionError, match=r"weights\.bin is 3\.0 MiB"):
+    (tmp_path / "model.pt").write_bytes(b"\0" * (3 * 1024 * 1024))
+    (source,) = find_sources(tmp_path)
+    assert source.ignored == {"not code": ("model.pt",)}
+    (tmp_path / "attention.py").write_bytes(b"#" * (3 * 1024 * 1024))
+    with pytest.raises(SubmissionError, match=r"attention\.py is 3\.0 MiB"):
         find_sources(tmp_path)
 
 
@@ -104,3 +110,55 @@ def test_local_imports_are_read_from_the_syntax_tree():
     )
     assert local_imports(text, "hw1_attention", present) == {"softmax", "scores", "attention"}
     assert local_imports("def broken(:\n", "hw1_attention", present) == frozenset()
+
+
+def test_helper_modules_beside_the_graded_ones_are_staged_and_the_rest_ignored(tmp_path):
+    write(tmp_path / "hw" / "softmax.py", "from .utils import shift\n")
+    write(tmp_path / "hw" / "utils.py", "def shift(x): return x\n")
+    write(tmp_path / "hw" / "test_mine.py", "assert False\n")
+    write(tmp_path / "scratch" / "experiment.py", "import os\n")
+    (source,) = find_sources(tmp_path)
+    assert set(source.modules) == {"softmax.py", "utils.py"}
+    assert source.ignored["not part of hw1_attention"] == ("hw/test_mine.py", "scratch/experiment.py")
+    staged = stage(source, tmp_path / "scratch-dir")
+    assert staged.imports["softmax"] == {"utils"}
+
+
+def test_a_renamed_copy_stands_in_only_when_the_exact_name_is_absent(tmp_path):
+    write(tmp_path / "softmax (1).py", "A = 1\n")
+    (source,) = find_sources(tmp_path)
+    assert source.modules == {"softmax.py": "A = 1\n"}
+    write(tmp_path / "softmax.py", "A = 2\n")
+    (source,) = find_sources(tmp_path)
+    assert source.modules == {"softmax.py": "A = 2\n"} and source.graded == {"softmax.py": "softmax.py"}
+
+
+def test_a_zip_is_read_without_unpacking_outside_its_folder(tmp_path):
+    import zipfile
+
+    archive = tmp_path / "upload.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("hw/softmax.py", "A = 1\n")
+        bundle.writestr("../escaped.py", "A = 2\n")
+        bundle.writestr("/abs/attention.py", "A = 3\n")
+    (source,) = find_sources(archive)
+    assert source.modules == {"softmax.py": "A = 1\n"}
+    assert not (tmp_path.parent / "escaped.py").exists()
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(SubmissionError, match=r"broken\.zip is not a zip file that can be read"):
+        find_sources(tmp_path / "broken.zip")
+
+
+def test_a_notebook_is_limited_by_its_source_not_its_outputs(tmp_path):
+    cell = {
+        "cell_type": "code",
+        "source": "%%writefile softmax.py\nA = 1\n",
+        "outputs": [{"output_type": "display_data", "data": {"image/png": "A" * (5 * 1024 * 1024)}}],
+    }
+    notebook = write(tmp_path / "hw1.ipynb", json.dumps({"cells": [cell], "nbformat": 4}))
+    (source,) = find_sources(notebook)
+    assert source.modules == {"softmax.py": "A = 1\n"}
+    cell["source"] = "%%writefile softmax.py\n" + "#" * (3 * 1024 * 1024)
+    write(tmp_path / "hw1.ipynb", json.dumps({"cells": [cell], "nbformat": 4}))
+    with pytest.raises(SubmissionError, match=r"the cell that writes softmax\.py is over 2 MiB"):
+        find_sources(notebook)

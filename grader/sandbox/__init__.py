@@ -4,6 +4,7 @@ from .isolation import IsolationLevel, choose_level, fallback_reason
 from .protocol import Handle, ProtocolViolation
 from .sandbox import (
     BadAnswer,
+    BudgetSpent,
     CallTimeout,
     ChildDied,
     Limits,
@@ -15,6 +16,7 @@ from .sandbox import (
 
 __all__ = [
     "BadAnswer",
+    "BudgetSpent",
     "CallTimeout",
     "ChildDied",
     "Handle",

@@ -76,6 +76,16 @@ class CallTimeout(SandboxFailure):
         self.seconds = seconds
 
 
+class BudgetSpent(SandboxFailure):
+    """The submission's total time budget ran out; `started` says whether this test had begun."""
+
+    def __init__(self, budget: float, *, started: bool = True) -> None:
+        what = "stopped" if started else "not run"
+        super().__init__(f"{what}: your submission used up its time budget of {budget:g} s")
+        self.budget = budget
+        self.started = started
+
+
 class MemoryLimit(SandboxFailure):
     def __init__(self, limit: int, detail: str) -> None:
         super().__init__(f"your code ran out of the {limit / 1024**3:g} GiB memory limit ({detail})")
