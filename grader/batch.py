@@ -359,6 +359,11 @@ def _run_local(
             finish(row)
 
 
+def _missing_paths(paths: list[str]) -> list[str]:
+    """The paths this worker cannot see (runs on each Dask worker)."""
+    return [path for path in paths if not os.path.lexists(path)]
+
+
 def _run_dask(
     todo: list[tuple[str, Path]],
     config: GradeConfig,
@@ -380,6 +385,20 @@ def _run_dask(
     with client:
         # As in the local pool: one torch thread per grading; the workers' cores go to parallel gradings.
         client.run(_init_worker, 1)
+        # Paths leave this machine: absolute, and checked where they will be read.
+        todo = [(student, Path(path).resolve()) for student, path in todo]
+        unseen = {
+            worker: where
+            for worker, where in client.run(_missing_paths, [str(path) for _, path in todo]).items()
+            if where
+        }
+        if unseen:
+            worker, where = next(iter(unseen.items()))
+            raise ConfigurationError(
+                f"{len(unseen)} Dask worker(s) cannot see the submissions "
+                f"(e.g. on {worker}, {where[0]} does not exist)",
+                hint="put the submissions on a filesystem every worker mounts at the same path",
+            )
         students = [student for student, _ in todo]
         futures = client.map(
             grade_one,

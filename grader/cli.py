@@ -254,6 +254,13 @@ def batch(
         console.print(
             f"{len(written)} students' scores written to nbgrader assignment {target} in {nbgrader_db}"
         )
+    if summary.rows and summary.errors == len(summary.rows):
+        reasons = sorted({str(row.get("error")) for row in summary.rows})
+        raise GraderError(
+            f"no submission could be graded; {reasons[0]}"
+            + (f" (and {len(reasons) - 1} other reasons)" if len(reasons) > 1 else ""),
+            hint="the gradebook lists each student's error",
+        )
 
 
 def _only_assignment(rows: list[dict[str, Any]]) -> str:
@@ -330,9 +337,9 @@ def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str) ->
 @click.option(
     "--visibility",
     type=click.Choice(VISIBILITIES),
-    default="after_due_date",
+    default="visible",
     show_default=True,
-    help="When students see the hidden tests' results.",
+    help="When students see the hidden tests' results (after_due_date keeps them until the deadline).",
 )
 @click.option(
     "--isolation",
@@ -367,6 +374,14 @@ def export_gradescope(
 ) -> None:
     """Build a Gradescope autograder zip for ASSIGNMENT."""
     from .gradescope import build_autograder
+
+    if isolation == "strict":
+        err_console.print(
+            "[bold yellow]warning:[/bold yellow] --isolation strict refuses to grade where the container "
+            "forbids user namespaces (Docker's default seccomp profile does, and Gradescope's images may): "
+            "every student would get 0 with an isolation error. Try one submission before the class uploads.",
+            soft_wrap=True,
+        )
 
     path = build_autograder(
         assignment,

@@ -94,7 +94,7 @@ def build_autograder(
     assignment: str,
     destination: Path,
     *,
-    visibility: str = "after_due_date",
+    visibility: str = "visible",
     isolation: str = "best",
     seed: int = 0,
     run_as: str | None = "nobody",

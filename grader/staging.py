@@ -247,10 +247,17 @@ def _in_folder_of(name: str, copy: _Copy, origin: Path) -> bool:
 def _choose_assignments(
     upload: _Upload, copies: dict[str, list[_Copy]], origin: Path, assignment: str | None
 ) -> list[Assignment]:
-    if assignment is not None:
-        return [get_assignment(assignment)]
     present = {a.name: [n for n in a.modules if n in copies] for a in ASSIGNMENTS.values()}
     present = {name: found for name, found in present.items() if found}
+    if assignment is not None:
+        chosen = get_assignment(assignment)
+        if present and chosen.name not in present:
+            others = ", ".join(f"{name} ({', '.join(found)})" for name, found in present.items())
+            raise SubmissionError(
+                f"no submission for {chosen.name} in {origin}: it holds modules of {others} instead",
+                hint=f"{chosen.name} expects {', '.join(chosen.modules)}; check the uploaded folder",
+            )
+        return [chosen]
     if not present:
         if origin.name in ASSIGNMENTS or origin.stem in ASSIGNMENTS:
             return [ASSIGNMENTS.get(origin.name) or ASSIGNMENTS[origin.stem]]

@@ -194,7 +194,8 @@ def scores_from(csv_text: str) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_gives_the_local_pool_scores(tmp_path):
+def test_dask_local_cluster_gives_the_local_pool_scores(tmp_path, monkeypatch):
+    """Also from a relative folder: the workers started elsewhere, so paths are resolved before they leave."""
     distributed = pytest.importorskip("distributed")
     folder = make_class(tmp_path / "class", {"ben": NO_SCALING, "sym": None})
     config = GradeConfig(seed=0)
@@ -202,11 +203,27 @@ def test_dask_local_cluster_gives_the_local_pool_scores(tmp_path):
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
+        monkeypatch.chdir(tmp_path)  # the workers keep the directory they started in
         dask = grade_batch(
-            find_submissions(folder), config=config, out_dir=tmp_path / "dask", scheduler=cluster
+            find_submissions(Path("class")), config=config, out_dir=tmp_path / "dask", scheduler=cluster
         )
     assert dask.graded == 2
     assert read_gradebook_rows(tmp_path / "dask" / "gradebook.csv") == read_gradebook_rows(
         tmp_path / "local" / "gradebook.csv"
     )
     assert [r["score"] for r in dask.rows] == [r["score"] for r in local.rows]
+
+
+def test_a_batch_where_no_submission_could_be_graded_exits_non_zero_with_the_reason(tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    for student in ("ann", "bob"):
+        (tmp_path / "class" / student / "old").mkdir(parents=True)
+        (tmp_path / "class" / student / "softmax.py").write_text("A = 1\n")
+        (tmp_path / "class" / student / "old" / "softmax.py").write_text("A = 2\n")
+    outcome = CliRunner().invoke(main, ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")])
+    assert outcome.exit_code == 2, outcome.output
+    assert "no submission could be graded; two different copies of softmax.py" in outcome.output
+    assert (tmp_path / "out" / "gradebook.csv").exists()

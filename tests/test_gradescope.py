@@ -63,14 +63,14 @@ def check_schema(results: dict) -> None:
 
 
 @pytest.mark.slow
-def test_the_reference_scores_100_with_results_hidden_until_the_due_date(tmp_path):
+def test_the_reference_scores_100_with_results_visible_at_once(tmp_path):
     root = autograder(tmp_path)
     for module in HW1.modules:
         shutil.copy(HW1.solution_dir / module, root / "submission" / module)
     results = run(root)
     check_schema(results)
     assert results["score"] == 100 and len(results["tests"]) > 30
-    assert {test["visibility"] for test in results["tests"]} == {"after_due_date"}
+    assert {test["visibility"] for test in results["tests"]} == {"visible"}
     assert results["execution_time"] > 0
 
 
@@ -186,6 +186,9 @@ def test_the_export_grades_within_a_budget_below_the_gradescope_timeout(tmp_path
     zip_path = build_autograder(HW1.name, tmp_path, gradescope_timeout=300)
     with zipfile.ZipFile(zip_path) as archive:
         script = archive.read("run_autograder").decode()
-    assert "--budget 240 " in script
+    assert "--budget 240 " in script and "--visibility visible " in script
+    build_autograder(HW1.name, tmp_path, visibility="after_due_date")
+    with zipfile.ZipFile(zip_path) as archive:
+        assert "--visibility after_due_date " in archive.read("run_autograder").decode()
     with pytest.raises(ConfigurationError, match="leaves no time to grade"):
         build_autograder(HW1.name, tmp_path, gradescope_timeout=60)

@@ -162,3 +162,9 @@ def test_a_notebook_is_limited_by_its_source_not_its_outputs(tmp_path):
     write(tmp_path / "hw1.ipynb", json.dumps({"cells": [cell], "nbformat": 4}))
     with pytest.raises(SubmissionError, match=r"the cell that writes softmax\.py is over 2 MiB"):
         find_sources(notebook)
+
+
+def test_a_forced_assignment_that_the_upload_does_not_hold_is_refused(tmp_path):
+    write(tmp_path / "carol" / "hw1_attention" / "softmax.py")
+    with pytest.raises(SubmissionError, match=r"no submission for hw3_tokenization in .*carol: it holds"):
+        find_sources(tmp_path / "carol", "hw3_tokenization")
