@@ -144,3 +144,20 @@ def test_batch_writes_scores_into_an_nbgrader_gradebook_when_asked(tmp_path, mon
     assert result.exit_code == 0, result.output
     assert exported == [([row], "sqlite:///x.db", "hw1_attention")]
     assert "1 students' scores written to nbgrader assignment hw1_attention" in result.output
+
+
+def test_the_table_shows_four_lines_of_a_message_and_says_how_many_more_verbose_shows():
+    from rich.console import Console
+
+    from grader.report import render_table
+    from grader.verdicts import AssignmentResult, TestResult, Verdict
+
+    message = "\n".join(f"[case {i}] wrong" for i in range(7))
+    test = TestResult("test_x", "x", 2, 0, Verdict.FAILED, message=message)
+    result = AssignmentResult("hw1_attention", (test,), seed=0, isolation="process", device="cpu", duration=1)
+    console = Console(record=True, width=200)
+    render_table(result, console)
+    text = console.export_text()
+    assert "[case 3] wrong" in text and "[case 4]" not in text and "(+3 more lines: run with -v)" in text
+    render_table(result, console, verbose=True)
+    assert "[case 6] wrong" in console.export_text()
