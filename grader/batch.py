@@ -386,7 +386,7 @@ def _run_dask(
         # As in the local pool: one torch thread per grading; the workers' cores go to parallel gradings.
         client.run(_init_worker, 1)
         # Paths leave this machine: absolute, and checked where they will be read.
-        todo = [(student, Path(path).resolve()) for student, path in todo]
+        todo = [(student, Path(os.path.abspath(path))) for student, path in todo]  # symlinks stay links
         unseen = {
             worker: where
             for worker, where in client.run(_missing_paths, [str(path) for _, path in todo]).items()
