@@ -21,7 +21,7 @@ import stat
 import zipfile
 from pathlib import Path
 
-from .assignments import PACKAGE_ROOT, get_assignment
+from .assignments import ASSIGNMENTS, PACKAGE_ROOT, get_assignment
 from .errors import ConfigurationError
 from .verdicts import VISIBILITIES
 
@@ -75,11 +75,13 @@ def grading_budget(gradescope_timeout: float) -> float:
     return float(gradescope_timeout - max(60.0, gradescope_timeout / 5))
 
 
-def _add_tree(archive: zipfile.ZipFile, path: Path, name: str) -> None:
+def _add_tree(
+    archive: zipfile.ZipFile, path: Path, name: str, leave_out: frozenset[str] = frozenset()
+) -> None:
     if path.is_dir():
         for child in sorted(path.iterdir()):
-            if child.name not in SKIPPED:
-                _add_tree(archive, child, f"{name}/{child.name}")
+            if child.name not in SKIPPED and f"{name}/{child.name}" not in leave_out:
+                _add_tree(archive, child, f"{name}/{child.name}", leave_out)
     else:
         archive.write(path, name)
 
@@ -126,6 +128,11 @@ def build_autograder(
                 run_as=f" --run-as {shlex.quote(run_as)}" if run_as else "",
             ),
         )
+        # Only this assignment's hidden suite and reference travel: the zip is seen by every course TA.
+        others = [name for name in ASSIGNMENTS if name != chosen.name]
+        leave_out = frozenset(
+            f"{folder}/{name}" for name in others for folder in ("grader/hidden", "solutions")
+        )
         for item in SOURCE_ITEMS:
-            _add_tree(archive, root / item, item)
+            _add_tree(archive, root / item, item, leave_out)
     return zip_path

@@ -37,6 +37,15 @@ def autograder(tmp_path: Path, **options) -> Path:
         names = archive.namelist()
     assert {"setup.sh", "run_autograder", "pyproject.toml", "grader/hidden/pytest.ini"} <= set(names)
     assert not [name for name in names if name.startswith("grader/hidden") and "__pycache__" in name]
+    others = [a for a in ("hw2_transformer", "hw3_tokenization", "hw4_agents") if a != HW1.name]
+    assert not [
+        n
+        for n in names
+        if n.startswith(tuple(f"{d}/{a}/" for a in others for d in ("grader/hidden", "solutions")))
+    ]
+    assert (
+        f"solutions/{HW1.name}/softmax.py" in names and f"grader/hidden/{HW1.name}/test_softmax.py" in names
+    )
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     (root / "submission").mkdir()
     return root
