@@ -12,8 +12,11 @@ Follows: tiktoken. For any merges, `BPETokenizer(merges, pattern, special_tokens
 `ranks` maps each token's bytes to its id. Encoding a chunk therefore follows tiktoken's rule, not the
 learned order of the pairs: (1) a chunk that is itself a token is that token; (2) otherwise start from its
 bytes and repeatedly join the adjacent pair whose *concatenated bytes* have the lowest rank (the leftmost
-such pair on a tie), until no adjacent concatenation is a token. Decoding uses errors="replace", so a
-sequence that stops inside a UTF-8 character gives U+FFFD instead of raising.
+such pair on a tie), until no adjacent concatenation is a token. On every table a trainer produces this gives
+the same ids as the textbook encoder (minbpe's: repeatedly merge the pair with the lowest merge rank), which
+the handout accepts too. Text with surrogates goes through `without_surrogates` first, as in tiktoken.
+Decoding uses errors="replace", so a sequence that stops inside a UTF-8 character gives U+FFFD instead of
+raising.
 
 Training is fast because it never recounts: chunks are deduplicated (a word that occurs 1,000 times is one
 entry with weight 1,000), pair counts are built once, and a merge updates only the counts of the words that
