@@ -323,7 +323,7 @@ VARIANTS: list[Variant] = [
             "test_mha_fully_masked_query",
             "test_mha_gradients",
         ),
-        hints=("masked scores must become -inf",),
+        hints=("masked scores must become -inf", "not 0 or a large negative number"),
     ),
     Variant(
         "mask-fill-minus-1e9",
@@ -436,6 +436,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_sdpa_dropout",),
+        hints=("draw the dropout mask from `generator`",),
     ),
     Variant(
         "dropout-p1-nan",
@@ -477,6 +478,7 @@ VARIANTS: list[Variant] = [
             "test_mha_need_weights_false",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("heads are split with reshape",),
     ),
     Variant(
         "heads-merged-without-transpose",
@@ -499,6 +501,7 @@ VARIANTS: list[Variant] = [
             "test_mha_need_weights_false",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("heads are merged with reshape",),
     ),
     Variant(
         "no-output-projection",
@@ -515,6 +518,7 @@ VARIANTS: list[Variant] = [
             "test_mha_need_weights_false",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("the output projection W^O (self.out_proj) is missing",),
     ),
     Variant(
         "in-proj-bias-ignored",
@@ -534,6 +538,7 @@ VARIANTS: list[Variant] = [
             "test_mha_need_weights_false",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("in_proj_bias is not added",),
     ),
     Variant(
         "cross-attention-kv-swapped",
@@ -546,6 +551,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_mha_cross_attention", "test_mha_fully_masked_query", "test_mha_float64"),
+        hints=("keys and values are swapped",),
     ),
     Variant(
         "head-scaled-by-d-model",
@@ -568,6 +574,7 @@ VARIANTS: list[Variant] = [
             "test_mha_float64",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("not by 1/sqrt(d_model)",),
     ),
     Variant(
         "dropout-in-eval-mode",
@@ -580,18 +587,21 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_mha_eval_disables_dropout",),
+        hints=("apply dropout only in training mode",),
     ),
     Variant(
         "dropout-never-applied",
         "the module's dropout is never passed to the attention, so training mode drops nothing",
         (Edit("multihead.py", "dropout_p = self.dropout if self.training else 0.0", "dropout_p = 0.0"),),
         breaks=("test_mha_train_dropout",),
+        hints=("in training mode pass dropout_p=self.dropout",),
     ),
     Variant(
         "fast-path-ignores-mask",
         "the need_weights=False path calls F.scaled_dot_product_attention without the mask",
         (Edit("multihead.py", "attn_mask=mask | fully_masked, dropout_p=dropout_p", "dropout_p=dropout_p"),),
         breaks=("test_mha_fully_masked_query", "test_mha_need_weights_false"),
+        hints=("the path without weights ignores the mask",),
     ),
     Variant(
         "mha-mask-not-passed",
@@ -617,12 +627,14 @@ VARIANTS: list[Variant] = [
         "build_word_index numbers the words from 1",
         (Edit("word_example.py", "enumerate(sorted(set(words)))", "enumerate(sorted(set(words)), start=1)"),),
         breaks=("test_build_word_index",),
+        hints=("the ids start at 1",),
     ),
     Variant(
         "word-index-unsorted",
         "build_word_index numbers the words in order of first appearance, not sorted",
         (Edit("word_example.py", "enumerate(sorted(set(words)))", "enumerate(dict.fromkeys(words))"),),
         breaks=("test_build_word_index",),
+        hints=("number the words in sorted order",),
     ),
     Variant(
         "encode-int32",
@@ -635,6 +647,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_encode_sentence",),
+        hints=("dtype=torch.long",),
     ),
     Variant(
         "query-from-previous-token",
@@ -647,6 +660,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_project_token", "test_token_attention"),
+        hints=("position is 0-based",),
     ),
     Variant(
         "token-attention-unscaled",
@@ -659,6 +673,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_token_attention",),
+        hints=("looks like the 1/sqrt(d_k) scaling is missing before the softmax",),
     ),
 ]
 
