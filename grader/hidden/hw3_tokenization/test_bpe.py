@@ -3,7 +3,7 @@
 Oracles. Training: the reference's merges (ties to the lexicographically smallest pair of bytes) or, the
 other accepted rule, an independent recount-every-merge trainer with ties to the smallest pair of ids.
 Encoding: tiktoken.Encoding built offline from the merges under test (the student's own, the
-reference's, or hand-made tables), token for token. Decoding: the joined bytes decoded with
+reference's, or small tables a trainer produces), token for token. Decoding: the joined bytes decoded with
 errors="replace". Property tests run hypothesis here, in the grader, seeded from the grading seed, with
 the student called through the sandbox for each example.
 """
@@ -354,7 +354,7 @@ EDGE_TABLES = {
 
 @pytest.mark.points(4)
 def test_encode_rank_table_edge_cases(student, check):
-    """encode follows tiktoken on hand-made tables: whole-chunk tokens, concatenated-bytes ranks, ties"""
+    """encode follows tiktoken on small tables: whole-chunk tokens, concatenated-bytes ranks, ties"""
     for name, (merges, texts) in EDGE_TABLES.items():
         with check.part(name):
             tokenizer = student.new("bpe.BPETokenizer", merges)
