@@ -720,6 +720,17 @@ ALTERNATIVES: list[Variant] = [
         ),
     ),
     Variant(
+        "softmax-shift-not-detached",
+        "the max shift is not detached: autograd also goes through amax, and the gradient is the same",
+        (
+            Edit(
+                "softmax.py",
+                "shift = x.detach().amax(dim=dim, keepdim=True)",
+                "shift = x.amax(dim=dim, keepdim=True)",
+            ),
+        ),
+    ),
+    Variant(
         "scale-after-matmul",
         "scaled_dot_score scales the scores after the matmul instead of the queries before it",
         (Edit("scores.py", "return dot_score(query * scale, key)", "return dot_score(query, key) * scale"),),
