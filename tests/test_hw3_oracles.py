@@ -55,3 +55,60 @@ def test_reference_trainer_is_fast():
     start = time.perf_counter()
     assert len(bpe.train(text, 512)) == 256
     assert time.perf_counter() - start < 2.0
+
+
+def _textbook_encode(merges, text: str, pattern: str = bpe.GPT4_SPLIT_PATTERN) -> list[int]:
+    """minbpe's encoder: in each chunk, repeatedly merge (everywhere) the pair of ids with the lowest rank."""
+    ranks = {bytes([b]): b for b in range(256)}
+    for rank, (left, right) in enumerate(merges):
+        ranks.setdefault(left + right, 256 + rank)
+    pair_ids: dict[tuple[int, int], int] = {}
+    for rank, (left, right) in enumerate(merges):
+        pair_ids.setdefault((ranks[left], ranks[right]), 256 + rank)
+    ids: list[int] = []
+    for chunk in bpe.regex.findall(pattern, bpe.without_surrogates(text)):
+        chunk_ids = list(chunk.encode("utf-8"))
+        while len(chunk_ids) >= 2:
+            pair = min(bpe.adjacent_pairs(chunk_ids), key=lambda p: pair_ids.get(p, float("inf")))
+            if pair not in pair_ids:
+                break
+            chunk_ids = bpe.merge_pair(chunk_ids, pair, pair_ids[pair])
+        ids += chunk_ids
+    return ids
+
+
+def test_edge_tables_are_trained_and_the_textbook_encoder_agrees_on_them():
+    """The hidden suite's rank tables are ones a trainer produces (but one, named), where tiktoken's rule and
+    the textbook encoder agree: the handout accepts both encoders."""
+    hidden = _hidden_bpe_module()
+    trained_from = {
+        "whole chunk": "\n".join(["abc"] * 5 + ["bcab"] * 3 + ["ab"] * 2),
+        "leftmost of equal ranks": "aaa",
+    }
+    for name, text in trained_from.items():
+        merges = hidden.EDGE_TABLES[name][0]
+        assert bpe.train(text, 256 + len(merges)) == merges, name
+    assert set(hidden.EDGE_TABLES) == {*trained_from, "same bytes twice"}
+    for name, (merges, texts) in hidden.EDGE_TABLES.items():
+        encoding = hidden._encoding(merges)
+        for text in texts:
+            assert _textbook_encode(merges, text) == encoding.encode(text), (name, text)
+
+
+def test_textbook_encoder_matches_tiktoken_on_trained_tables():
+    hidden = _hidden_bpe_module()
+    for seed in range(3):
+        text = hidden._text(random.Random(seed), 3000)
+        merges = bpe.train(text, 600)
+        assert _textbook_encode(merges, text) == hidden._encoding(merges).encode(text)
+
+
+def test_reference_encodes_surrogates_and_unicode_edge_cases_like_tiktoken():
+    """tiktoken joins surrogate pairs and turns a lone surrogate into U+FFFD; so does the reference."""
+    hidden = _hidden_bpe_module()
+    merges = bpe.train(hidden.UNICODE_TRAINING, 300)
+    encoding, tokenizer = hidden._encoding(merges), bpe.BPETokenizer(merges)
+    for text in hidden.UNICODE_CASES.values():
+        assert tokenizer.encode(text) == encoding.encode(text), text
+    assert tokenizer.encode("a\ud83db") == tokenizer.encode("a\ufffdb")
+    assert tokenizer.decode(tokenizer.encode("\ud83d\ude00")) == "\U0001f600"

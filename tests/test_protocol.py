@@ -39,6 +39,12 @@ def test_nested_plain_values_and_numpy_roundtrip():
     assert np.array_equal(back["b"], value["b"])
 
 
+def test_strings_with_lone_surrogates_roundtrip():
+    """A Python str may hold surrogates (hw3 encodes "a\\ud83db" as tiktoken does); they cross unchanged."""
+    value = ["a\ud83db", {"key\udc00": "\ud83d\ude00"}]
+    assert roundtrip(value) == value
+
+
 def test_handles_roundtrip():
     assert roundtrip([protocol.Handle(7)]) == [protocol.Handle(7)]
 

@@ -140,7 +140,11 @@ def _default(value: Any) -> Any:
 def encode(value: Any) -> bytes:
     """One frame (header + msgpack) for `value`; raises `Unencodable` for objects."""
     try:
-        body = msgpack.packb(value, default=_default, use_bin_type=True, strict_types=False)
+        # surrogatepass: a str may hold lone surrogates ("a\ud83db" is a valid Python str, and tokenizers are
+        # tested on it); strict UTF-8 could not carry it across.
+        body = msgpack.packb(
+            value, default=_default, use_bin_type=True, strict_types=False, unicode_errors="surrogatepass"
+        )
     except Unencodable:
         raise
     except (TypeError, ValueError, OverflowError) as exc:
@@ -224,6 +228,7 @@ def decode(body: bytes) -> Any:
         value = msgpack.unpackb(
             body,
             raw=False,
+            unicode_errors="surrogatepass",
             ext_hook=_ext_hook,
             strict_map_key=False,
             max_bin_len=MAX_FRAME_BYTES,

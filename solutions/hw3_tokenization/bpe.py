@@ -12,8 +12,11 @@ Follows: tiktoken. For any merges, `BPETokenizer(merges, pattern, special_tokens
 `ranks` maps each token's bytes to its id. Encoding a chunk therefore follows tiktoken's rule, not the
 learned order of the pairs: (1) a chunk that is itself a token is that token; (2) otherwise start from its
 bytes and repeatedly join the adjacent pair whose *concatenated bytes* have the lowest rank (the leftmost
-such pair on a tie), until no adjacent concatenation is a token. Decoding uses errors="replace", so a
-sequence that stops inside a UTF-8 character gives U+FFFD instead of raising.
+such pair on a tie), until no adjacent concatenation is a token. On every table a trainer produces this gives
+the same ids as the textbook encoder (minbpe's: repeatedly merge the pair with the lowest merge rank), which
+the handout accepts too. Text with surrogates goes through `without_surrogates` first, as in tiktoken.
+Decoding uses errors="replace", so a sequence that stops inside a UTF-8 character gives U+FFFD instead of
+raising.
 
 Training is fast because it never recounts: chunks are deduplicated (a word that occurs 1,000 times is one
 entry with weight 1,000), pair counts are built once, and a merge updates only the counts of the words that
@@ -158,6 +161,21 @@ def train(text: str, vocab_size: int, pattern: str = GPT4_SPLIT_PATTERN) -> list
     ### END SOLUTION
 
 
+def without_surrogates(text: str) -> str:
+    """`text` with surrogate pairs joined and lone surrogates replaced by U+FFFD, as tiktoken's encode does.
+
+    Given, not an exercise: a Python str may hold surrogates (code points U+D800..U+DFFF), which UTF-8 cannot
+    encode. without_surrogates("a\\ud83db") == "a\\ufffdb"; without_surrogates("\\ud83d\\ude00") == "😀".
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Only a surrogate makes UTF-8 fail. UTF-16 with surrogatepass turns a pair back into its character;
+        # decoding with "replace" turns what is left (a lone surrogate) into U+FFFD.
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 class BPETokenizer:
     """Encodes and decodes with learned merges, tiktoken-compatible.
 
@@ -212,8 +230,14 @@ class BPETokenizer:
         ### END SOLUTION
 
     def encode_ordinary(self, text: str) -> list[int]:
-        """The ids of `text`, treating special-token text as ordinary text."""
+        """The ids of `text`, treating special-token text as ordinary text.
+
+        Like tiktoken, the text first goes through without_surrogates: a surrogate pair becomes its
+        character and a lone surrogate becomes U+FFFD, so "a\\ud83db" is encoded as "a\\ufffdb" and encoding
+        never raises.
+        """
         ### BEGIN SOLUTION
+        text = without_surrogates(text)
         ids: list[int] = []
         for chunk in self.compiled.findall(text):
             cached = self.cache.get(chunk)
@@ -242,6 +266,8 @@ class BPETokenizer:
             ValueError: `text` contains a disallowed special token.
         """
         ### BEGIN SOLUTION
+        # As in encode_ordinary, and first, so that the special tokens are cut from the text that is encoded.
+        text = without_surrogates(text)
         allowed = set(self.special_tokens) if allowed_special == "all" else set(allowed_special)
         if disallowed_special == "all":
             disallowed = set(self.special_tokens) - allowed

@@ -9,6 +9,17 @@ from __future__ import annotations
 
 from grader.variants import Edit, Variant
 
+# Hints about form, or that only say a later test inherits an earlier mistake, not which mistake it is: any
+# variant may show them where it breaks those tests.
+GENERIC_HINTS = (
+    "check each step against nn.MultiheadAttention",
+    "the output itself is already wrong",
+    "the scores themselves are already wrong",
+    "the values of softmax are already wrong",
+    "NaN usually comes from exp() overflowing or a row where every entry is masked",
+    "keep the names and signatures of the stub",
+)
+
 VARIANTS: list[Variant] = [
     # -- softmax.py ------------------------------------------------------------------------------------------
     Variant(
@@ -16,6 +27,7 @@ VARIANTS: list[Variant] = [
         "no max shift: exp(x) overflows to inf for logits near 1e4 and underflows to 0 near -1e4",
         (Edit("softmax.py", "exps = (x - shift).exp_()", "exps = x.exp()"),),
         breaks=("test_softmax_large_logits",),
+        hints=("subtract each slice's maximum before exp()",),
     ),
     Variant(
         "softmax-sums-last-dim",
@@ -28,6 +40,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_softmax_any_dim", "test_softmax_float64", "test_softmax_gradient"),
+        hints=("normalise along the `dim` argument",),
     ),
     Variant(
         "softmax-not-normalised",
@@ -64,6 +77,27 @@ VARIANTS: list[Variant] = [
         "a row of all -inf is shifted by its max -inf, so -inf - (-inf) = NaN spreads through attention",
         (Edit("softmax.py", "shift = shift.masked_fill(torch.isneginf(shift), 0.0)", "shift = shift + 0.0"),),
         breaks=("test_softmax_masked_entries", "test_sdpa_fully_masked_rows", "test_mha_fully_masked_query"),
+        hints=("a query with no visible key", "a slice of all -inf has max -inf"),
+    ),
+    Variant(
+        "softmax-global-max-shift",
+        "softmax shifts by the maximum of the whole tensor, not of each slice: a row far below it underflows",
+        (Edit("softmax.py", "shift = x.detach().amax(dim=dim, keepdim=True)", "shift = x.detach().amax()"),),
+        breaks=("test_softmax_large_logits",),
+        hints=("not the maximum of the whole tensor",),
+    ),
+    Variant(
+        "softmax-shift-wrong-dim",
+        "softmax takes the max shift along the last dim, whatever `dim` says (the sum is along `dim`)",
+        (
+            Edit(
+                "softmax.py",
+                "shift = x.detach().amax(dim=dim, keepdim=True)",
+                "shift = x.detach().amax(dim=-1, keepdim=True)",
+            ),
+        ),
+        breaks=("test_softmax_any_dim", "test_softmax_float64", "test_softmax_gradient"),
+        hints=("normalise along the `dim` argument",),
     ),
     # -- scores.py -------------------------------------------------------------------------------------------
     Variant(
@@ -89,6 +123,10 @@ VARIANTS: list[Variant] = [
             "test_mha_float64",
             "test_mha_eval_disables_dropout",
         ),
+        hints=(
+            "looks like the 1/sqrt(d_k) scaling is missing",
+            "looks like the 1/sqrt(head_dim) scaling is missing",
+        ),
     ),
     Variant(
         "scale-by-d",
@@ -113,6 +151,7 @@ VARIANTS: list[Variant] = [
             "test_mha_float64",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("divide by sqrt(d), not by d", "not by head_dim"),
     ),
     Variant(
         "scale-by-num-keys",
@@ -143,24 +182,28 @@ VARIANTS: list[Variant] = [
             "test_mha_float64",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("not the number of keys",),
     ),
     Variant(
         "general-score-w-transposed",
         "general_score uses W^T: wrong values for a square W, a shape error for a rectangular one",
         (Edit("scores.py", "projected = query @ weight", "projected = query @ weight.T"),),
         breaks=("test_general_score",),
+        hints=("W is used transposed",),
     ),
     Variant(
         "additive-no-tanh",
         "additive_score forgets the tanh, so it is just a linear function of q and k",
         (Edit("scores.py", "return hidden.tanh() @ v", "return hidden @ v"),),
         breaks=("test_additive_score", "test_score_gradients"),
+        hints=("looks like the tanh is missing",),
     ),
     Variant(
         "cosine-not-normalised",
         "cosine_score returns the raw dot product, without dividing by the norms",
         (Edit("scores.py", "return dot_score(q_unit, k_unit)", "return dot_score(query, key)"),),
         breaks=("test_cosine_score",),
+        hints=("normalise q and k to unit length",),
     ),
     Variant(
         "cosine-no-eps",
@@ -173,6 +216,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_cosine_score",),
+        hints=("clamp each norm to at least eps",),
     ),
     # -- attention.py: masks ---------------------------------------------------------------------------------
     Variant(
@@ -180,12 +224,14 @@ VARIANTS: list[Variant] = [
         "causal_mask uses j < i, so a token may not attend to itself",
         (Edit("attention.py", "return key_pos <= query_pos", "return key_pos < query_pos"),),
         breaks=("test_causal_mask_square", "test_causal_mask_rectangular"),
+        hints=("the diagonal must be True",),
     ),
     Variant(
         "causal-leaks-next-token",
         "causal_mask is off by one the other way: query i also sees key i + 1",
         (Edit("attention.py", "return key_pos <= query_pos", "return key_pos <= query_pos + 1"),),
         breaks=("test_causal_mask_square", "test_causal_mask_rectangular"),
+        hints=("one future token leaks",),
     ),
     Variant(
         "causal-bottom-right",
@@ -199,6 +245,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_causal_mask_rectangular",),
+        hints=("the mask is aligned bottom-right",),
     ),
     Variant(
         "padding-mask-flipped",
@@ -211,6 +258,27 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_padding_mask",),
+        hints=("True at real tokens (position < length)",),
+    ),
+    Variant(
+        "causal-mask-triu",
+        "causal_mask built upper-triangular (j >= i): each query sees itself and the future, not the past",
+        (Edit("attention.py", "return key_pos <= query_pos", "return key_pos >= query_pos"),),
+        breaks=("test_causal_mask_square", "test_causal_mask_rectangular"),
+        hints=("the mask is upper-triangular",),
+    ),
+    Variant(
+        "padding-mask-ignores-max-len",
+        "padding_mask always uses lengths.max() as its width, ignoring a max_len that is given",
+        (
+            Edit(
+                "attention.py",
+                "if max_len is None:\n        max_len = int(",
+                "if True:\n        max_len = int(",
+            ),
+        ),
+        breaks=("test_padding_mask",),
+        hints=("max_len columns",),
     ),
     # -- attention.py: scaled dot-product attention ----------------------------------------------------------
     Variant(
@@ -233,6 +301,43 @@ VARIANTS: list[Variant] = [
             "test_mha_fully_masked_query",
             "test_mha_gradients",
         ),
+        hints=("the mask is the wrong way round: True means 'may attend'",),
+    ),
+    Variant(
+        "mask-fill-zero",
+        "masked scores are set to 0 instead of -inf, so masked keys keep a weight of exp(0)",
+        (
+            Edit(
+                "attention.py",
+                'scores = scores.masked_fill_(~mask, float("-inf"))',
+                "scores = scores.masked_fill_(~mask, 0.0)",
+            ),
+        ),
+        breaks=(
+            "test_sdpa_causal_mask",
+            "test_sdpa_padding_mask",
+            "test_sdpa_fully_masked_rows",
+            "test_sdpa_gradients",
+            "test_mha_causal_mask",
+            "test_mha_padding_mask",
+            "test_mha_fully_masked_query",
+            "test_mha_gradients",
+        ),
+        hints=("masked scores must become -inf", "not 0 or a large negative number"),
+    ),
+    Variant(
+        "mask-fill-minus-1e9",
+        "masked scores are set to -1e9 instead of -inf: right wherever a query sees a key, but a fully "
+        "masked query gets uniform weights instead of zeros",
+        (
+            Edit(
+                "attention.py",
+                'scores = scores.masked_fill_(~mask, float("-inf"))',
+                "scores = scores.masked_fill_(~mask, -1e9)",
+            ),
+        ),
+        breaks=("test_sdpa_fully_masked_rows", "test_mha_fully_masked_query"),
+        hints=("a large negative number such as -1e9",),
     ),
     Variant(
         "mask-after-softmax",
@@ -256,6 +361,7 @@ VARIANTS: list[Variant] = [
             "test_mha_fully_masked_query",
             "test_mha_gradients",
         ),
+        hints=("the mask must be applied to the scores before the softmax",),
     ),
     Variant(
         "attention-softmax-over-queries",
@@ -278,6 +384,7 @@ VARIANTS: list[Variant] = [
             "test_mha_float64",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("the softmax runs over the queries (dim=-2)",),
     ),
     Variant(
         "returns-scores-as-weights",
@@ -297,24 +404,28 @@ VARIANTS: list[Variant] = [
             "test_mha_fully_masked_query",
             "test_mha_float64",
         ),
+        hints=("return the softmax weights, not the scores before the softmax",),
     ),
     Variant(
         "returns-dropped-weights",
         "scaled_dot_product_attention returns the weights after dropout instead of before",
         (Edit("attention.py", "return output, weights", "return output, mixing"),),
         breaks=("test_sdpa_dropout",),
+        hints=("return the softmax weights before dropout",),
     ),
     Variant(
         "dropout-not-rescaled",
         "dropout zeroes weights but does not scale the survivors by 1/(1-p) (not inverted dropout)",
         (Edit("attention.py", "mixing = weights * keep / (1.0 - dropout_p)", "mixing = weights * keep"),),
         breaks=("test_sdpa_dropout", "test_mha_train_dropout"),
+        hints=("inverted dropout scales the kept weights by 1 / (1 - p)",),
     ),
     Variant(
         "dropout-keeps-with-probability-p",
         "dropout keeps each weight with probability p instead of 1 - p",
         (Edit("attention.py", "keep = noise >= dropout_p", "keep = noise < dropout_p"),),
         breaks=("test_sdpa_dropout", "test_mha_train_dropout"),
+        hints=("keep each weight with probability 1 - p",),
     ),
     Variant(
         "dropout-ignores-generator",
@@ -325,6 +436,14 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_sdpa_dropout",),
+        hints=("draw the dropout mask from `generator`",),
+    ),
+    Variant(
+        "dropout-p1-nan",
+        "dropout_p = 1 is not treated apart: every weight is dropped and 0 / (1 - 1) gives NaN",
+        (Edit("attention.py", "if dropout_p == 1.0:", "if dropout_p > 1.0:"),),
+        breaks=("test_sdpa_dropout",),
+        hints=("do not divide by 1 - p = 0",),
     ),
     # -- multihead.py ----------------------------------------------------------------------------------------
     Variant(
@@ -359,6 +478,7 @@ VARIANTS: list[Variant] = [
             "test_mha_need_weights_false",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("heads are split with reshape",),
     ),
     Variant(
         "heads-merged-without-transpose",
@@ -381,6 +501,7 @@ VARIANTS: list[Variant] = [
             "test_mha_need_weights_false",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("heads are merged with reshape",),
     ),
     Variant(
         "no-output-projection",
@@ -397,6 +518,7 @@ VARIANTS: list[Variant] = [
             "test_mha_need_weights_false",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("the output projection W^O (self.out_proj) is missing",),
     ),
     Variant(
         "in-proj-bias-ignored",
@@ -416,6 +538,7 @@ VARIANTS: list[Variant] = [
             "test_mha_need_weights_false",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("in_proj_bias is not added",),
     ),
     Variant(
         "cross-attention-kv-swapped",
@@ -428,6 +551,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_mha_cross_attention", "test_mha_fully_masked_query", "test_mha_float64"),
+        hints=("keys and values are swapped",),
     ),
     Variant(
         "head-scaled-by-d-model",
@@ -450,6 +574,7 @@ VARIANTS: list[Variant] = [
             "test_mha_float64",
             "test_mha_eval_disables_dropout",
         ),
+        hints=("not by 1/sqrt(d_model)",),
     ),
     Variant(
         "dropout-in-eval-mode",
@@ -462,18 +587,39 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_mha_eval_disables_dropout",),
+        hints=("apply dropout only in training mode",),
     ),
     Variant(
         "dropout-never-applied",
         "the module's dropout is never passed to the attention, so training mode drops nothing",
         (Edit("multihead.py", "dropout_p = self.dropout if self.training else 0.0", "dropout_p = 0.0"),),
         breaks=("test_mha_train_dropout",),
+        hints=("in training mode pass dropout_p=self.dropout",),
     ),
     Variant(
         "fast-path-ignores-mask",
         "the need_weights=False path calls F.scaled_dot_product_attention without the mask",
         (Edit("multihead.py", "attn_mask=mask | fully_masked, dropout_p=dropout_p", "dropout_p=dropout_p"),),
         breaks=("test_mha_fully_masked_query", "test_mha_need_weights_false"),
+        hints=("the path without weights ignores the mask",),
+    ),
+    Variant(
+        "mha-mask-not-passed",
+        "MultiHeadAttention forgets to pass the mask to its attention (the need_weights=False path keeps it)",
+        (
+            Edit(
+                "multihead.py",
+                "out, weights = scaled_dot_product_attention(q, k, v, mask=mask, dropout_p=dropout_p)",
+                "out, weights = scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)",
+            ),
+        ),
+        breaks=(
+            "test_mha_causal_mask",
+            "test_mha_padding_mask",
+            "test_mha_fully_masked_query",
+            "test_mha_gradients",
+        ),
+        hints=("the mask is not used",),
     ),
     # -- word_example.py -------------------------------------------------------------------------------------
     Variant(
@@ -481,12 +627,14 @@ VARIANTS: list[Variant] = [
         "build_word_index numbers the words from 1",
         (Edit("word_example.py", "enumerate(sorted(set(words)))", "enumerate(sorted(set(words)), start=1)"),),
         breaks=("test_build_word_index",),
+        hints=("the ids start at 1",),
     ),
     Variant(
         "word-index-unsorted",
         "build_word_index numbers the words in order of first appearance, not sorted",
         (Edit("word_example.py", "enumerate(sorted(set(words)))", "enumerate(dict.fromkeys(words))"),),
         breaks=("test_build_word_index",),
+        hints=("number the words in sorted order",),
     ),
     Variant(
         "encode-int32",
@@ -499,6 +647,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_encode_sentence",),
+        hints=("dtype=torch.long",),
     ),
     Variant(
         "query-from-previous-token",
@@ -511,6 +660,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_project_token", "test_token_attention"),
+        hints=("position is 0-based",),
     ),
     Variant(
         "token-attention-unscaled",
@@ -523,6 +673,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_token_attention",),
+        hints=("looks like the 1/sqrt(d_k) scaling is missing before the softmax",),
     ),
 ]
 
@@ -565,6 +716,17 @@ ALTERNATIVES: list[Variant] = [
                 "lse = torch.logsumexp(x, dim=dim, keepdim=True)\n"
                 "    return (x - lse.masked_fill(torch.isneginf(lse), 0.0)).exp()\n"
                 "    shift = x.detach().amax(dim=dim, keepdim=True)",
+            ),
+        ),
+    ),
+    Variant(
+        "softmax-shift-not-detached",
+        "the max shift is not detached: autograd also goes through amax, and the gradient is the same",
+        (
+            Edit(
+                "softmax.py",
+                "shift = x.detach().amax(dim=dim, keepdim=True)",
+                "shift = x.amax(dim=dim, keepdim=True)",
             ),
         ),
     ),

@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from grader.variants import Edit, Variant
 
+# Hints that restate a whole rule (how to count pairs, how to encode a chunk) or come from the time limit, not
+# from one mistake: any variant that breaks those tests may show them.
+GENERIC_HINTS = (
+    "count every adjacent pair inside each regex chunk",
+    "pre-split with the pattern; in each chunk join the adjacent pair",
+    "tiktoken's rule: a chunk that is a token is that token",
+    "look for an infinite loop or needless work in a hot loop",
+)
+
 _MERGE_BODY = """        if chunk in self.ranks:
             return [self.ranks[chunk]]
         parts = [chunk[i : i + 1] for i in range(len(chunk))]"""
@@ -26,18 +35,21 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_word_unknown_words",),
+        hints=("every word outside the vocabulary",),
     ),
     Variant(
         "word-min-freq-strict",
         "the cut-off keeps words seen more than min_freq times (> instead of >=)",
         (Edit("word.py", "if count >= min_freq", "if count > min_freq"),),
         breaks=("test_word_vocabulary_and_min_freq",),
+        hints=("exactly min_freq times must be kept",),
     ),
     Variant(
         "word-split-on-whitespace",
         "words are split on whitespace, so punctuation sticks to the words",
         (Edit("word.py", "return WORD_PATTERN.findall(text)", "return text.split()"),),
         breaks=("test_word_encode_decode", "test_word_vocabulary_and_min_freq"),
+        hints=("split with the word pattern",),
     ),
     Variant(
         "char-no-unk-slot",
@@ -50,6 +62,14 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_char_vocabulary", "test_char_round_trip", "test_char_unknown_characters"),
+        hints=("reserve id 0 for '<unk>'",),
+    ),
+    Variant(
+        "word-lowercased",
+        "split_words lower-cases the text, so 'The' and 'the' become one word",
+        (Edit("word.py", "return WORD_PATTERN.findall(text)", "return WORD_PATTERN.findall(text.lower())"),),
+        breaks=("test_word_encode_decode", "test_word_vocabulary_and_min_freq"),
+        hints=("keep the case",),
     ),
     # -- bpe.py: training ------------------------------------------------------------------------------------
     Variant(
@@ -70,6 +90,7 @@ VARIANTS: list[Variant] = [
             "test_train_runs_of_one_symbol",
             "test_train_ties",
         ),
+        hints=("[a, a, a] has two (a, a)",),
     ),
     Variant(
         "bpe-ties-largest-pair",
@@ -139,23 +160,121 @@ VARIANTS: list[Variant] = [
         ),
         breaks=("test_train_within_budget",),
     ),
-    # -- bpe.py: encoding and decoding -----------------------------------------------------------------------
     Variant(
-        "bpe-encode-learned-order",
-        "encode applies the merges in learned order, pair by pair, instead of tiktoken's lowest rank of "
-        "the concatenated bytes",
+        "bpe-ties-first-counted",
+        "the textbook loop with pair = max(counts, key=counts.get): ties go to the pair counted first",
         (
             Edit(
                 "bpe.py",
-                _MERGE_BODY,
-                "        ids = list(chunk)\n"
-                "        for rank, (left, right) in enumerate(self.merges):\n"
-                "            ids = merge_pair(ids, (self.ranks[left], self.ranks[right]), 256 + rank)\n"
-                "        return ids\n"
-                "        parts = [chunk[i : i + 1] for i in range(len(chunk))]",
+                "    # 2. Count every pair once, remembering which words contain it.",
+                "    merges = []\n"
+                "    while len(vocab) < vocab_size:\n"
+                "        counts = Counter()\n"
+                "        for word, weight in zip(words, weights):\n"
+                "            for pair in adjacent_pairs(word):\n"
+                "                counts[pair] += weight\n"
+                "        if not counts:\n"
+                "            break\n"
+                "        pair = max(counts, key=counts.get)\n"
+                "        merges.append((vocab[pair[0]], vocab[pair[1]]))\n"
+                "        vocab.append(vocab[pair[0]] + vocab[pair[1]])\n"
+                "        words = [merge_pair(word, pair, len(vocab) - 1) for word in words]\n"
+                "    return merges\n"
+                "    # 2. Count every pair once, remembering which words contain it.",
             ),
         ),
-        breaks=("test_encode_rank_table_edge_cases",),
+        breaks=(
+            "test_train_gpt2_pattern",
+            "test_train_matches_reference",
+            "test_train_runs_of_one_symbol",
+            "test_train_ties",
+        ),
+    ),
+    Variant(
+        "bpe-ties-concatenated-bytes",
+        "ties go to the smallest concatenation left + right, not the smallest (left, right) pair of bytes",
+        (
+            Edit(
+                "bpe.py", "return (vocab[pair[0]], vocab[pair[1]])", "return vocab[pair[0]] + vocab[pair[1]]"
+            ),
+        ),
+        breaks=(
+            "test_train_gpt2_pattern",
+            "test_train_matches_reference",
+            "test_train_runs_of_one_symbol",
+            "test_train_ties",
+        ),
+    ),
+    Variant(
+        "bpe-chunk-weights-ignored",
+        "each distinct chunk counts once, however often it occurs in the text (the weights are dropped)",
+        (Edit("bpe.py", "weights = list(chunk_counts.values())", "weights = [1] * len(chunk_counts)"),),
+        breaks=(
+            "test_train_gpt2_pattern",
+            "test_train_matches_reference",
+            "test_train_runs_of_one_symbol",
+        ),
+    ),
+    Variant(
+        "bpe-one-merge-too-many",
+        "training stops at len(vocab) <= vocab_size: one merge more than vocab_size - 256",
+        (
+            Edit(
+                "bpe.py",
+                "while len(vocab) < vocab_size and heap:",
+                "while len(vocab) <= vocab_size and heap:",
+            ),
+        ),
+        breaks=(
+            "test_train_gpt2_pattern",
+            "test_train_matches_reference",
+            "test_train_ties",
+            "test_train_within_budget",
+        ),
+    ),
+    # -- bpe.py: encoding and decoding -----------------------------------------------------------------------
+    Variant(
+        "bpe-encode-surrogates-raise",
+        "encode does not pass the text through without_surrogates, so a lone surrogate raises "
+        "UnicodeEncodeError (the reference's own bug before it was fixed)",
+        (
+            Edit(
+                "bpe.py",
+                "text = without_surrogates(text)\n        ids: list[int] = []",
+                "ids: list[int] = []",
+            ),
+            Edit(
+                "bpe.py",
+                "text = without_surrogates(text)\n        allowed = ",
+                "allowed = ",
+            ),
+        ),
+        breaks=("test_encode_unicode_edge_cases",),
+        hints=("without_surrogates",),
+    ),
+    Variant(
+        "bpe-encode-surrogates-as-question-marks",
+        "encode turns the text into UTF-8 with errors='replace', which writes '?' for a surrogate where "
+        "tiktoken writes U+FFFD (and joins a surrogate pair)",
+        (
+            Edit(
+                "bpe.py",
+                "text = without_surrogates(text)\n        ids: list[int] = []",
+                "ids: list[int] = []",
+            ),
+            Edit(
+                "bpe.py",
+                "text = without_surrogates(text)\n        allowed = ",
+                "allowed = ",
+            ),
+            Edit(
+                "bpe.py",
+                'cached = self._encode_chunk(chunk.encode("utf-8"))',
+                'cached = self._encode_chunk(chunk.encode("utf-8", errors="replace"))',
+            ),
+        ),
+        breaks=("test_encode_unicode_edge_cases",),
+        hints=("not '?'",),
     ),
     Variant(
         "bpe-encode-leftmost-pair",
@@ -172,7 +291,9 @@ VARIANTS: list[Variant] = [
             "test_encode_matches_tiktoken_reference_merges",
             "test_encode_rank_table_edge_cases",
             "test_misjudged_fraction",
+            "test_property_ids_are_in_the_vocabulary",
             "test_special_tokens",
+            "test_tokenwise_greater",
         ),
     ),
     Variant(
@@ -189,6 +310,7 @@ VARIANTS: list[Variant] = [
             "test_encode_matches_tiktoken_own_merges",
             "test_encode_matches_tiktoken_reference_merges",
             "test_encode_rank_table_edge_cases",
+            "test_encode_unicode_edge_cases",
             "test_misjudged_fraction",
             "test_number_pieces",
             "test_property_decode_encode_is_identity",
@@ -212,6 +334,7 @@ VARIANTS: list[Variant] = [
             "test_decode_round_trip",
             "test_property_decode_encode_is_identity",
         ),
+        hints=("join the bytes of all tokens first",),
     ),
     Variant(
         "bpe-decode-strict",
@@ -224,6 +347,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_decode_partial_utf8",),
+        hints=('decode the joined bytes with errors="replace"',),
     ),
     Variant(
         "bpe-specials-split-by-regex",
@@ -236,6 +360,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_special_tokens",),
+        hints=("cut the text at the special tokens first",),
     ),
     Variant(
         "bpe-disallowed-not-checked",
@@ -248,6 +373,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_special_tokens",),
+        hints=("a special token in the text that is not allowed is an error by default",),
     ),
     Variant(
         "bpe-save-sorted",
@@ -260,6 +386,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_save_load_round_trip",),
+        hints=("save every merge in order",),
     ),
     # -- number_tokens.py ------------------------------------------------------------------------------------
     Variant(
@@ -267,6 +394,7 @@ VARIANTS: list[Variant] = [
         "piece-wise comparison compares digit pieces as strings ('9' > '11')",
         (Edit("number_tokens.py", "return int(piece_a) > int(piece_b)", "return piece_a > piece_b"),),
         breaks=("test_misjudged_fraction", "test_tokenwise_greater"),
+        hints=("compare them as integers",),
     ),
     Variant(
         "numbers-shorter-wins",
@@ -278,11 +406,70 @@ VARIANTS: list[Variant] = [
                 "return len(pieces_a) < len(pieces_b)",
             ),
         ),
-        breaks=("test_tokenwise_greater",),
+        breaks=("test_misjudged_fraction", "test_tokenwise_greater"),
+        hints=("the longer one is greater",),
+    ),
+    Variant(
+        "numbers-pieces-ignore-pattern",
+        "number_pieces always encodes with the default GPT-4 pattern, whatever `pattern` says",
+        (
+            Edit(
+                "number_tokens.py",
+                "tokenizer = BPETokenizer(merges, pattern)",
+                "tokenizer = BPETokenizer(merges)",
+            ),
+        ),
+        breaks=("test_number_pieces",),
+        hints=("with the pattern given",),
     ),
 ]
 
 ALTERNATIVES: list[Variant] = [
+    Variant(
+        "bpe-encode-textbook",
+        "the textbook encoder (minbpe): repeatedly merge, everywhere in the chunk, the adjacent pair of ids "
+        "with the lowest merge rank; no whole-chunk lookup",
+        (
+            Edit(
+                "bpe.py",
+                "self.cache: dict[str, list[int]] = {}",
+                "self.cache: dict[str, list[int]] = {}\n"
+                "        self.pair_ids = {}\n"
+                "        for rank, (left, right) in enumerate(self.merges):\n"
+                "            self.pair_ids.setdefault((self.ranks[left], self.ranks[right]), 256 + rank)",
+            ),
+            Edit(
+                "bpe.py",
+                _MERGE_BODY,
+                "        ids = list(chunk)\n"
+                "        while len(ids) >= 2:\n"
+                "            pair = min(\n"
+                "                adjacent_pairs(ids), key=lambda p: self.pair_ids.get(p, float('inf'))\n"
+                "            )\n"
+                "            if pair not in self.pair_ids:\n"
+                "                break\n"
+                "            ids = merge_pair(ids, pair, self.pair_ids[pair])\n"
+                "        return ids\n"
+                "        parts = [chunk[i : i + 1] for i in range(len(chunk))]",
+            ),
+        ),
+    ),
+    Variant(
+        "bpe-encode-learned-order",
+        "encode applies the merges in learned order, each to the whole chunk: on every table a trainer "
+        "produces this equals tiktoken's lowest rank of the concatenated bytes",
+        (
+            Edit(
+                "bpe.py",
+                _MERGE_BODY,
+                "        ids = list(chunk)\n"
+                "        for rank, (left, right) in enumerate(self.merges):\n"
+                "            ids = merge_pair(ids, (self.ranks[left], self.ranks[right]), 256 + rank)\n"
+                "        return ids\n"
+                "        parts = [chunk[i : i + 1] for i in range(len(chunk))]",
+            ),
+        ),
+    ),
     Variant(
         "bpe-ties-by-ids",
         "ties broken by the smallest (left id, right id), the other rule the handout accepts",

@@ -33,13 +33,23 @@ def _randn(gen: torch.Generator, *shape: int, dtype: torch.dtype = torch.float32
     return torch.randn(*shape, generator=gen, dtype=dtype)
 
 
-def _attention(q, k, v, mask=None, *, scale=True, softmax_dim=-1, mask_after_softmax=False):
+FILL_ZERO = (
+    "masked scores must become -inf, so that they get weight exp(-inf) = 0; a score of 0 still gets the "
+    "weight exp(0)"
+)
+FILL_LARGE_NEGATIVE = (
+    "fill masked scores with -inf, not 0 or a large negative number such as -1e9: a query whose keys are all "
+    "masked must get zero weights, not uniform ones"
+)
+
+
+def _attention(q, k, v, mask=None, *, scale=True, softmax_dim=-1, mask_after_softmax=False, fill=None):
     """(output, weights) of attention, optionally with one of the usual mistakes (for hints)."""
     scores = q @ k.transpose(-2, -1)
     if scale:
         scores = scores / math.sqrt(q.shape[-1])
     if mask is not None and not mask_after_softmax:
-        scores = scores.masked_fill(~mask, float("-inf"))
+        scores = scores.masked_fill(~mask, float("-inf") if fill is None else fill)
     weights = torch.softmax(scores, dim=softmax_dim).nan_to_num(0.0)
     if mask is not None and mask_after_softmax:
         weights = weights.masked_fill(~mask, 0.0)
@@ -64,6 +74,9 @@ def _mistakes(q, k, v, mask=None) -> dict[str, list]:
                 "the mask must be applied to the scores before the softmax (masked "
                 "scores become -inf), not to the weights after it",
             ),
+            # First: where every key is masked, filling with 0 or with -1e9 gives the same uniform weights.
+            (dict(fill=-1e9), FILL_LARGE_NEGATIVE),
+            (dict(fill=0.0), FILL_ZERO),
         ]
     found: dict[str, list] = {"output": [], "weights": []}
     for kwargs, message in cases:
@@ -76,6 +89,16 @@ def _mistakes(q, k, v, mask=None) -> dict[str, list]:
         scores = scores.masked_fill(~mask, float("-inf"))
     found["weights"].append((scores, "return the softmax weights, not the scores before the softmax"))
     return found
+
+
+def _dead_row_mistakes(mistakes: list) -> list:
+    """The mistakes that can be told apart on queries whose keys are all masked.
+
+    There, filling with 0 gives what filling with -1e9 gives (FILL_LARGE_NEGATIVE names both), and other
+    mistakes may coincide too (a flipped mask and no mask both attend to every key): those name none.
+    """
+    mistakes = [(c, m) for c, m in mistakes if m != FILL_ZERO]
+    return [(c, m) for c, m in mistakes if not any(m2 != m and reproduces(c, c2) for c2, m2 in mistakes)]
 
 
 def _pair(got, what: str) -> tuple:
@@ -107,6 +130,11 @@ def _check_attention(check, got, qkv, mask, what: str, expected_out=None, weight
 def _causal_mistakes(tq: int, tk: int) -> list:
     ones = torch.ones(tq, tk, dtype=torch.bool)
     return [
+        (
+            ones.triu(),
+            "the mask is upper-triangular: query i may attend to keys 0..i, on and below the diagonal "
+            "(tril), not above it",
+        ),
         (~ones.tril(), "the mask is the wrong way round: True means 'may attend', on and below the diagonal"),
         (ones.tril(-1), "the diagonal must be True: a token may attend to itself (key j <= query i)"),
         (
@@ -158,7 +186,8 @@ def test_padding_mask(student, gen, check):
     lengths[int(torch.randint(0, 4, (1,), generator=gen))] = 6  # the longest sets the default max_len
     cases = [
         ("max_len by default", lengths, None, 6),
-        ("max_len=8, with a length-0 row", torch.tensor([3, 0, 8]), 8, 8),
+        # max_len wider than every length: the mask has max_len columns, not lengths.max().
+        ("max_len=8, with a length-0 row", torch.tensor([3, 0, 5]), 8, 8),
     ]
     for name, lens, max_len, t in cases:
         with check.part(name):
@@ -168,6 +197,13 @@ def test_padding_mask(student, gen, check):
                 ")" if max_len is None else f", max_len={max_len})"
             )
             got = student.call("attention.padding_mask", *args)
+            expect_tensor(
+                got,
+                what=what,
+                shape=tuple(expected.shape),
+                shape_hint=f"the mask has max_len columns when max_len is given ({t} here), "
+                "lengths.max() only when it is None",
+            )
             assert_equal(
                 got,
                 expected,
@@ -284,14 +320,15 @@ def test_sdpa_fully_masked_rows(student, gen, check):
     with check.part("fully masked queries give zeros", 0.5):
         for name, got_t, expected in (("output", got_out, out), ("weights", got_weights, weights)):
             part = got_t[:, dead]
-            mistakes = [(c[:, dead], m) for c, m in _mistakes(q, k, v, mask)[name]]
+            mistakes = _dead_row_mistakes([(c[:, dead], m) for c, m in _mistakes(q, k, v, mask)[name]])
             assert_close(
                 part,
                 expected[:, dead],
                 what=f"the {name} of {what}, queries {dead} (every key masked)",
                 hint="a query with no visible key must give zero weights and a zero output, not NaN: make "
-                "your "
-                "softmax return zeros for a row of all -inf",
+                "your softmax return zeros for a row of all -inf"
+                if bool(part.isnan().any())
+                else "",
                 mistakes=mistakes,
             )
     with check.part("other queries", 0.5):
@@ -346,7 +383,8 @@ def test_sdpa_gradients(student, gen, check):
 
 @pytest.mark.points(3)
 def test_sdpa_dropout(student, gen, check):
-    """dropout_p drops a fraction p of the weights, scales survivors by 1/(1-p), and follows `generator`"""
+    """dropout_p drops a fraction p of the weights (all of them for p = 1), scales survivors by 1/(1-p), and
+    follows `generator`"""
     p, b, t = 0.3, 4, 32
     q, k = _randn(gen, b, t, 8), _randn(gen, b, t, 8)
     v = (
@@ -361,22 +399,26 @@ def test_sdpa_dropout(student, gen, check):
     got_out, got_weights = _pair(got, what)
     mixing = expect_tensor(got_out, what=f"the output of {what}", shape=(b, t, t), dtype=torch.float32)
     with check.part("weights are returned before dropout", 0.2):
+        returned_dropped = (
+            "return the softmax weights before dropout; dropout acts only on the weights that multiply the "
+            "values"
+        )
         assert_close(
             got_weights,
             weights,
             what=f"the weights of {what}",
-            hint="return the softmax weights before "
-            "dropout; dropout acts only on the weights that multiply the values",
+            # With value = identity the output is the weights after dropout: returning those is the mistake.
+            mistakes=[(mixing, returned_dropped), *_mistakes(q, k, v)["weights"]],
         )
     dropped = mixing == 0
-    with check.part("fraction dropped", 0.3):
+    with check.part("fraction dropped", 0.25):
         fraction = dropped.double().mean().item()
         if abs(fraction - p) > 0.05:
             fail(
                 f"{what}: {fraction:.1%} of the attention weights were dropped, expected about {p:.0%}",
                 "keep each weight with probability 1 - p (e.g. torch.rand(...) >= p) and zero the others",
             )
-    with check.part("survivors scaled by 1/(1-p)", 0.3):
+    with check.part("survivors scaled by 1/(1-p)", 0.25):
         kept = ~dropped
         if not kept.any():
             fail(f"{what}: every attention weight was dropped")
@@ -385,6 +427,23 @@ def test_sdpa_dropout(student, gen, check):
             weights[kept] / (1 - p),
             what=f"the kept weights (the output) of {what}",
             mistakes=[(weights[kept], "inverted dropout scales the kept weights by 1 / (1 - p)")],
+        )
+    with check.part("dropout_p=1 drops everything", 0.1):
+        shown = what.replace(f"dropout_p={p}", "dropout_p=1.0")
+        out = expect_tensor(
+            _pair(student.call(SDPA, q, k, v, dropout_p=1.0), shown)[0],
+            what=f"the output of {shown}",
+            shape=(b, t, t),
+            dtype=torch.float32,
+        )
+        assert_close(
+            out,
+            torch.zeros(b, t, t),
+            what=f"the output of {shown}",
+            hint="dropout_p = 1 drops every weight, so the output is zero; do not divide by 1 - p = 0 "
+            "(0 / 0 is NaN)"
+            if bool(out.isnan().any())
+            else "",
         )
     with check.part("generator makes it reproducible", 0.2):
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.compare import assert_close, expect_tensor, fail, reproduces
+from grader.compare import assert_close, expect_tensor, fail, mistake_hint, reproduces
 
 MHA = "multihead.MultiHeadAttention"
 STEPS = (
@@ -79,6 +79,7 @@ def _expected(
     split="view-transpose",
     merge="transpose-reshape",
     scores_as_weights=False,
+    fill=float("-inf"),
 ):
     """(output, weights) computed with torch operations; a fully masked query gets zero weights.
 
@@ -102,7 +103,7 @@ def _expected(
     )
     scores = q @ k.transpose(-2, -1) * (1 / math.sqrt(hs) if scale is None else scale)
     if mask is not None and not mask_after_softmax:
-        scores = scores.masked_fill(~mask, float("-inf"))
+        scores = scores.masked_fill(~mask, fill)
     weights = torch.softmax(scores, dim=softmax_dim).nan_to_num(0.0)
     if mask is not None and mask_after_softmax:
         weights = weights.masked_fill(~mask, 0.0)
@@ -124,6 +125,7 @@ def _mistakes(state, h, query, key, value, mask=None) -> dict[str, list]:
             "keys and values are swapped: rows [d, 2d) of in_proj_weight are W_K, rows [2d, 3d) are W_V",
         ),
         (dict(scale=1.0), "looks like the 1/sqrt(head_dim) scaling is missing"),
+        (dict(scale=1 / (d // h)), "divide each head's scores by sqrt(head_dim), not by head_dim"),
         (dict(in_bias=False), "looks like in_proj_bias is not added to the projections"),
         (
             dict(split="reshape"),
@@ -148,26 +150,58 @@ def _mistakes(state, h, query, key, value, mask=None) -> dict[str, list]:
         ),
     ]
     if mask is not None:
-        cases.append(
+        cases += [
             (
                 dict(mask_after_softmax=True),
                 "the mask must be applied to the scores before the softmax "
                 "(masked scores become -inf), not to the weights after it",
-            )
-        )
+            ),
+            # First: where every key is masked, filling with 0 or with -1e9 gives the same uniform weights.
+            (
+                dict(fill=-1e9),
+                "fill masked scores with -inf, not 0 or a large negative number such as -1e9: a query whose "
+                "keys are all masked must get zero weights, not uniform ones",
+            ),
+            (dict(fill=0.0), FILL_ZERO),
+        ]
     found: dict[str, list] = {"output": [], "weights": []}
     for kwargs, message in cases:
         out, weights = _expected(state, h, query, key, value, mask, **kwargs)
         found["output"].append((out, message))
         found["weights"].append((weights, message))
     if mask is not None:
-        out, weights = _expected(state, h, query, key, value, ~mask)
-        message = (
-            "the mask is the wrong way round: True means 'may attend' (pass ~mask only to torch's module)"
-        )
-        found["output"].append((out, message))
-        found["weights"].append((weights, message))
+        for candidate, message in (
+            (
+                ~mask,
+                "the mask is the wrong way round: True means 'may attend' (pass ~mask only to torch's "
+                "module)",
+            ),
+            (
+                None,
+                "the mask is not used: pass it on to the attention, "
+                "scaled_dot_product_attention(..., mask=mask)",
+            ),
+        ):
+            out, weights = _expected(state, h, query, key, value, candidate)
+            found["output"].append((out, message))
+            found["weights"].append((weights, message))
     return found
+
+
+FILL_ZERO = (
+    "masked scores must become -inf, so that they get weight exp(-inf) = 0; a score of 0 still gets the "
+    "weight exp(0)"
+)
+
+
+def _dead_row_mistakes(mistakes: list) -> list:
+    """The mistakes that can be told apart on queries whose keys are all masked.
+
+    There, filling with 0 gives what filling with -1e9 gives (whose hint names both), and other mistakes may
+    coincide too (a flipped mask and no mask both attend to every key): those name none.
+    """
+    mistakes = [(c, m) for c, m in mistakes if m != FILL_ZERO]
+    return [(c, m) for c, m in mistakes if not any(m2 != m and reproduces(c, c2) for c2, m2 in mistakes)]
 
 
 def _pair(got, what: str) -> tuple:
@@ -203,17 +237,17 @@ def _check(check, got, oracle, query, key, value, mask, what, *, weights_share=0
 @pytest.mark.points(4)
 def test_mha_self_attention(student, gen, check):
     """self-attention mha(x) matches nn.MultiheadAttention: output and per-head weights, bias or not"""
-    d, h = 16, 4
+    d, h = 24, 4
     x = _randn(gen, 2, 5, d)
     oracle = _torch_mha(gen, d, h)
     got = _student_mha(student, oracle)(x)
     _check(
-        check, got, oracle, x, x, x, None, "MultiHeadAttention(16, 4)(x) with x (2, 5, 16)", weights_share=0.3
+        check, got, oracle, x, x, x, None, "MultiHeadAttention(24, 4)(x) with x (2, 5, 24)", weights_share=0.3
     )
     with check.part("bias=False", 0.3):
         oracle = _torch_mha(gen, d, h, bias=False)
         got = _student_mha(student, oracle, bias=False)(x)
-        what = "MultiHeadAttention(16, 4, bias=False)(x) with x (2, 5, 16)"
+        what = "MultiHeadAttention(24, 4, bias=False)(x) with x (2, 5, 24)"
         out, _ = _pair(got, what)
         assert_close(
             out,
@@ -254,7 +288,8 @@ def test_mha_cross_attention(student, gen, check):
 @pytest.mark.points(3)
 def test_mha_causal_mask(student, gen, check):
     """causal self-attention with a (T, T) mask matches nn.MultiheadAttention with attn_mask=~mask"""
-    d, h, t = 16, 4, 6
+    # head_dim 8, so that neither T nor sqrt(d_model) can pass for sqrt(head_dim).
+    d, h, t = 24, 3, 6
     x = _randn(gen, 3, t, d)
     mask = torch.ones(t, t, dtype=torch.bool).tril()
     oracle = _torch_mha(gen, d, h)
@@ -267,7 +302,7 @@ def test_mha_causal_mask(student, gen, check):
         x,
         x,
         mask,
-        "MultiHeadAttention(16, 4)(x, mask=causal) with x (3, 6, 16) and a causal mask (6, 6)",
+        "MultiHeadAttention(24, 3)(x, mask=causal) with x (3, 6, 24) and a causal mask (6, 6)",
     )
 
 
@@ -322,24 +357,23 @@ def test_mha_fully_masked_query(student, gen, check):
     got_weights = expect_tensor(got_weights, what=f"the weights of {what}", shape=(b, h, tq, tk))
     mistakes = _mistakes(state, h, x, memory, memory, mask)
     with check.part("fully masked queries", 0.4):
-        hint = (
+        nan_hint = (
             "a query with no visible key gets zero attention weights (not NaN), hence a zero attention "
-            "result, "
-            "so its output is just out_proj's bias"
+            "result, so its output is just out_proj's bias"
         )
         assert_close(
             got_out[0, dead],
             expected[0][0, dead],
             what=f"the output of {what} at batch 0, queries {dead} (every key masked)",
-            hint=hint,
-            mistakes=[(c[0, dead], m) for c, m in mistakes["output"]],
+            hint=nan_hint if bool(got_out[0, dead].isnan().any()) else "",
+            mistakes=_dead_row_mistakes([(c[0, dead], m) for c, m in mistakes["output"]]),
         )
         assert_close(
             got_weights[0, :, dead],
             expected[1][0, :, dead],
             what=f"the weights of {what} at batch 0, queries {dead}",
-            hint=hint,
-            mistakes=[(c[0, :, dead], m) for c, m in mistakes["weights"]],
+            hint=nan_hint if bool(got_weights[0, :, dead].isnan().any()) else "",
+            mistakes=_dead_row_mistakes([(c[0, :, dead], m) for c, m in mistakes["weights"]]),
         )
     with check.part("other queries", 0.4):
         assert_close(
@@ -363,12 +397,17 @@ def test_mha_fully_masked_query(student, gen, check):
             got_out,
             expected[0],
             what=f"the output of {what}",
-            hint="the path without weights must give a fully masked query the same zero attention result",
+            hint="the path without weights must give a fully masked query the same zero attention result"
+            if bool(got_out.isnan().any())
+            else "",
             mistakes=[
                 (
-                    _expected(state, h, x, memory, memory)[0],
+                    _expected(state, h, x, memory, memory, candidate)[0],
                     "the path without weights ignores the mask: pass it on as attn_mask",
                 )
+                # Without the mask every query sees every key, or (when the fully masked rows are still
+                # zeroed afterwards) every query but the fully masked ones.
+                for candidate in (None, mask.any(dim=-1, keepdim=True).expand_as(mask))
             ],
         )
 
@@ -393,10 +432,13 @@ def test_mha_gradients(student, gen, check):
         "every parameter must take part in the forward pass exactly as in the stub's layout: "
         "x @ in_proj_weight.T + in_proj_bias, rows [W_Q; W_K; W_V]; use differentiable torch operations"
     )
-    if not reproduces(value, _expected(oracle.state_dict(), h, x, x, x, mask)[0]):
-        hint = (
-            "the output itself is already wrong (see the other multi-head tests); fix the forward pass first"
-        )
+    expected_out = _expected(oracle.state_dict(), h, x, x, x, mask)[0]
+    if not reproduces(value, expected_out):
+        hint = mistake_hint(value, expected_out, _mistakes(oracle.state_dict(), h, x, x, x, mask)["output"])
+        if hint:
+            hint = f"the output itself is wrong: {hint}"
+        else:
+            hint = "the output itself is already wrong (see the other multi-head tests); fix the forward pass"
     groups = [
         ("d input", None),
         ("d in_proj", ("in_proj_weight", "in_proj_bias")),
@@ -444,7 +486,7 @@ def test_mha_float64(student, gen, check):
 @pytest.mark.points(2)
 def test_mha_need_weights_false(student, gen, check):
     """need_weights=False returns (output, None) with the same output, with and without a causal mask"""
-    d, h, t = 16, 4, 6
+    d, h, t = 24, 4, 6
     x = _randn(gen, 2, t, d)
     oracle = _torch_mha(gen, d, h)
     mha = _student_mha(student, oracle)
@@ -452,7 +494,7 @@ def test_mha_need_weights_false(student, gen, check):
     for name, mask in (("no mask", None), ("causal mask", causal)):
         with check.part(name):
             shown = "causal" if mask is not None else None
-            what = f"MultiHeadAttention(16, 4)(x, mask={shown}, need_weights=False)"
+            what = f"MultiHeadAttention(24, 4)(x, mask={shown}, need_weights=False)"
             got_out, got_weights = _pair(mha(x, mask=mask, need_weights=False), what)
             assert_close(
                 got_out,
@@ -460,11 +502,11 @@ def test_mha_need_weights_false(student, gen, check):
                 what=f"the output of {what}",
                 hint=STEPS,
                 mistakes=[
-                    *_mistakes(oracle.state_dict(), h, x, x, x, mask)["output"],
                     (
                         _torch_forward(oracle, x, x, x, None)[0],
                         "the path without weights ignores the mask: pass it on as attn_mask",
                     ),
+                    *_mistakes(oracle.state_dict(), h, x, x, x, mask)["output"],
                 ],
             )
             if got_weights is not None:
@@ -477,14 +519,14 @@ def test_mha_need_weights_false(student, gen, check):
 @pytest.mark.points(2)
 def test_mha_eval_disables_dropout(student, gen, check):
     """in eval mode a module built with dropout=0.3 drops nothing: outputs equal torch's, on both paths"""
-    d, h = 16, 4
+    d, h = 24, 4
     x = _randn(gen, 4, 8, d)
     oracle = _torch_mha(gen, d, h, dropout=0.3)
     mha = _student_mha(student, oracle, dropout=0.3)
     expected = _torch_forward(oracle, x, x, x, None)[0]
     for need_weights in (True, False):
         with check.part(f"need_weights={need_weights}"):
-            what = f"MultiHeadAttention(16, 4, dropout=0.3).eval()(x, need_weights={need_weights})"
+            what = f"MultiHeadAttention(24, 4, dropout=0.3).eval()(x, need_weights={need_weights})"
             got_out, _ = _pair(mha(x, need_weights=need_weights), what)
             again, _ = _pair(mha(x, need_weights=need_weights), what)
             hint = STEPS
@@ -500,7 +542,7 @@ def test_mha_eval_disables_dropout(student, gen, check):
             assert_close(
                 got_out,
                 expected,
-                what=f"the output of {what} with x (4, 8, 16)",
+                what=f"the output of {what} with x (4, 8, 24)",
                 hint=hint,
                 mistakes=_mistakes(oracle.state_dict(), h, x, x, x)["output"],
             )

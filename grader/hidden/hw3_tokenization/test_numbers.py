@@ -21,7 +21,16 @@ MERGES = [*TWO_DIGITS, (b"9", b"."), (b"1", b"11")]
 
 def _decimals(seed: int, n: int) -> list[tuple[str, str]]:
     rng = random.Random(seed)
-    pairs = [("9.9", "9.11"), ("3.5", "3.14"), ("10.2", "10.12"), ("2.1", "2.10")]
+    # The course's pairs, then two whose verdicts do not depend on the seed: "310" is [3, 10] (the lower rank
+    # wins over the leftmost pair), and [3, ., 12] is a prefix of [3, ., 12, 3].
+    pairs = [
+        ("9.9", "9.11"),
+        ("3.5", "3.14"),
+        ("10.2", "10.12"),
+        ("2.1", "2.10"),
+        ("2.310", "2.4"),
+        ("3.12", "3.123"),
+    ]
     while len(pairs) < n:
         whole = str(rng.randint(0, 120))
         pairs.append((f"{whole}.{rng.randint(0, 99)}", f"{whole}.{rng.randint(0, 999)}"))
@@ -43,8 +52,28 @@ def test_number_pieces(student, check):
                 fail(
                     f"number_pieces(two-digit merges, {text!r}, {name} pattern) gave {got}, "
                     f"expected {expected}",
-                    "encode with BPETokenizer(merges, pattern) and decode each id on its own",
+                    "encode with BPETokenizer(merges, pattern), with the pattern given"
+                    if got == reference.number_pieces(MERGES, text)
+                    else "",
                 )
+
+
+def _tokenwise_hint(student, a: str, b: str) -> str:
+    """The hint for a wrong verdict on (a, b): which misreading of the right pieces gives it, if one does."""
+    pieces_a, pieces_b = reference.number_pieces(MERGES, a), reference.number_pieces(MERGES, b)
+    theirs = [student.call("number_tokens.number_pieces", MERGES, number) for number in (a, b)]
+    if theirs != [pieces_a, pieces_b]:
+        return ""  # the pieces are already wrong (test_number_pieces): no reading of them to blame
+    for piece_a, piece_b in zip(pieces_a, pieces_b):
+        if piece_a != piece_b:
+            if (
+                piece_a.isdigit()
+                and piece_b.isdigit()
+                and (piece_a > piece_b) != (int(piece_a) > int(piece_b))
+            ):
+                return "at the first differing pieces compare them as integers when both are digits"
+            return ""
+    return "when one piece list is a prefix of the other, the longer one is greater"
 
 
 @pytest.mark.points(3)
@@ -59,7 +88,7 @@ def test_tokenwise_greater(student, seed, check):
                     fail(
                         f"tokenwise_greater({x!r}, {y!r}, two-digit merges) gave {got!r}, "
                         f"expected {expected!r}",
-                        "at the first differing pieces compare them as integers when both are digits",
+                        _tokenwise_hint(student, x, y),
                     )
 
 

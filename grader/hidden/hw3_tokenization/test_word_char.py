@@ -25,7 +25,8 @@ def _corpus(seed: int, n: int = 400) -> str:
     """A corpus where word frequencies spread from 1 to many (Zipf-like), with punctuation."""
     rng = random.Random(seed)
     weights = [1.0 / (rank + 1) for rank in range(len(LEXICON))]
-    return " ".join(rng.choices(LEXICON, weights=weights, k=n)) + " zebra once"
+    # Capitalised words whose lower-case forms are frequent: case is kept, so they are words of their own.
+    return " ".join(rng.choices(LEXICON, weights=weights, k=n)) + " zebra once The Dog"
 
 
 def _vocab(tokenizer, what: str) -> list[str]:
@@ -53,10 +54,14 @@ def test_word_vocabulary_and_min_freq(student, seed, check):
             expected = {word for word, count in counts.items() if count >= min_freq}
             if set(vocab[1:]) != expected:
                 missing, extra = sorted(expected - set(vocab)), sorted(set(vocab[1:]) - expected)
-                hint = "keep a word when count >= min_freq (at least min_freq times)"
-                if extra and all(counts[w] == min_freq - 1 for w in extra if w in counts):
+                hint = ""
+                if any(not WORDS.fullmatch(word) for word in extra):
+                    hint = "split with the word pattern: punctuation marks are tokens of their own"
+                elif missing and all(word.lower() != word and word.lower() in vocab for word in missing):
+                    hint = "keep the case: 'The' and 'the' are different words"
+                elif not missing and all(counts.get(word) == min_freq - 1 for word in extra):
                     hint = "a word that occurs exactly min_freq - 1 times must be left out"
-                if missing and all(counts[w] == min_freq for w in missing):
+                elif not extra and all(counts[word] == min_freq for word in missing):
                     hint = "a word that occurs exactly min_freq times must be kept (count >= min_freq)"
                 fail(f"{what}: missing {missing[:8]}, unexpected {extra[:8]}", hint)
 
@@ -70,17 +75,21 @@ def test_word_encode_decode(student, seed, check):
     index = {token: i for i, token in enumerate(vocab)}
     rng = random.Random(seed + 1)
     texts = [" ".join(rng.choices(sorted(set(WORDS.findall(corpus))), k=12)) for _ in range(3)]
-    texts.append("the  cube,sits\non the table!")
+    texts += ["the  cube,sits\non the table!", "The Dog saw the dog."]
     for text in texts:
         with check.part(repr(text[:30])):
             words = WORDS.findall(text)
             expected = [index.get(word, 0) for word in words]
             ids = tokenizer.call("encode", text)
             if ids != expected:
-                fail(
-                    f"encode({text!r}) gave {ids}, expected {expected} (the ids of your get_vocab())",
-                    "split with the word pattern (words and single punctuation marks), then look each up",
-                )
+                hint = ""
+                if ids == [index.get(word, 0) for word in text.split()]:
+                    hint = (
+                        "split with the word pattern (words and single punctuation marks), then look each up"
+                    )
+                elif ids == [index.get(word.lower(), 0) for word in words]:
+                    hint = "keep the case: 'The' and 'the' are different words"
+                fail(f"encode({text!r}) gave {ids}, expected {expected} (the ids of your get_vocab())", hint)
             decoded = tokenizer.call("decode", ids)
             want = " ".join(vocab[i] for i in expected)
             if decoded != want:
