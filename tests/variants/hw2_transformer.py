@@ -68,6 +68,7 @@ VARIANTS: list[Variant] = [
             "test_seq2seq_loss_teacher_forcing",
             "test_seq2seq_training_exact_match",
             "test_transformer_forward",
+            "test_transformer_masks",
         ),
     ),
     Variant(
@@ -100,6 +101,7 @@ VARIANTS: list[Variant] = [
         breaks=(
             "test_greedy_decode",
             "test_transformer_forward",
+            "test_transformer_masks",
         ),
     ),
     Variant(
@@ -194,6 +196,7 @@ VARIANTS: list[Variant] = [
             "test_gpt_forward",
             "test_gpt_greedy_generate",
             "test_gpt_training_val_loss",
+            "test_greedy_decode",
             "test_kv_cache_same_tokens",
             "test_transformer_forward",
         ),
@@ -369,6 +372,13 @@ VARIANTS += [
         (Edit("train.py", 'group["lr"] = learning_rate(step, config)', 'group["lr"] = config.lr'),),
         breaks=("test_train_step_adamw_weight_decay",),
         hints=("set learning_rate(step, config)",),
+    ),
+    Variant(
+        "gpt-init-not-applied",
+        "the GPT never applies _init_weights: embeddings start N(0, 1), Linear layers PyTorch's default",
+        (Edit("gpt.py", "        self.apply(self._init_weights)\n", ""),),
+        breaks=("test_gpt_weight_tying",),
+        hints=("apply the provided _init_weights",),
     ),
     # -- randomness only from the given generator ---------------------------------------------------------
     Variant(

@@ -82,19 +82,37 @@ def test_gpt_forward(student, gen, check):
 
 
 @pytest.mark.points(3)
-def test_gpt_weight_tying(student):
-    """lm_head shares its weight with the token embedding wte"""
+def test_gpt_weight_tying(student, check):
+    """lm_head shares its weight with the token embedding wte; weights start N(0, 0.02), biases 0"""
     state = _student_gpt(student).state_dict()
     for name, shape in (("wte.weight", (23, 16)), ("lm_head.weight", (23, 16))):
         if name not in state:
             fail(f"the GPT has no parameter {name}", "follow the parameter names of the GPT docstring")
         if tuple(state[name].shape) != shape:
             fail(f"{name} should have shape {shape}, has {tuple(state[name].shape)}")
-    if not torch.equal(state["wte.weight"], state["lm_head.weight"]):
-        fail(
-            "lm_head.weight differs from wte.weight: the head is not tied to the embedding",
-            "after creating both, assign self.lm_head.weight = self.wte.weight",
-        )
+    with check.part("lm_head tied to wte", 2):
+        if not torch.equal(state["wte.weight"], state["lm_head.weight"]):
+            fail(
+                "lm_head.weight differs from wte.weight: the head is not tied to the embedding",
+                "after creating both, assign self.lm_head.weight = self.wte.weight",
+            )
+    with check.part("N(0, 0.02) initialisation", 1):
+        # Every nn.Linear and nn.Embedding weight (the attention's in_proj_weight is not a Linear) and bias.
+        weights = [
+            value.double().reshape(-1)
+            for name, value in state.items()
+            if name.endswith(".weight") and value.dim() == 2 and name != "lm_head.weight"
+        ]
+        biases = [value for name, value in state.items() if name.endswith(("linear1.bias", "linear2.bias"))]
+        pooled = torch.cat(weights)
+        std, mean = float(pooled.std()), float(pooled.mean())
+        if not (0.017 <= std <= 0.023 and abs(mean) < 0.004) or any(bool(b.any()) for b in biases):
+            fail(
+                f"the GPT's Linear and Embedding weights have std {std:.3g} and mean {mean:.2g} after "
+                f"construction (N(0, 0.02) expected), and the Linear biases should be 0",
+                "apply the provided _init_weights to every submodule (self.apply(self._init_weights)) "
+                "before tying the head",
+            )
 
 
 def _non_causal_logits(reference: ref_gpt.GPT, idx: torch.Tensor) -> torch.Tensor:
