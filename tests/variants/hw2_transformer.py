@@ -538,4 +538,36 @@ ALTERNATIVES: list[Variant] = [
     ),
 ]
 
+ALTERNATIVES += [
+    Variant(
+        "adamw-not-fused",
+        "AdamW's default (for-each) implementation instead of fused=True (the handout allows both)",
+        (
+            Edit(
+                "train.py",
+                "torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, fused=True)",
+                "torch.optim.AdamW(groups, lr=config.lr, betas=config.betas)",
+            ),
+        ),
+    ),
+    Variant(
+        "weight-decay-chosen-by-name",
+        "no weight decay for parameters named like biases and norms (the handout allows any selection rule "
+        "that exempts exactly the 1-dimensional parameters)",
+        (
+            Edit(
+                "train.py",
+                "decay = [p for p in params if p.dim() >= 2]",
+                "exempt = {id(p) for n, p in model.named_parameters() if n.endswith('bias') or 'norm' in n "
+                "or n.startswith('ln_')}\n    decay = [p for p in params if id(p) not in exempt]",
+            ),
+            Edit(
+                "train.py",
+                "no_decay = [p for p in params if p.dim() < 2]",
+                "no_decay = [p for p in params if id(p) in exempt]",
+            ),
+        ),
+    ),
+]
+
 STUB = Variant("stub", "the untouched release: every function raises NotImplementedError", base="stub")
