@@ -2,8 +2,10 @@
 greedy decoding, and training on the toy reverse/copy task.
 
 Oracles: the reference Transformer (solutions.hw2_transformer) with every parameter drawn from the test's
-generator and copied into the student's model; mask properties checked on the student's model alone (a
-padded source token or a later target token must not change what it must not reach); training measured by the
+generator and copied into the student's model; mask properties (a padded source token or a later target token
+must not change what it must not reach; a hint only where the logits equal the reference's with that mask left
+out); greedy decoding on a crafted model whose rows emit EOS at steps the grader chose (one at the first step,
+one never), so that finished rows and the stop rule are exercised at every seed; training measured by the
 grader: the student's model, trained by the student's train_seq2seq in the sandbox, is decoded greedily by
 the grader (argmax of the student's logits, one token at a time) on a held-out batch, and the exact-match
 rate must reach a threshold measured on the reference (docs/hw2_thresholds.md).
