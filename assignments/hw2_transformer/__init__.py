@@ -11,7 +11,7 @@ from .layers import (
     sinusoidal_encoding,
 )
 from .provided_attention import KVCache, MultiHeadAttention
-from .train import TrainConfig, learning_rate, lm_loss, train_gpt, train_seq2seq
+from .train import TrainConfig, learning_rate, lm_loss, make_optimizer, train_gpt, train_seq2seq, train_step
 from .transformer import Transformer, seq2seq_loss, shift_targets
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "learning_rate",
     "lm_loss",
     "load_text",
+    "make_optimizer",
     "sample_next",
     "seq2seq_batch",
     "seq2seq_loss",
@@ -39,5 +40,6 @@ __all__ = [
     "sinusoidal_encoding",
     "train_gpt",
     "train_seq2seq",
+    "train_step",
     "train_val_split",
 ]

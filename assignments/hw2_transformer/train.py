@@ -3,8 +3,9 @@
 Implements (the recipe of karpathy/nanoGPT `train.py`):
 - `lm_loss`: mean cross-entropy of next-token logits against the targets;
 - `learning_rate`: linear warm-up, then cosine decay to a floor;
-- `train_gpt`: AdamW (weight decay on matrices only), the schedule, gradient-norm clipping, a fixed step
-  budget, on random windows of a token stream;
+- `make_optimizer`, `_step` and `train_step`: AdamW (weight decay on matrices only), the schedule, clipping of
+  the global gradient norm before the update: one training step, which the grader checks on its own;
+- `train_gpt`: `train_step` for a fixed step budget, on random windows of a token stream;
 - `train_seq2seq`: the same loop for the encoder-decoder Transformer on a toy task (copy / reverse / sort).
 
 Leaves out: gradient accumulation, mixed precision on CPU, checkpoints, evaluation inside the loop (the grader
@@ -79,9 +80,11 @@ def learning_rate(step: int, config: TrainConfig) -> float:
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
-    """AdamW with weight decay on parameters of 2 or more dimensions (matrices, embeddings) only.
+    """AdamW (lr, betas from config; eps PyTorch's default) with weight decay config.weight_decay on the
+    parameters of 2 or more dimensions (matrices, embeddings) and none on the others (biases, norm gains).
 
-    Decaying biases and layer-norm gains would pull them towards 0 for no benefit (nanoGPT's rule).
+    Decaying biases and layer-norm gains would pull them towards 0 for no benefit (nanoGPT's rule). A tied
+    weight is one parameter: list it once. fused=True or not: both are accepted.
     """
     raise NotImplementedError("make_optimizer: write this part (see its docstring)")
 
@@ -89,18 +92,41 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
 def _step(
     model: nn.Module, optimizer: torch.optim.Optimizer, loss: Tensor, step: int, config: TrainConfig
 ) -> None:
-    """One optimizer step: set the scheduled lr, back-propagate, clip, update."""
+    """One optimizer step: set learning_rate(step, config) on every param group, zero the grads,
+    back-propagate `loss`, clip the global gradient norm (all parameters together) to config.grad_clip
+    (0 disables), update.
+
+    The order matters: clipping after optimizer.step() changes nothing (the update has already used the
+    gradients), and clipping each parameter on its own changes the direction of the update.
+    """
     raise NotImplementedError("_step: write this part (see its docstring)")
+
+
+def train_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    x: Tensor,
+    y: Tensor,
+    step: int,
+    config: TrainConfig,
+) -> float:
+    """One training step of a GPT on the batch x, y (B, T) long (on the model's device): the logits and
+    lm_loss inside `autocast(x.device, config)`, then `_step`. Returns the loss as a float.
+
+    train_gpt calls it once per step; the grader calls it on its own, to compare the weights after a few
+    steps with the reference's (same model, same batches).
+    """
+    raise NotImplementedError("train_step: write this part (see its docstring)")
 
 
 def train_gpt(model: nn.Module, data: Tensor, config: TrainConfig) -> list[float]:
     """Train `model` (a GPT) for exactly config.steps steps on random windows of `data` (N,) long.
 
-    Each step: a batch from data.get_batch(data, batch_size, block_size, generator) with a torch.Generator
-    seeded with config.seed, the model's logits, lm_loss, and an optimizer step (scheduled lr, clipping).
-    Train on resolve_device(config.device, model) (move the model and each batch there), with the forward
-    pass and loss inside `autocast(device, config)`. Leaves the model in eval mode. Returns the training loss
-    of every step.
+    Each step: a batch from data.get_batch(data, batch_size, block_size, generator), then `train_step`.
+    The batches are the only randomness: one torch.Generator seeded with config.seed, made here (never
+    torch.manual_seed, never torch's global generator), so that the same seed gives the same run.
+    Train on resolve_device(config.device, model) (move the model and each batch there). Leaves the model in
+    eval mode. Returns the training loss of every step.
     """
     raise NotImplementedError("train_gpt: write this part (see its docstring)")
 
@@ -110,8 +136,9 @@ def train_seq2seq(
 ) -> list[float]:
     """Train `model` (a Transformer) for exactly config.steps steps on fresh batches of the toy `task`.
 
-    Each step: src, tgt = data.seq2seq_batch(task, batch_size, min_len, max_len, generator) (generator seeded
-    with config.seed), seq2seq_loss (teacher forcing), an optimizer step; device and autocast as train_gpt.
+    Each step: src, tgt = data.seq2seq_batch(task, batch_size, min_len, max_len, generator) (one generator
+    seeded with config.seed, as in train_gpt), seq2seq_loss (teacher forcing) inside autocast, then `_step`;
+    the device as in train_gpt.
     Leaves the model in eval mode.
     Returns the training loss of every step.
     """

@@ -40,6 +40,18 @@ def hand_written(scale: str = "self.head_dim**-0.5", fill: str = "-1e9") -> Edit
     )
 
 
+# Hints about form, not about a specific mistake: any variant may be shown them.
+GENERIC_HINTS = (
+    "lay the parameters out exactly as the stub's __init__ does",
+    "keep the names and signatures of the stub",
+    "follow the parameter names of the GPT docstring",
+    "every parameter must take part in forward",
+    "avoid creating new tensors with a fixed dtype",
+    "NaN usually comes from",
+    "look for an infinite loop",
+    "do not call exit()",
+)
+
 VARIANTS: list[Variant] = [
     Variant(
         "decoder-stack-never-built",
@@ -56,6 +68,7 @@ VARIANTS: list[Variant] = [
             "test_seq2seq_loss_teacher_forcing",
             "test_seq2seq_training_exact_match",
             "test_transformer_forward",
+            "test_transformer_masks",
         ),
     ),
     Variant(
@@ -69,7 +82,11 @@ VARIANTS: list[Variant] = [
             "test_gpt_training_val_loss",
             "test_kv_cache_same_tokens",
             "test_learned_positional_embedding",
+            "test_sampling_uses_only_the_generator",
+            "test_train_step_adamw_weight_decay",
+            "test_train_step_gradient_clipping",
         ),
+        hints=("look up POSITIONS",),
     ),
     Variant(
         "output-layer-sized-from-source-vocab",
@@ -84,6 +101,7 @@ VARIANTS: list[Variant] = [
         breaks=(
             "test_greedy_decode",
             "test_transformer_forward",
+            "test_transformer_masks",
         ),
     ),
     Variant(
@@ -98,7 +116,6 @@ VARIANTS: list[Variant] = [
             "test_gpt_greedy_generate",
             "test_gpt_is_causal",
             "test_gpt_training_val_loss",
-            "test_greedy_decode",
             "test_kv_cache_same_tokens",
             "test_seq2seq_loss_teacher_forcing",
             "test_seq2seq_training_exact_match",
@@ -116,7 +133,6 @@ VARIANTS: list[Variant] = [
             "test_encoder_layer_pre_norm",
             "test_gpt_forward",
             "test_gpt_greedy_generate",
-            "test_greedy_decode",
             "test_kv_cache_same_tokens",
             "test_seq2seq_loss_teacher_forcing",
             "test_transformer_forward",
@@ -139,6 +155,7 @@ VARIANTS: list[Variant] = [
             "test_gpt_training_val_loss",
             "test_kv_cache_same_tokens",
         ),
+        hints=("every block's self-attention must be causal",),
     ),
     Variant(
         "causal-mask-leaks-successor",
@@ -157,17 +174,18 @@ VARIANTS: list[Variant] = [
             "test_transformer_forward",
             "test_transformer_masks",
         ),
+        hints=("the successor leaks",),
     ),
     Variant(
         "source-padding-not-masked",
         "the encoder's self-attention ignores the source padding mask",
         (Edit("transformer.py", "x = layer(x, mask=mask)", "x = layer(x)"),),
         breaks=(
-            "test_greedy_decode",
             "test_seq2seq_loss_teacher_forcing",
             "test_transformer_forward",
             "test_transformer_masks",
         ),
+        hints=("must mask source PAD tokens too",),
     ),
     Variant(
         "pre-norm-without-residual",
@@ -178,9 +196,11 @@ VARIANTS: list[Variant] = [
             "test_gpt_forward",
             "test_gpt_greedy_generate",
             "test_gpt_training_val_loss",
+            "test_greedy_decode",
             "test_kv_cache_same_tokens",
             "test_transformer_forward",
         ),
+        hints=("the residual connection around attention is missing",),
     ),
     Variant(
         "post-norm-normalises-the-branch",
@@ -188,10 +208,10 @@ VARIANTS: list[Variant] = [
         (Edit("layers.py", "x = self.norm1(x + attend(x))", "x = x + self.norm1(attend(x))"),),
         breaks=(
             "test_encoder_layer_post_norm",
-            "test_greedy_decode",
             "test_seq2seq_loss_teacher_forcing",
             "test_transformer_forward",
         ),
+        hints=("post-norm normalises the sum",),
     ),
     Variant(
         "teacher-forcing-shift-off-by-one",
@@ -201,6 +221,7 @@ VARIANTS: list[Variant] = [
             "test_seq2seq_loss_teacher_forcing",
             "test_seq2seq_training_exact_match",
         ),
+        hints=("the labels are the inputs themselves",),
     ),
     Variant(
         "sin-cos-swapped",
@@ -210,6 +231,7 @@ VARIANTS: list[Variant] = [
             Edit("layers.py", "table[:, 1::2] = torch.cos(angles)", "table[:, 1::2] = torch.sin(angles)"),
         ),
         breaks=("test_sinusoidal_encoding",),
+        hints=("sine and cosine are swapped",),
     ),
     Variant(
         "top-k-keeps-k-plus-1",
@@ -222,6 +244,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_sample_next_top_k",),
+        hints=("keep only the logits >= the k-th largest",),
     ),
     Variant(
         "kv-cache-position-not-advanced",
@@ -234,6 +257,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_kv_cache_same_tokens",),
+        hints=("feed each new token at position caches[0].length",),
     ),
     Variant(
         "head-not-tied",
@@ -242,7 +266,251 @@ VARIANTS: list[Variant] = [
         breaks=(
             "test_gpt_forward",
             "test_gpt_weight_tying",
+            "test_train_step_adamw_weight_decay",
+            "test_train_step_gradient_clipping",
         ),
+        hints=(
+            "lm_head.weight must BE wte.weight",
+            "after creating both, assign",
+        ),
+    ),
+]
+
+# -- the training step, checked directly (test_train_step_*) ------------------------------------------------
+
+CLIP = "        nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)\n    optimizer.step()\n"
+TRAIN_GPT_SEED = (
+    "    generator = torch.Generator().manual_seed(config.seed)\n"
+    "    optimizer = make_optimizer(model, config)\n"
+    "    device = resolve_device(config.device, model)\n    model.to(device)\n    model.train()\n"
+    "    losses = []\n    for step in range(config.steps):\n        x, y"
+)
+
+VARIANTS += [
+    Variant(
+        "clip-after-optimizer-step",
+        "the gradient norm is clipped after optimizer.step(), when the update has already used the gradients",
+        (
+            Edit(
+                "train.py",
+                CLIP,
+                "        pass\n    optimizer.step()\n"
+                "    nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)\n",
+            ),
+        ),
+        breaks=("test_train_step_gradient_clipping",),
+        hints=("clipping after the step",),
+    ),
+    Variant(
+        "clip-each-parameter",
+        "each parameter's gradient is clipped to grad_clip on its own instead of the global norm",
+        (
+            Edit(
+                "train.py",
+                CLIP,
+                "        for parameter in model.parameters():\n"
+                "            nn.utils.clip_grad_norm_(parameter, config.grad_clip)\n    optimizer.step()\n",
+            ),
+        ),
+        breaks=("test_train_step_gradient_clipping",),
+        hints=("not each parameter on its own",),
+    ),
+    Variant(
+        "clip-grad-value",
+        "clip_grad_value_ (each gradient entry clamped to +-grad_clip) instead of clipping the norm",
+        (
+            Edit(
+                "train.py",
+                "nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)",
+                "nn.utils.clip_grad_value_(model.parameters(), config.grad_clip)",
+            ),
+        ),
+        breaks=("test_train_step_gradient_clipping",),
+        hints=("not each gradient value",),
+    ),
+    Variant(
+        "weight-decay-on-every-parameter",
+        "one param group with weight decay: biases and LayerNorm gains are decayed too",
+        (
+            Edit(
+                "train.py",
+                '{"params": no_decay, "weight_decay": 0.0}',
+                '{"params": no_decay, "weight_decay": config.weight_decay}',
+            ),
+        ),
+        breaks=("test_train_step_adamw_weight_decay",),
+        hints=("biases and LayerNorm gains get weight_decay=0",),
+    ),
+    Variant(
+        "weight-decay-on-linear-weights-only",
+        "decay by module type (nn.Linear weights only, as older nanoGPT did): embeddings are not decayed",
+        (
+            Edit(
+                "train.py",
+                "decay = [p for p in params if p.dim() >= 2]",
+                "decay = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]",
+            ),
+            Edit(
+                "train.py",
+                "no_decay = [p for p in params if p.dim() < 2]",
+                "no_decay = [p for p in params if all(p is not q for q in decay)]",
+            ),
+        ),
+        breaks=("test_train_step_adamw_weight_decay",),
+        hints=("embeddings are matrices too",),
+    ),
+    Variant(
+        "adam-with-l2-instead-of-adamw",
+        "torch.optim.Adam with weight_decay (an L2 penalty through the moments) instead of AdamW",
+        (Edit("train.py", "return torch.optim.AdamW(groups,", "return torch.optim.Adam(groups,"),),
+        breaks=(
+            "test_gpt_training_val_loss",
+            "test_seq2seq_training_exact_match",
+            "test_train_step_adamw_weight_decay",
+        ),
+        hints=("not Adam with weight_decay",),
+    ),
+    Variant(
+        "learning-rate-never-scheduled",
+        "the param groups keep config.lr: learning_rate(step) is computed nowhere in the step",
+        (Edit("train.py", 'group["lr"] = learning_rate(step, config)', 'group["lr"] = config.lr'),),
+        breaks=(
+            "test_train_step_adamw_weight_decay",
+            "test_train_step_gradient_clipping",
+        ),
+        hints=("set learning_rate(step, config)",),
+    ),
+    Variant(
+        "gpt-init-not-applied",
+        "the GPT never applies _init_weights: embeddings start N(0, 1), Linear layers PyTorch's default",
+        (Edit("gpt.py", "        self.apply(self._init_weights)\n", ""),),
+        breaks=("test_gpt_weight_tying",),
+        hints=("apply the provided _init_weights",),
+    ),
+    # -- randomness only from the given generator ---------------------------------------------------------
+    Variant(
+        "train-gpt-reseeds-torch",
+        "train_gpt calls torch.manual_seed(config.seed) and draws its batches from torch's global generator",
+        (
+            Edit(
+                "train.py",
+                TRAIN_GPT_SEED,
+                TRAIN_GPT_SEED.replace(
+                    "generator = torch.Generator().manual_seed(config.seed)",
+                    "generator = torch.manual_seed(config.seed) and None",
+                ),
+            ),
+        ),
+        breaks=("test_train_gpt_randomness",),
+        hints=("the caller's random state is not train_gpt's to change",),
+    ),
+    Variant(
+        "train-gpt-batches-from-global-rng",
+        "train_gpt makes a seeded generator but never passes it to get_batch",
+        (
+            Edit(
+                "train.py",
+                "x, y = get_batch(data, config.batch_size, config.block_size, generator)",
+                "x, y = get_batch(data, config.batch_size, config.block_size)",
+            ),
+        ),
+        breaks=("test_train_gpt_randomness",),
+        hints=("torch's global generator must not decide the batches",),
+    ),
+    Variant(
+        "train-gpt-generator-not-seeded",
+        "train_gpt's generator is torch.Generator() without manual_seed(config.seed): every seed, one run",
+        (
+            Edit(
+                "train.py",
+                TRAIN_GPT_SEED,
+                TRAIN_GPT_SEED.replace(".manual_seed(config.seed)", ""),
+            ),
+        ),
+        breaks=("test_train_gpt_randomness",),
+        hints=("seed the batches' generator with config.seed",),
+    ),
+    Variant(
+        "sample-next-ignores-generator",
+        "sample_next draws with torch.multinomial(probs, 1): the generator it is given is never used",
+        (
+            Edit(
+                "gpt.py",
+                "return torch.multinomial(probs, 1, generator=generator).squeeze(1)",
+                "return torch.multinomial(probs, 1).squeeze(1)",
+            ),
+        ),
+        breaks=("test_sampling_uses_only_the_generator",),
+        hints=("the only randomness is the generator you are given",),
+    ),
+    Variant(
+        "generate-drops-generator",
+        "generate calls sample_next without passing its generator on",
+        (
+            Edit(
+                "gpt.py",
+                "sample_next(logits, temperature, top_k, greedy=greedy, generator=generator)",
+                "sample_next(logits, temperature, top_k, greedy=greedy)",
+            ),
+        ),
+        breaks=("test_sampling_uses_only_the_generator",),
+        hints=("the only randomness is the generator you are given",),
+    ),
+    Variant(
+        "top-k-drops-ties",
+        "top-k keeps exactly the k indices torch.topk returns, dropping logits tied at the k-th value",
+        (
+            Edit(
+                "gpt.py",
+                '        logits = logits.masked_fill(logits < kth, float("-inf"))\n',
+                "        top = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1)\n"
+                '        dropped = torch.full_like(logits, float("-inf"))\n'
+                "        logits = dropped.scatter(-1, top.indices, top.values)\n",
+            ),
+        ),
+        breaks=("test_sample_next_top_k",),
+        hints=("ties at the k-th value are all kept",),
+    ),
+    # -- greedy decoding with rows that finish at different steps (test_greedy_decode) --------------------
+    Variant(
+        "greedy-first-eos-stops-every-row",
+        "greedy_decode stops as soon as ANY row has produced EOS",
+        (Edit("transformer.py", "if bool(done.all()):", "if bool(done.any()):"),),
+        breaks=("test_greedy_decode",),
+        hints=("stop only when EVERY row has produced EOS",),
+    ),
+    Variant(
+        "greedy-finished-rows-keep-emitting",
+        "greedy_decode tracks finished rows but keeps appending their argmax instead of PAD",
+        (
+            Edit(
+                "transformer.py",
+                "next_token = torch.where(done, torch.full_like(next_token, self.pad_id), next_token)",
+                "next_token = next_token",
+            ),
+        ),
+        breaks=("test_greedy_decode",),
+        hints=("append pad_id to that row",),
+    ),
+    Variant(
+        "greedy-repeats-eos-after-eos",
+        "finished rows get EOS again instead of PAD",
+        (
+            Edit(
+                "transformer.py",
+                "torch.full_like(next_token, self.pad_id)",
+                "torch.full_like(next_token, eos_id)",
+            ),
+        ),
+        breaks=("test_greedy_decode",),
+        hints=("not EOS again",),
+    ),
+    Variant(
+        "greedy-never-stops-early",
+        "greedy_decode always generates max_len tokens, even when every row has finished",
+        (Edit("transformer.py", "            if bool(done.all()):\n                break\n", ""),),
+        breaks=("test_greedy_decode",),
+        hints=("the output is then shorter than max_len",),
     ),
 ]
 
@@ -267,6 +535,38 @@ ALTERNATIVES: list[Variant] = [
         "hand-written-attention",
         "attention written by hand (softmax of masked, scaled scores), not F.scaled_dot_product_attention",
         (hand_written(),),
+    ),
+]
+
+ALTERNATIVES += [
+    Variant(
+        "adamw-not-fused",
+        "AdamW's default (for-each) implementation instead of fused=True (the handout allows both)",
+        (
+            Edit(
+                "train.py",
+                "torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, fused=True)",
+                "torch.optim.AdamW(groups, lr=config.lr, betas=config.betas)",
+            ),
+        ),
+    ),
+    Variant(
+        "weight-decay-chosen-by-name",
+        "no weight decay for parameters named like biases and norms (the handout allows any selection rule "
+        "that exempts exactly the 1-dimensional parameters)",
+        (
+            Edit(
+                "train.py",
+                "decay = [p for p in params if p.dim() >= 2]",
+                "exempt = {id(p) for n, p in model.named_parameters() if n.endswith('bias') or 'norm' in n "
+                "or n.startswith('ln_')}\n    decay = [p for p in params if id(p) not in exempt]",
+            ),
+            Edit(
+                "train.py",
+                "no_decay = [p for p in params if p.dim() < 2]",
+                "no_decay = [p for p in params if id(p) in exempt]",
+            ),
+        ),
     ),
 ]
 

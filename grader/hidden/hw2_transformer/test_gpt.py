@@ -10,13 +10,14 @@ corpus, then scored by the grader on held-out text. The grader asks for the logi
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.compare import assert_close, assert_equal, fail
+from grader.compare import assert_close, assert_equal, expect_tensor, fail, mistake_hint
 from grader.figures import curves
 from grader.testdata import randomize_parameters
 from solutions.hw2_transformer import data as ref_data
@@ -45,7 +46,7 @@ def _pair(student, gen, *, double: bool = False):
     return reference, model
 
 
-@pytest.mark.points(6)
+@pytest.mark.points(5)
 def test_gpt_forward(student, gen, check):
     """GPT(idx): logits and gradients match the reference with copied weights"""
     reference, model = _pair(student, gen)
@@ -61,10 +62,14 @@ def test_gpt_forward(student, gen, check):
             what="GPT logits",
             atol=1e-4,
             rtol=1e-4,
-            hint="wte(idx) + wpe(positions) -> blocks (pre-norm, causal) -> ln_f -> lm_head; the position "
-            "embedding is indexed by position, not by token id",
         )
     with check.part("gradients", 2):
+        # An untied head: wte.weight's gradient then holds only the embedding's share.
+        untied = copy.deepcopy(reference)
+        untied.lm_head.weight = torch.nn.Parameter(untied.wte.weight.detach().clone())
+        untied.zero_grad()
+        untied(idx).backward(grad_out)
+        tie_hint = "lm_head.weight must BE wte.weight (one Parameter), so both uses add to its gradient"
         for name, parameter in reference.named_parameters():
             assert_close(
                 got.params.get(name),
@@ -72,33 +77,69 @@ def test_gpt_forward(student, gen, check):
                 what=f"gradient of {name}",
                 atol=1e-4,
                 rtol=1e-3,
-                hint="lm_head.weight must BE wte.weight (one Parameter), so both uses add to its gradient",
+                mistakes=[(dict(untied.named_parameters())[name].grad, tie_hint)],
             )
 
 
 @pytest.mark.points(3)
-def test_gpt_weight_tying(student):
-    """lm_head shares its weight with the token embedding wte"""
+def test_gpt_weight_tying(student, check):
+    """lm_head shares its weight with the token embedding wte; weights start N(0, 0.02), biases 0"""
     state = _student_gpt(student).state_dict()
     for name, shape in (("wte.weight", (23, 16)), ("lm_head.weight", (23, 16))):
         if name not in state:
             fail(f"the GPT has no parameter {name}", "follow the parameter names of the GPT docstring")
         if tuple(state[name].shape) != shape:
             fail(f"{name} should have shape {shape}, has {tuple(state[name].shape)}")
-    if not torch.equal(state["wte.weight"], state["lm_head.weight"]):
-        fail(
-            "lm_head.weight differs from wte.weight: the head is not tied to the embedding",
-            "after creating both, assign self.lm_head.weight = self.wte.weight",
-        )
+    with check.part("lm_head tied to wte", 2):
+        if not torch.equal(state["wte.weight"], state["lm_head.weight"]):
+            fail(
+                "lm_head.weight differs from wte.weight: the head is not tied to the embedding",
+                "after creating both, assign self.lm_head.weight = self.wte.weight",
+            )
+    with check.part("N(0, 0.02) initialisation", 1):
+        # Every nn.Linear and nn.Embedding weight (the attention's in_proj_weight is not a Linear) and bias.
+        weights = [
+            value.double().reshape(-1)
+            for name, value in state.items()
+            if name.endswith(".weight") and value.dim() == 2 and name != "lm_head.weight"
+        ]
+        biases = [value for name, value in state.items() if name.endswith(("linear1.bias", "linear2.bias"))]
+        pooled = torch.cat(weights)
+        std, mean = float(pooled.std()), float(pooled.mean())
+        if not (0.017 <= std <= 0.023 and abs(mean) < 0.004) or any(bool(b.any()) for b in biases):
+            fail(
+                f"the GPT's Linear and Embedding weights have std {std:.3g} and mean {mean:.2g} after "
+                f"construction (N(0, 0.02) expected), and the Linear biases should be 0",
+                "apply the provided _init_weights to every submodule (self.apply(self._init_weights)) "
+                "before tying the head",
+            )
 
 
-@pytest.mark.points(4)
+def _non_causal_logits(reference: ref_gpt.GPT, idx: torch.Tensor) -> torch.Tensor:
+    """The reference GPT's logits with blocks that attend without the causal mask."""
+    with torch.no_grad():
+        x = reference.wte(idx) + reference.wpe(idx)
+        for block in reference.blocks:
+            x = block(x, is_causal=False)
+        return reference.lm_head(reference.ln_f(x))
+
+
+@pytest.mark.points(3)
 def test_gpt_is_causal(student, gen):
     """Changing later tokens does not change the logits of earlier positions"""
-    model = _student_gpt(student)
-    model.run("eval")
+    reference, model = _pair(student, gen)
     idx = torch.randint(0, CONFIG["vocab_size"], (2, 12), generator=gen)
     base = model(idx)
+    causal_hint = mistake_hint(
+        base,
+        reference(idx).detach(),
+        [
+            (
+                _non_causal_logits(reference, idx),
+                "every block's self-attention must be causal (is_causal=True)",
+            )
+        ],
+    )
     for t in (1, 6, 11):
         later = idx.clone()
         later[:, t:] = torch.randint(0, CONFIG["vocab_size"], later[:, t:].shape, generator=gen)
@@ -109,7 +150,7 @@ def test_gpt_is_causal(student, gen):
             what=f"logits at positions < {t} after changing tokens >= {t}",
             atol=1e-5,
             rtol=1e-4,
-            hint="every block's self-attention must be causal (is_causal=True or a causal mask)",
+            hint=causal_hint,
         )
 
 
@@ -121,30 +162,32 @@ def test_gpt_greedy_generate(student, gen):
     for new_tokens in (6, 20):
         expected = reference.generate(idx, new_tokens, greedy=True)
         got = model.call("generate", idx, new_tokens, greedy=True)
-        assert_equal(
-            got,
-            expected,
-            what=f"generate(idx, {new_tokens}, greedy=True)",
-            hint="append the argmax of the last position's logits; feed at most block_size tokens",
+        expect_tensor(
+            got, what=f"generate(idx, {new_tokens}, greedy=True)", shape=expected.shape, shape_hint=""
         )
+        assert_equal(got, expected, what=f"generate(idx, {new_tokens}, greedy=True)")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_kv_cache_same_tokens(student, gen, check):
     """generate(use_cache=True) gives the same tokens as without the cache, call after call"""
     reference, model = _pair(student, gen, double=True)
+    # The cache's usual mistake: every new token at position 0 (the offset never taken from the cache).
+    at_zero = copy.deepcopy(reference)
+    positions = at_zero.wpe.forward
+    at_zero.wpe.forward = lambda idx, offset=0: positions(idx, 0)
     for call, length in enumerate((4, 2)):
         idx = torch.randint(0, CONFIG["vocab_size"], (3, length), generator=gen)
         expected = reference.generate(idx, 10, greedy=True)
         with check.part(f"call {call + 1}"):
             got = model.call("generate", idx, 10, greedy=True, use_cache=True)
-            assert_equal(
-                got,
-                expected,
-                what=f"generate(..., use_cache=True), call {call + 1}",
-                hint="new caches for every call; the prompt fills them, then feed only the newest token at "
-                "position caches[0].length (the position embedding needs that offset)",
+            what = f"generate(..., use_cache=True), call {call + 1}"
+            expect_tensor(got, what=what, shape=expected.shape, shape_hint="")
+            offset_hint = (
+                "feed each new token at position caches[0].length: the position embedding needs that offset"
             )
+            mistakes = [(at_zero.generate(idx, 10, greedy=True, use_cache=True), offset_hint)]
+            assert_equal(got, expected, what=what, mistakes=mistakes)
 
 
 def _draw(student, logits: torch.Tensor, seed: int, **kwargs) -> torch.Tensor:
@@ -170,10 +213,60 @@ def test_sample_next_top_k(student, seed, check):
             fail(
                 f"top_k=3 sampled tokens {outside} outside the 3 best {sorted(allowed)} "
                 f"(counts {counts.tolist()})",
-                "keep exactly the k largest logits; topk(logits, k)[..., -1] is the k-th largest value",
+                "keep only the logits >= the k-th largest value, topk(logits, k).values[..., -1]",
             )
         if any(counts[i] == 0 for i in allowed):
             fail(f"top_k=3 never sampled one of the 3 best tokens (counts {counts.tolist()})")
+    with check.part("ties at the k-th value"):
+        # The 3rd largest value, 1.0, is shared by three tokens: the handout keeps all of them.
+        tied = torch.tensor([[2.0, 1.0, 3.0, 1.0, -2.0, 1.0]]).repeat(4000, 1)
+        got = _draw(student, tied, seed, top_k=3)
+        counts = torch.bincount(got.reshape(-1).long(), minlength=6)
+        if counts[4] > 0 or any(counts[i] == 0 for i in (0, 1, 2, 3, 5)):
+            fail(
+                f"top_k=3 on logits {tied[0].tolist()} should sample tokens 0, 1, 2, 3 and 5 (the three "
+                f"tied at the 3rd largest value are all kept) and never 4; counts {counts.tolist()}",
+                "keep every logit >= the k-th largest value (ties at the k-th value are all kept), not the "
+                "k indices topk returns",
+            )
+
+
+SAMPLE_RNG_HINT = (
+    "draw with torch.multinomial(probs, 1, generator=generator) and pass the generator on from generate: "
+    "the only randomness is the generator you are given"
+)
+
+
+def _same_draws(student, draw, seed: int, what: str) -> None:
+    """`draw(seed)` twice with torch's global generator moved in between: equal; with another seed: not."""
+    first = draw(seed)
+    student.call("data.get_batch", torch.arange(64), 3, 4)  # moves torch's global generator
+    again = draw(seed)
+    if not isinstance(first, torch.Tensor) or not isinstance(again, torch.Tensor):
+        fail(f"{what} should return a tensor of token ids")
+    if first.shape != again.shape or not torch.equal(first, again):
+        fail(f"{what} with two generators seeded {seed} gave different tokens", SAMPLE_RNG_HINT)
+    other = draw(seed + 1)
+    if isinstance(other, torch.Tensor) and other.shape == first.shape and torch.equal(first, other):
+        fail(f"{what} gave the same tokens for generators seeded {seed} and {seed + 1}", SAMPLE_RNG_HINT)
+
+
+@pytest.mark.points(3)
+def test_sampling_uses_only_the_generator(student, gen, seed, check):
+    """sample_next and generate draw only from the generator they are given: same seed, same tokens"""
+    logits = torch.randn(64, 9, generator=gen)
+    with check.part("sample_next"):
+        _same_draws(student, lambda s: _draw(student, logits, s), seed, "sample_next(logits)")
+    with check.part("generate"):
+        model = _student_gpt(student)
+        model.run("eval")
+        idx = torch.randint(0, CONFIG["vocab_size"], (4, 3), generator=gen)
+
+        def generate(s: int):
+            generator = student.generator(s)
+            return model.call("generate", idx, 8, temperature=2.0, generator=generator.handle)
+
+        _same_draws(student, generate, seed, "generate(idx, 8, temperature=2.0)")
 
 
 @pytest.mark.points(3)
@@ -226,7 +319,7 @@ def validation_loss(logits: torch.Tensor, positions: torch.Tensor, targets: torc
     return float(F.cross_entropy(picked.double(), targets))
 
 
-@pytest.mark.points(10)
+@pytest.mark.points(7)
 @pytest.mark.timeout(60)
 def test_gpt_training_val_loss(student, seed, figure):
     """Your GPT, trained by your train_gpt on the generated corpus, reaches the validation loss"""
@@ -269,5 +362,4 @@ def test_gpt_training_val_loss(student, seed, figure):
             f"after {TRAIN_STEPS} steps your GPT's validation loss is {loss:.3f} nats per character; the "
             f"reference reaches {VAL_LOSS_THRESHOLD} or less on every seed (a uniform guess is "
             f"{math.log(tokenizer.vocab_size):.2f})",
-            "check lm_loss, the learning-rate schedule, the causal mask and the residual connections",
         )

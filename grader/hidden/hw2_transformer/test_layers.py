@@ -13,12 +13,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.compare import assert_close, assert_equal, fail
+from grader.compare import Mistakes, assert_close, assert_equal, expect_tensor, fail, mistake_hint
 from grader.testdata import randomize_parameters
 
 POSITIONS_HINT = (
     "the positional embedding must look up POSITIONS (torch.arange(offset, offset + T)), not the token ids"
 )
+
+
+def close(got, expected: torch.Tensor, *, what: str, mistakes: Mistakes = (), **kwargs) -> None:
+    """assert_close, where a wrong shape gets a hint only when it reproduces one of the known `mistakes`."""
+    shape_hint = mistake_hint(got, expected, mistakes)
+    expect_tensor(got, what=what, shape=tuple(expected.shape), shape_hint=shape_hint)
+    assert_close(got, expected, what=what, mistakes=mistakes, **kwargs)
 
 
 def _ours_from_torch(state: dict) -> dict:
@@ -61,7 +68,7 @@ def _sinusoid_candidates(num_positions: int, d: int) -> dict[str, torch.Tensor]:
     return {"interleaved": interleaved.float(), "concatenated": concatenated.float()}
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_sinusoidal_encoding(student):
     """sinusoidal_encoding: sin/cos of pos / 10000^(2i/d), interleaved or concatenated"""
     for num_positions, d in ((50, 16), (7, 6), (128, 64)):
@@ -76,15 +83,12 @@ def test_sinusoidal_encoding(student):
         usable = isinstance(got, torch.Tensor) and got.shape == (num_positions, d) and got.is_floating_point()
         if usable and any(torch.allclose(got.double(), c.double(), atol=1e-4) for c in candidates.values()):
             continue
-        assert_close(
+        close(
             got,
             candidates["interleaved"],
             what=f"sinusoidal_encoding({num_positions}, {d})",
             atol=1e-4,
             rtol=1e-4,
-            hint="PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(...): sine first, and the "
-            "exponent "
-            "is 2i/d for the pair i (or the concatenated layout [sin ... | cos ...])",
             mistakes=[
                 (swapped, "sine and cosine are swapped: even columns (or the first half) are the sines"),
                 (wrong_freq, "the frequency exponent is i/d instead of 2i/d (i counts PAIRS of columns)"),
@@ -102,11 +106,10 @@ def test_learned_positional_embedding(student, gen):
         idx = torch.randint(3, 40, (3, length), generator=gen)  # token ids that are not their positions
         got = module(idx, offset=offset)
         expected = weight[offset : offset + length]
-        assert_close(
+        close(
             got,
             expected,
             what=f"positional embedding of a (3, {length}) batch at offset {offset}",
-            hint=POSITIONS_HINT,
             mistakes=[(weight[idx], POSITIONS_HINT), (weight[:length], "the offset is ignored")],
         )
 
@@ -116,16 +119,14 @@ def test_causal_mask(student):
     """causal_mask(T): True on and below the diagonal"""
     for size in (1, 2, 5, 9):
         expected = torch.ones(size, size, dtype=torch.bool).tril()
-        assert_equal(
-            student.call("layers.causal_mask", size),
-            expected,
-            what=f"causal_mask({size})",
-            mistakes=[
-                (~expected, "the mask is inverted: True means MAY attend"),
-                (torch.ones(size, size).tril(-1).bool(), "a token must be allowed to attend to itself"),
-                (torch.ones(size, size).tril(1).bool(), "query i also sees key i + 1: the successor leaks"),
-            ],
-        )
+        got = student.call("layers.causal_mask", size)
+        mistakes = [
+            (~expected, "the mask is inverted: True means MAY attend"),
+            (torch.ones(size, size).tril(-1).bool(), "a token must be allowed to attend to itself"),
+            (torch.ones(size, size).tril(1).bool(), "query i also sees key i + 1: the successor leaks"),
+        ]
+        expect_tensor(got, what=f"causal_mask({size})", shape=(size, size), shape_hint="")
+        assert_equal(got, expected, what=f"causal_mask({size})", mistakes=mistakes)
 
 
 # ------------------------------------------------------------------------------------------- feed-forward
@@ -153,7 +154,7 @@ def test_feed_forward(student, gen, check):
             grad_out = torch.randn_like(expected)
             expected.backward(grad_out)
             got = module.grad(None, (x,), grad_output=grad_out)
-            assert_close(
+            close(
                 got.value,
                 expected.detach(),
                 what=f"FeedForward ({activation}) output",
@@ -165,10 +166,29 @@ def test_feed_forward(student, gen, check):
 # --------------------------------------------------------------------------------------- encoder / decoder
 
 D, H, FF = 16, 4, 40
-NORM_HINT = (
-    "post-norm: x = norm(x + sublayer(x)); pre-norm: x = x + sublayer(norm(x)); check which one norm_first "
-    "selects, that both residual connections are there, and that each sub-layer uses its own norm"
-)
+
+
+def _encoder_mistakes(oracle: nn.TransformerEncoderLayer, x: torch.Tensor, **masks) -> Mistakes:
+    """(output, hint) of the usual encoder-layer mistakes, with the oracle's weights."""
+
+    def attend(h):
+        return oracle.self_attn(h, h, h, need_weights=False, **masks)[0]
+
+    def ff(h):
+        return oracle.linear2(oracle.activation(oracle.linear1(h)))
+
+    n1, n2 = oracle.norm1, oracle.norm2
+    with torch.no_grad():
+        post = n2((y := n1(x + attend(x))) + ff(y))
+        pre = (y := x + attend(n1(x))) + ff(n2(y))
+        pre_no_residual = (y := attend(n1(x))) + ff(n2(y))
+        post_branch_normed = n2((y := x + n1(attend(x))) + ff(y))
+    swapped = pre if not oracle.norm_first else post
+    return [
+        (swapped, "norm_first is the wrong way round: True is pre-norm, x = x + sublayer(norm(x))"),
+        (pre_no_residual, "the residual connection around attention is missing: x = x + attn(norm1(x))"),
+        (post_branch_normed, "post-norm normalises the sum, norm1(x + attn(x)), not the branch alone"),
+    ]
 
 
 def _encoder_case(student, gen, *, norm_first: bool, activation: str = "relu"):
@@ -184,7 +204,7 @@ def _encoder_case(student, gen, *, norm_first: bool, activation: str = "relu"):
     return oracle, layer
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_encoder_layer_post_norm(student, gen, check):
     """EncoderLayer, post-norm (norm_first=False): matches nn.TransformerEncoderLayer with a padding mask"""
     oracle, layer = _encoder_case(student, gen, norm_first=False)
@@ -196,14 +216,19 @@ def test_encoder_layer_post_norm(student, gen, check):
     expected.backward(grad_out)
     got = layer.grad(None, (x,), {"mask": keep[:, None, None, :]}, grad_output=grad_out)
     with check.part("output", 3):
-        assert_close(
-            got.value, expected.detach(), what="EncoderLayer output", atol=1e-4, rtol=1e-4, hint=NORM_HINT
+        close(
+            got.value,
+            expected.detach(),
+            what="EncoderLayer output",
+            atol=1e-4,
+            rtol=1e-4,
+            mistakes=_encoder_mistakes(oracle, x, key_padding_mask=~keep),
         )
     with check.part("gradients", 2):
         _compare_grads(got.params, _torch_grads(oracle), "EncoderLayer")
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_encoder_layer_pre_norm(student, gen, check):
     """EncoderLayer, pre-norm (norm_first=True, GELU): matches torch with a causal mask and with is_causal"""
     oracle, layer = _encoder_case(student, gen, norm_first=True, activation="gelu")
@@ -214,23 +239,28 @@ def test_encoder_layer_pre_norm(student, gen, check):
     expected.backward(grad_out)
     got = layer.grad(None, (x,), {"mask": causal}, grad_output=grad_out)
     with check.part("causal mask: output", 2):
-        assert_close(
-            got.value, expected.detach(), what="EncoderLayer output", atol=1e-4, rtol=1e-4, hint=NORM_HINT
+        close(
+            got.value,
+            expected.detach(),
+            what="EncoderLayer output",
+            atol=1e-4,
+            rtol=1e-4,
+            mistakes=_encoder_mistakes(oracle, x, attn_mask=~causal),
         )
     with check.part("causal mask: gradients", 1):
         _compare_grads(got.params, _torch_grads(oracle), "EncoderLayer")
     with check.part("is_causal=True", 2):
-        assert_close(
+        close(
             layer(x, is_causal=True),
             expected.detach(),
             what="EncoderLayer output with is_causal=True",
             atol=1e-4,
             rtol=1e-4,
-            hint="pass is_causal on to the attention",
+            mistakes=[(oracle(x).detach(), "pass is_causal on to the attention")],
         )
 
 
-@pytest.mark.points(6)
+@pytest.mark.points(5)
 def test_decoder_layer(student, gen, check):
     """DecoderLayer (post- and pre-norm): matches nn.TransformerDecoderLayer with causal and memory masks"""
     for norm_first in (False, True):
@@ -255,12 +285,5 @@ def test_decoder_layer(student, gen, check):
                 {"tgt_mask": causal, "memory_mask": keep[:, None, None, :]},
                 grad_output=grad_out,
             )
-            assert_close(
-                got.value,
-                expected.detach(),
-                what="DecoderLayer output",
-                atol=1e-4,
-                rtol=1e-4,
-                hint=NORM_HINT + "; cross-attention takes queries from x, keys and values from memory",
-            )
+            close(got.value, expected.detach(), what="DecoderLayer output", atol=1e-4, rtol=1e-4)
             _compare_grads(got.params, _torch_grads(oracle), "DecoderLayer")

@@ -2,8 +2,10 @@
 greedy decoding, and training on the toy reverse/copy task.
 
 Oracles: the reference Transformer (solutions.hw2_transformer) with every parameter drawn from the test's
-generator and copied into the student's model; mask properties checked on the student's model alone (a
-padded source token or a later target token must not change what it must not reach); training measured by the
+generator and copied into the student's model; mask properties (a padded source token or a later target token
+must not change what it must not reach; a hint only where the logits equal the reference's with that mask left
+out); greedy decoding on a crafted model whose rows emit EOS at steps the grader chose (one at the first step,
+one never), so that finished rows and the stop rule are exercised at every seed; training measured by the
 grader: the student's model, trained by the student's train_seq2seq in the sandbox, is decoded greedily by
 the grader (argmax of the student's logits, one token at a time) on a held-out batch, and the exact-match
 rate must reach a threshold measured on the reference (docs/hw2_thresholds.md).
@@ -15,7 +17,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.compare import assert_close, assert_equal, fail
+from grader.compare import assert_close, assert_equal, expect_tensor, fail, mistake_hint
 from grader.figures import curves
 from grader.testdata import randomize_parameters
 from solutions.hw2_transformer import data as ref_data
@@ -53,7 +55,7 @@ def _batch(gen, batch: int = 4, src_len: int = 7, tgt_len: int = 6):
     return src, tgt
 
 
-@pytest.mark.points(6)
+@pytest.mark.points(5)
 def test_transformer_forward(student, gen, check):
     """Transformer(src, tgt_in): logits and gradients match the reference (post- and pre-norm)"""
     for norm_first in (False, True):
@@ -71,8 +73,6 @@ def test_transformer_forward(student, gen, check):
                 what=f"Transformer logits ({label})",
                 atol=1e-4,
                 rtol=1e-4,
-                hint="embed with table(ids) * sqrt(d_model) + pe[:T] (positions, not ids), run BOTH stacks, "
-                "mask source padding everywhere and the target causally, then the output layer",
             )
         with check.part(f"{label}: gradients", 1):
             for name, parameter in reference.named_parameters():
@@ -81,41 +81,75 @@ def test_transformer_forward(student, gen, check):
                 )
 
 
-@pytest.mark.points(4)
+def _unmasked_logits(reference, src, tgt, *, encoder_mask: bool = True, causal: bool = True):
+    """The reference's logits with the encoder's padding mask or the decoder's causal mask left out."""
+    with torch.no_grad():
+        src_mask = reference.src_mask(src)
+        x = reference.embed(src, reference.src_embed)
+        for layer in reference.encoder_layers:
+            x = layer(x, mask=src_mask if encoder_mask else None)
+        memory = reference.encoder_norm(x)
+        tgt_mask = reference.tgt_mask(tgt) if causal else (tgt != PAD)[:, None, None, :]
+        y = reference.embed(tgt, reference.tgt_embed)
+        for layer in reference.decoder_layers:
+            y = layer(y, memory, tgt_mask=tgt_mask, memory_mask=src_mask)
+        return reference.out(reference.decoder_norm(y))
+
+
+@pytest.mark.points(3)
 def test_transformer_masks(student, gen, check):
     """Padded source tokens and later target tokens do not change the logits they must not reach"""
-    model = student.new(MODEL, SRC_VOCAB, TGT_VOCAB, **CONFIG)
-    model.run("eval")
+    reference, model = _pair(student, gen)
     src, tgt = _batch(gen)
     base = model(src, tgt)
     with check.part("source padding"):
         # The same real tokens with three more PAD columns: nothing may attend to them, so no logit moves.
         longer = torch.cat([src, torch.full((src.shape[0], 3), PAD)], dim=1)
+        got = model(longer, tgt)
+        hint = mistake_hint(
+            got,
+            reference(longer, tgt).detach(),
+            [
+                (
+                    _unmasked_logits(reference, longer, tgt, encoder_mask=False),
+                    "the encoder's self-attention must mask source PAD tokens too (mask=src_mask(src))",
+                )
+            ],
+        )
         assert_close(
-            model(longer, tgt),
+            got,
             base,
             what="logits after appending PAD columns to the source",
             atol=1e-5,
             rtol=1e-4,
-            hint="the encoder self-attention and the decoder's cross-attention "
-            "must both mask source PAD tokens (src != pad_id)",
+            hint=hint,
         )
     with check.part("causal target"):
         for t in (1, 3):
             later = tgt.clone()
             later[:, t:] = torch.randint(1, TGT_VOCAB, later[:, t:].shape, generator=gen)
             got = model(src, later)
+            hint = mistake_hint(
+                got,
+                reference(src, later).detach(),
+                [
+                    (
+                        _unmasked_logits(reference, src, later, causal=False),
+                        "the decoder's self-attention needs the causal mask (query t sees keys <= t)",
+                    )
+                ],
+            )
             assert_close(
                 got[:, :t],
                 base[:, :t],
                 what=f"logits at positions < {t} after changing tokens >= {t}",
                 atol=1e-5,
                 rtol=1e-4,
-                hint="the decoder's self-attention needs the causal mask (query t sees keys <= t)",
+                hint=hint,
             )
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_seq2seq_loss_teacher_forcing(student, gen, check):
     """shift_targets and seq2seq_loss: decoder reads tgt[:, :-1], predicts tgt[:, 1:], PAD ignored"""
     src, tgt = ref_data.seq2seq_batch("reverse", 6, 1, 5, gen)
@@ -158,24 +192,118 @@ def test_seq2seq_loss_teacher_forcing(student, gen, check):
         )
 
 
-@pytest.mark.points(4)
-def test_greedy_decode(student, gen):
-    """greedy_decode gives the reference's tokens (float64, copied weights), PAD after EOS"""
-    reference, model = _pair(student, gen, double=True)
-    src, _ = _batch(gen, batch=6)
-    bos, eos = 1, 2
-    # Make EOS likely at some point so that finished rows (PAD after EOS) are exercised.
+# Greedy decoding by construction: a Transformer whose weights make row r emit BOS, 3, 4, ... and EOS exactly
+# at the step the grader chose for it (or never), so that rows finish at different steps, one at the first
+# step, one never (max_len ends it), and in a second batch all before max_len (decoding stops early).
+DECODE = dict(d_model=32, num_heads=2, num_layers=1, d_ff=8, max_len=24, dropout=0.0, norm_first=True)
+BOS, EOS = 1, 2
+NEVER = 99  # an EOS step past any max_len
+
+
+def _successor(token: int) -> int:
+    """The token the crafted model emits after `token` (when it does not emit EOS): BOS -> 3 -> 4 -> ..."""
+    return 3 if token in (BOS, EOS, PAD) else min(token + 1, TGT_VOCAB - 1)
+
+
+def crafted_decoder(eos_step: dict[int, int]) -> ref_transformer.Transformer:
+    """A float64 reference Transformer that, for a source made of one repeated token s, emits EOS as its
+    eos_step[s]-th generated token (1-based) and the chain 3, 4, 5, ... before it.
+
+    Every attention and feed-forward output is zero except the decoder's cross-attention, which averages the
+    source (uniform weights), so the last position's state is LN(big * e_token + big * e_(source token)); the
+    output layer scores the successor of the last token at 10 and EOS at 11 - 2 (eos_step - 1 - steps so far).
+    """
+    model = ref_transformer.Transformer(SRC_VOCAB, TGT_VOCAB, pad_id=PAD, **DECODE).double()
+    d = DECODE["d_model"]
+    spare = d - 1  # a dimension no token uses: it takes each output row's sum, so rows sum to zero
     with torch.no_grad():
-        reference.out.bias[eos] += 1.5
-    model.load_state_dict({k: v.detach().clone() for k, v in reference.state_dict().items()})
-    expected = reference.greedy_decode(src, 8, bos, eos)
-    got = model.call("greedy_decode", src, 8, bos, eos)
-    assert_equal(
-        got,
-        expected,
-        what="greedy_decode's tokens",
-        hint="start from BOS, append the argmax of the LAST position's logits each step, PAD after EOS",
-    )
+        for parameter in model.parameters():
+            parameter.zero_()
+        for norm in (model.encoder_norm, model.decoder_norm):
+            norm.weight.fill_(1.0)
+        for token in range(TGT_VOCAB):
+            model.tgt_embed.weight[token, token] = 100.0
+        for token in range(SRC_VOCAB):
+            model.src_embed.weight[token, TGT_VOCAB + token] = 100.0
+        cross = model.decoder_layers[0].cross_attn
+        cross.in_proj_weight[2 * d :] = torch.eye(d)  # values = memory; queries and keys 0: uniform weights
+        cross.out_proj.weight.copy_(100.0 * torch.eye(d))
+        # The scale of the two hot entries after the final LayerNorm, measured on one probe.
+        probe = model.decoder_norm(
+            model.embed(torch.tensor([[3]]), model.tgt_embed)
+            + cross.out_proj(model.encode(torch.tensor([[0]])))
+        )[0, 0]
+        token_scale = float(probe[3] - probe[spare])
+        source_scale = float(probe[TGT_VOCAB] - probe[spare])
+        weight = torch.zeros(TGT_VOCAB, d, dtype=torch.float64)
+        for token in range(TGT_VOCAB):
+            steps_so_far = 0 if token == BOS else token - 2  # BOS is read at step 1, token 3 at step 2, ...
+            weight[_successor(token), token] += 10.0 / token_scale
+            weight[EOS, token] += 2.0 * steps_so_far / token_scale
+        for source, step in eos_step.items():
+            weight[EOS, TGT_VOCAB + source] = (11.0 - 2.0 * (step - 1)) / source_scale
+        weight[:, spare] = -weight.sum(dim=1)
+        model.out.weight.copy_(weight)
+    return model.eval()
+
+
+def _pad_after_eos(tokens: torch.Tensor, fill: int) -> torch.Tensor:
+    """`tokens` (B, 1 + n) with every token after a row's first EOS replaced by `fill`."""
+    seen = (tokens == EOS).long().cumsum(dim=1)
+    after = (seen - (tokens == EOS).long()) > 0
+    return torch.where(after, torch.full_like(tokens, fill), tokens)
+
+
+def _decoding_mistakes(model, src: torch.Tensor, max_len: int, expected: torch.Tensor) -> list:
+    """(wrong output, hint) for the usual decoding mistakes, from the model's own tokens."""
+    out = torch.full((src.shape[0], 1), BOS, dtype=torch.long)
+    memory = model.encode(src)
+    for _ in range(max_len):  # no padding and no early stop: what the rows would emit
+        out = torch.cat([out, model.decode(out, memory, src)[:, -1].argmax(-1, keepdim=True)], dim=1)
+    finished = (out == EOS).any(dim=0).nonzero()
+    first_eos = int(finished[0]) if len(finished) else max_len
+    all_done = expected.shape[1]
+    return [
+        (
+            _pad_after_eos(out, PAD)[:, : first_eos + 1],
+            "stop only when EVERY row has produced EOS (keep one `done` flag per row); the others go on",
+        ),
+        (
+            out[:, :all_done],
+            "after a row's EOS, append pad_id to that row: the tokens it would emit next are not output",
+        ),
+        (_pad_after_eos(out, EOS)[:, :all_done], "after a row's EOS, append pad_id to it, not EOS again"),
+        (
+            _pad_after_eos(out, PAD),
+            "stop as soon as every row has produced EOS: the output is then shorter than max_len tokens",
+        ),
+    ]
+
+
+@pytest.mark.points(5)
+def test_greedy_decode(student, gen, check):
+    """greedy_decode: rows that finish at different steps get PAD after EOS; it stops when all are done"""
+    # Case 1: EOS at step 1, at the last step, never, and between; case 2: all done before max_len.
+    for case, (steps, max_len) in enumerate((([1, 2, 3, 4, 6, NEVER], 6), ([2, 5, 3], 8))):
+        sources = (1 + torch.randperm(SRC_VOCAB - 1, generator=gen)[: len(steps)]).tolist()  # no PAD
+        order = torch.randperm(len(steps), generator=gen).tolist()
+        eos_step = {sources[i]: steps[order[i]] for i in range(len(steps))}
+        reference = crafted_decoder(eos_step)
+        length = int(torch.randint(3, 8, (), generator=gen))
+        src = torch.tensor(sources).unsqueeze(1).repeat(1, length)  # (B, S): row r is its token, repeated
+        expected = reference.greedy_decode(src, max_len, BOS, EOS)
+        with check.part(f"batch {case + 1}"):
+            model = student.new(MODEL, SRC_VOCAB, TGT_VOCAB, pad_id=PAD, **DECODE)
+            model.run("double")
+            model.load_state_dict({k: v.detach().clone() for k, v in reference.state_dict().items()})
+            model.run("eval")
+            got = model.call("greedy_decode", src, max_len, BOS, EOS)
+            what = f"greedy_decode(src, max_len={max_len}) with rows that finish at steps {steps}"
+            if isinstance(got, torch.Tensor) and got.shape == expected.shape and torch.equal(got, expected):
+                continue
+            hint = mistake_hint(got, expected, _decoding_mistakes(reference, src, max_len, expected))
+            expect_tensor(got, what=what, shape=tuple(expected.shape), shape_hint=hint)
+            assert_equal(got, expected, what=what, hint=hint)
 
 
 def _grader_greedy(model, src: torch.Tensor, steps: int) -> torch.Tensor:
@@ -198,7 +326,7 @@ def exact_match(out: torch.Tensor, tgt: torch.Tensor) -> float:
     return hits / tgt.shape[0]
 
 
-@pytest.mark.points(10)
+@pytest.mark.points(7)
 @pytest.mark.timeout(60)
 def test_seq2seq_training_exact_match(student, seed, figure):
     """Your Transformer, trained by your train_seq2seq on the copy task, decodes held-out strings exactly"""
@@ -248,6 +376,4 @@ def test_seq2seq_training_exact_match(student, seed, figure):
         fail(
             f"after {TRAIN_STEPS} steps your model copies {rate:.1%} of 200 held-out digit strings exactly; "
             f"the reference reaches at least {EXACT_MATCH_THRESHOLD:.0%} on every seed",
-            "check teacher forcing (input tgt[:, :-1], labels tgt[:, 1:]), the decoder's causal mask, and "
-            "that the optimizer and the learning-rate schedule actually update the weights",
         )
