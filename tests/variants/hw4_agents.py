@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from grader.variants import Edit, Variant
 
+# Hints about form, not one mistake: a call that ran out of time.
+GENERIC_HINTS = ("look for an infinite loop",)
+
 VARIANTS: list[Variant] = [
     # -- basics.py -------------------------------------------------------------------------------------------
     Variant(
@@ -110,6 +113,157 @@ VARIANTS: list[Variant] = [
         (Edit("bicycle.py", "cells = self.np_random.choice(", "cells = np.random.choice("),),
         breaks=("test_bicycle_dynamics_match", "test_bicycle_seeding_and_registration"),
     ),
+    # -- the training loops, replayed update by update -------------------------------------------------------
+    Variant(
+        "sarsa-acts-with-fresh-action",
+        "SARSA bootstraps from a' but then takes a freshly sampled action",
+        (
+            Edit(
+                "tabular.py",
+                "state, action = next_state, next_action",
+                "state = next_state\n"
+                "            action = int(epsilon_greedy(q[state][None], epsilon, rng)[0])",
+            ),
+        ),
+        breaks=("test_train_td_replays_update_by_update",),
+        hints=("SARSA must take the action a' it bootstrapped from",),
+    ),
+    Variant(
+        "epsilon-decays-per-step",
+        "epsilon recomputed every environment step from a step counter, not once per episode",
+        (
+            Edit(
+                "tabular.py",
+                "    for episode in range(episodes):\n        if time.perf_counter() > deadline:",
+                "    steps_done = 0\n"
+                "    for episode in range(episodes):\n"
+                "        if time.perf_counter() > deadline:",
+            ),
+            Edit(
+                "tabular.py",
+                "epsilon = linear_epsilon(episode, epsilon_start, epsilon_end, decay_episodes)",
+                "epsilon = linear_epsilon(steps_done, epsilon_start, epsilon_end, decay_episodes)",
+            ),
+            Edit(
+                "tabular.py",
+                "next_state, reward, terminated, truncated, _ = env.step(action)",
+                "next_state, reward, terminated, truncated, _ = env.step(action)\n"
+                "            steps_done += 1\n"
+                "            epsilon = linear_epsilon("
+                "steps_done, epsilon_start, epsilon_end, decay_episodes)",
+            ),
+        ),
+        breaks=("test_train_td_replays_update_by_update",),
+        hints=("epsilon is set once per episode",),
+    ),
+    Variant(
+        "td-truncation-as-termination",
+        "train_td passes `terminated or truncated` to the targets (the old `done`)",
+        (
+            Edit(
+                "tabular.py",
+                "[next_action], [terminated], gamma)[0]",
+                "[next_action], [terminated or truncated], gamma)[0]",
+            ),
+            Edit(
+                "tabular.py",
+                "target = q_learning_target([reward], q[next_state][None], [terminated], gamma)[0]",
+                "target = q_learning_target(\n"
+                "                    [reward], q[next_state][None], [terminated or truncated], gamma\n"
+                "                )[0]",
+            ),
+        ),
+        breaks=("test_train_td_replays_update_by_update",),
+        hints=("a truncated step still bootstraps",),
+    ),
+    Variant(
+        "td-reseeds-every-episode",
+        "train_td resets with seed=seed every episode: every episode replays the same slips",
+        (
+            Edit(
+                "tabular.py",
+                "state, _ = env.reset(seed=seed if episode == 0 else None)",
+                "state, _ = env.reset(seed=seed)",
+            ),
+        ),
+        breaks=("test_train_td_replays_update_by_update",),
+        hints=("reset with seed only for the first episode",),
+    ),
+    Variant(
+        "explore-with-global-rng",
+        "epsilon_greedy decides to explore with np.random.random, not the generator it is given",
+        (Edit("tabular.py", "explore = rng.random(n) < epsilon", "explore = np.random.random(n) < epsilon"),),
+        breaks=(
+            "test_train_td_replays_update_by_update",
+            "test_dyna_q_replays_update_by_update",
+            "test_training_randomness_comes_from_the_seed",
+        ),
+        hints=("never from np.random",),
+    ),
+    Variant(
+        "dyna-extra-planning-step",
+        "Dyna-Q does planning_steps + 1 simulated updates per real step: planning_steps=0 is not Q-learning",
+        (Edit("dyna.py", "for _ in range(planning_steps):", "for _ in range(planning_steps + 1):"),),
+        breaks=("test_dyna_q_replays_update_by_update",),
+        hints=("do exactly planning_steps simulated updates per real step",),
+    ),
+    Variant(
+        "dyna-model-samples-global-rng",
+        "TabularModel.sample picks the pair with np.random.randint",
+        (
+            Edit(
+                "dyna.py",
+                "state, action = self.visited[int(rng.integers(len(self.visited)))]",
+                "state, action = self.visited[np.random.randint(len(self.visited))]",
+            ),
+        ),
+        breaks=("test_dyna_q_replays_update_by_update", "test_training_randomness_comes_from_the_seed"),
+        hints=("never from np.random",),
+    ),
+    # -- planning.py: the sweep cap -----------------------------------------------------------------------
+    Variant(
+        "policy-evaluation-without-cap",
+        "policy_evaluation sweeps until convergence only: a policy that never ends (gamma 1) loops for ever",
+        (
+            Edit(
+                "planning.py",
+                "    for _ in range(max_sweeps):\n        new_V",
+                "    while True:\n        new_V",
+            ),
+        ),
+        breaks=("test_policy_evaluation",),
+    ),
+    # -- bicycle.py (new) ---------------------------------------------------------------------------------
+    Variant(
+        "bicycle-bump-when-standing-on-it",
+        "the bump penalty whenever the step ends on a bump cell, also when the bicycle stands on it unmoved",
+        (
+            Edit(
+                "bicycle.py",
+                "reward = GOAL_REWARD if terminated else BUMP_REWARD if bumped else STEP_REWARD",
+                "bumped = bool(self.bumps[self.position[0], self.position[1]])\n"
+                "        reward = GOAL_REWARD if terminated else BUMP_REWARD if bumped else STEP_REWARD",
+            ),
+        ),
+        breaks=("test_bicycle_dynamics_match",),
+        hints=("standing on one (speed 0, no move) costs the usual -0.01",),
+    ),
+    Variant(
+        "bicycle-reuses-observation-buffer",
+        "the bicycle fills one observation array in place and returns it every step",
+        (
+            Edit(
+                "bicycle.py",
+                "        return np.array([x, y, self.heading, self.speed, bump_ahead], dtype=np.float32)",
+                '        if not hasattr(self, "_buffer"):\n'
+                "            self._buffer = np.zeros(5, dtype=np.float32)\n"
+                "        self._buffer[:] = [x, y, self.heading, self.speed, bump_ahead]\n"
+                "        return self._buffer",
+            ),
+        ),
+        breaks=("test_run_terminated_episodes", "test_run_truncated_episodes"),
+        hints=("every observation you recorded equals the last one",),
+    ),
     # -- reinforce.py ----------------------------------------------------------------------------------------
     Variant(
         "rtg-wrong-direction",
@@ -204,6 +358,65 @@ ALTERNATIVES: list[Variant] = [
                 "log_probs = F.log_softmax(logits, dim=-1).gather(-1, "
                 "actions.long().unsqueeze(-1)).squeeze(-1)",
                 "log_probs = torch.distributions.Categorical(logits=logits).log_prob(actions.long())",
+            ),
+        ),
+    ),
+    Variant(
+        "q-learning-chooses-at-the-top",
+        "Sutton & Barto's Q-learning loop: each action chosen at the start of its step, after the update",
+        (
+            Edit(
+                "tabular.py",
+                "next_action = int(epsilon_greedy(q[next_state][None], epsilon, rng)[0])",
+                "next_action = (\n"
+                "                int(epsilon_greedy(q[next_state][None], epsilon, rng)[0])\n"
+                '                if method == "sarsa"\n'
+                "                else -1\n"
+                "            )",
+            ),
+            Edit(
+                "tabular.py",
+                "state, action = next_state, next_action",
+                "state, action = next_state, next_action\n"
+                '            if method != "sarsa":\n'
+                "                action = int(epsilon_greedy(q[state][None], epsilon, rng)[0])",
+            ),
+        ),
+    ),
+    Variant(
+        "sarsa-no-draw-after-terminal",
+        "no next action drawn after a terminating step (SARSA does not bootstrap there)",
+        (
+            Edit(
+                "tabular.py",
+                "next_action = int(epsilon_greedy(q[next_state][None], epsilon, rng)[0])",
+                "next_action = (\n"
+                "                0 if terminated "
+                "else int(epsilon_greedy(q[next_state][None], epsilon, rng)[0])\n"
+                "            )",
+            ),
+        ),
+    ),
+    Variant(
+        "epsilon-greedy-row-by-row",
+        "epsilon_greedy draws only what it needs, row by row (another use of the generator)",
+        (
+            Edit(
+                "tabular.py",
+                "explore = rng.random(n) < epsilon",
+                "actions = np.empty(n, dtype=np.int64)\n"
+                "    for i in range(n):\n"
+                "        if rng.random() < epsilon:\n"
+                "            actions[i] = rng.integers(n_actions)\n"
+                "        else:\n"
+                "            actions[i] = greedy(q_values[i : i + 1], rng)[0]\n"
+                "    return actions",
+            ),
+            Edit(
+                "tabular.py",
+                "return np.where(explore, rng.integers(n_actions, size=n), greedy(q_values, rng))"
+                ".astype(np.int64)",
+                "",
             ),
         ),
     ),

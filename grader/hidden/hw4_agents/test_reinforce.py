@@ -23,7 +23,7 @@ from solutions.hw4_agents import reinforce as reference
 CARTPOLE_STEPS, CARTPOLE_BAR = 6000, 35.0
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_returns_to_go(student, gen):
     """returns_to_go(rewards, gamma)[t] = r_{t+1} + gamma r_{t+2} + ..., for several gammas"""
     for gamma in (0.0, 0.9, 0.99, 1.0):
@@ -117,7 +117,7 @@ def _evaluate(agent, make_env, seeds, greedy: bool):
     )
 
 
-@pytest.mark.points(6)
+@pytest.mark.points(5)
 @pytest.mark.timeout(240)
 def test_reinforce_learns_cartpole(student, seed, figure):
     """REINFORCE, 6,000 env steps on CartPole-v1: the sampled policy's mean return clears the bar"""
