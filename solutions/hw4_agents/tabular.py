@@ -129,7 +129,7 @@ def train_td(
        reset, then after every step the next action a' for next_state, chosen *before* Q(s, a) is updated.
        SARSA bootstraps from that a' and then takes it. Nothing else draws from `rng`; never use np.random.
        (Also accepted: Q-learning choosing each action at the start of its step, after the previous
-       update; and no draw after the episode's last step unless SARSA bootstraps from it, on a truncation.)
+       update; no draw after a step that terminated; for Q-learning, no draw after the episode's last step.)
     4. Q(s, a) += alpha * (target - Q(s, a)), where only `terminated` stops the bootstrap: a truncated step
        still bootstraps. The episode ends on terminated or truncated.
     """

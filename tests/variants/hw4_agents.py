@@ -4,10 +4,14 @@ VARIANTS: each must score below 100 and lose points in exactly the hidden tests 
 ALTERNATIVES: choices the handout leaves open (or implementation styles it allows); each must score 100.
 Edits quote code only, never comments, so that rewording a comment in the reference does not break them.
 Several come from the course's first attempt (seed 002): sampling from raw network outputs, an action outside
-the action space, an evaluation that feeds states where actions belong. The catalogue stops at 15 variants, 2
-alternatives because each costs one full grading (about 30 s) in CI; more bugs were checked by hand (a
-Q-learning target that bootstraps past termination, a bicycle that accepts any action, a Decision Transformer
-that reads its logits at the action tokens: each lost exactly its own tests).
+the action space, an evaluation that feeds states where actions belong. Issue 13 added the bugs an audit found
+the suite missed: training loops whose update rules are wrong but still train (SARSA acting with a fresh action,
+epsilon decayed per step, truncation treated as termination, an extra Dyna planning step), randomness that does
+not come from the seed (a reset re-seeded every episode, np.random's global generator), policy evaluation with
+no sweep cap, and bicycle bugs that used to get a misleading hint. The catalogue stops at 25 variants and 5
+alternatives because each variant costs three gradings in CI (seeds 0, 1 and 2024); more bugs were checked by
+hand (a Q-learning target that bootstraps past termination, a bicycle that accepts any action, a Decision
+Transformer that reads its logits at the action tokens: each lost exactly its own tests).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ VARIANTS: list[Variant] = [
         "discounted_return adds the rewards up and forgets gamma",
         (Edit("basics.py", "total = float(reward) + gamma * total", "total = float(reward) + total"),),
         breaks=("test_discounted_return",),
+        hints=("the rewards are summed without discounting",),
     ),
     Variant(
         "truncation-as-termination",
@@ -34,6 +39,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_run_truncated_episodes",),
+        hints=("a time limit (env truncation or max_steps) is a truncation",),
     ),
     # -- planning.py -----------------------------------------------------------------------------------------
     Variant(
@@ -51,6 +57,7 @@ VARIANTS: list[Variant] = [
             "test_policy_iteration",
             "test_planning_stops_at_terminal_transitions",
         ),
+        hints=("a terminated transition must not add gamma",),
     ),
     # -- tabular.py ------------------------------------------------------------------------------------------
     Variant(
@@ -58,7 +65,12 @@ VARIANTS: list[Variant] = [
         "linear_epsilon returns its start value at every step",
         (Edit("tabular.py", "return start + fraction * (end - start)", "return start"),),
         # SARSA learns the values of the random policy it keeps following, and its greedy policy fails.
-        breaks=("test_linear_epsilon", "test_sarsa_solves_frozen_lake"),
+        breaks=(
+            "test_linear_epsilon",
+            "test_sarsa_solves_frozen_lake",
+            "test_train_td_replays_update_by_update",
+        ),
+        hints=("epsilon must decay",),
     ),
     Variant(
         "greedy-ties-action-0",
@@ -78,6 +90,10 @@ VARIANTS: list[Variant] = [
             "test_sarsa_solves_frozen_lake",
             "test_dyna_q_plans_through_the_maze",
         ),
+        hints=(
+            "np.argmax always returns the first maximal action",
+            "explore with probability epsilon",
+        ),
     ),
     Variant(
         "sarsa-is-q-learning",
@@ -89,7 +105,11 @@ VARIANTS: list[Variant] = [
                 "chosen = next_q.max(axis=1)",
             ),
         ),
-        breaks=("test_sarsa_target",),
+        breaks=(
+            "test_sarsa_target",
+            "test_train_td_replays_update_by_update",
+        ),
+        hints=("this is Q-learning's target",),
     ),
     # -- dyna.py ---------------------------------------------------------------------------------------------
     Variant(
@@ -105,6 +125,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_model_replays_only_visited_pairs",),
+        hints=("plan only from previously observed (s, a)",),
     ),
     # -- bicycle.py ------------------------------------------------------------------------------------------
     Variant(
@@ -112,6 +133,7 @@ VARIANTS: list[Variant] = [
         "the bumps come from np.random, not self.np_random: reset(seed=...) does not reproduce them",
         (Edit("bicycle.py", "cells = self.np_random.choice(", "cells = np.random.choice("),),
         breaks=("test_bicycle_dynamics_match", "test_bicycle_seeding_and_registration"),
+        hints=("call super().reset(seed=seed) first",),
     ),
     # -- the training loops, replayed update by update -------------------------------------------------------
     Variant(
@@ -271,6 +293,7 @@ VARIANTS: list[Variant] = [
         (Edit("reinforce.py", "for t in range(len(rewards) - 1, -1, -1):", "for t in range(len(rewards)):"),),
         # Early actions get the smallest weights: the policy learns to fall over fast.
         breaks=("test_returns_to_go", "test_reinforce_learns_cartpole"),
+        hints=("the discount runs the wrong way",),
     ),
     Variant(
         "sample-from-logits",
@@ -278,6 +301,7 @@ VARIANTS: list[Variant] = [
         (Edit("reinforce.py", "cdf = action_probabilities(logits).cumsum(-1)", "cdf = logits.cumsum(-1)"),),
         # The actions taken are not the ones the loss believes were sampled: training goes nowhere.
         breaks=("test_sampling_uses_probabilities", "test_reinforce_learns_cartpole"),
+        hints=("sample from the probabilities softmax(logits)",),
     ),
     Variant(
         "reinforce-sign-error",
@@ -290,6 +314,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_reinforce_loss", "test_reinforce_learns_cartpole"),
+        hints=("the sign is flipped",),
     ),
     Variant(
         "reinforce-without-log",
@@ -303,6 +328,7 @@ VARIANTS: list[Variant] = [
         ),
         # Weighting probabilities, not log-probabilities, shrinks the gradient of unlikely actions to zero.
         breaks=("test_reinforce_loss", "test_reinforce_learns_cartpole"),
+        hints=("use log-probabilities (log_softmax)",),
     ),
     Variant(
         "actions-off-by-one",
@@ -315,12 +341,14 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_reinforce_learns_cartpole",),
+        hints=("check the range of your actions",),
     ),
     Variant(
         "states-as-actions",
         "the evaluation feeds the states where the actions belong (the course's bug)",
         (Edit("reinforce.py", "return actions.numpy().astype(np.int64)", "return np.asarray(observations)"),),
         breaks=("test_reinforce_learns_cartpole",),
+        hints=("return one integer action per row",),
     ),
     # -- decision_transformer.py -----------------------------------------------------------------------------
     Variant(
@@ -334,6 +362,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_dt_agent_subtracts_rewards",),
+        hints=("R_1 = target_return, then R_{t+1} = R_t - r_t",),
     ),
 ]
 

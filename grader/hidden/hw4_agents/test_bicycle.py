@@ -26,8 +26,7 @@ def _same_observation(got, expected: np.ndarray, what: str) -> None:
     if not np.array_equal(array, expected):
         fail(
             f"{what}: observation {array.tolist()} should be {expected.tolist()} ([x, y, heading, speed, "
-            "bump_ahead])",
-            "follow the handout's order: steer, then pedal, then move cell by cell",
+            "bump_ahead])"
         )
 
 

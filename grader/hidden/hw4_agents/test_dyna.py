@@ -52,23 +52,33 @@ def test_model_replays_only_visited_pairs(student, seed):
 @pytest.mark.timeout(120)
 def test_dyna_q_plans_through_the_maze(student, seed):
     """Dyna-Q (20 planning steps, 10 episodes) finds a near-shortest path through the maze"""
-    agent = student.new(
-        "dyna.train_dyna_q", "DynaMaze-v0", {}, planning_steps=20, seed=seed, episodes=10, max_seconds=100.0
-    )
-    outcome = rollout(
-        lambda obs, rewards: agent.call("act", obs),
-        lambda: gym.make("DynaMaze-v0", max_steps=100),
-        [0, 1, 2],
-        what="the Dyna-Q agent's actions",
-    )
-    if not outcome.terminated.all() or outcome.lengths.max() > PATH_BAR:
-        fail(
-            "after 10 episodes with 20 planning steps each, the greedy "
-            f"path took {outcome.lengths.tolist()} steps "
-            f"(100 = never arrived); the bar is {PATH_BAR} (the shortest path is 14)",
-            "after each real step, do planning_steps Q-learning updates "
-            "on transitions replayed from the model",
+    # Up to three training seeds, until one clears the bar: how fast the goal is first found depends on the
+    # exploration's luck; the update rules themselves are checked exactly by the replay below.
+    paths = []
+    for train_seed in np.random.default_rng(seed).integers(2**31, size=3).tolist():
+        agent = student.new(
+            "dyna.train_dyna_q",
+            "DynaMaze-v0",
+            {},
+            planning_steps=20,
+            seed=train_seed,
+            episodes=10,
+            max_seconds=30.0,
         )
+        outcome = rollout(
+            lambda obs, rewards, agent=agent: agent.call("act", obs),
+            lambda: gym.make("DynaMaze-v0", max_steps=100),
+            [0, 1, 2],
+            what="the Dyna-Q agent's actions",
+        )
+        paths.append(outcome.lengths.tolist())
+        if outcome.terminated.all() and outcome.lengths.max() <= PATH_BAR:
+            return
+    fail(
+        f"after 10 episodes with 20 planning steps each, on {len(paths)} training seeds, the greedy paths "
+        f"took "
+        f"{paths} steps (100 = never arrived); the bar is {PATH_BAR} on one seed (the shortest path is 14)"
+    )
 
 
 # -- Dyna-Q replayed update by update --------------------------------------------------------------------

@@ -90,9 +90,7 @@ def _check(student, function: str, P, n_states: int, n_actions: int, what: str) 
         fail(
             f"{function} on {what}: V[{s}] should be {expected_v[s]:.8f}, got {float(v[s]):.8f} "
             f"({wrong.size} of {n_states} states differ by more than 1e-6)",
-            hint
-            or "Q[s, a] = sum of p * (r + gamma * V[s'] * (not "
-            "terminated)); sweep until the change is < theta",
+            hint,
         )
     if not np.issubdtype(policy.dtype, np.integer):
         fail(f"{function} on {what}: the policy should hold integer actions, got dtype {policy.dtype}")

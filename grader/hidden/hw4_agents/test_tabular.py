@@ -227,10 +227,10 @@ REPLAY_ENV, REPLAY_KWARGS = "FrozenLake-v1", {"is_slippery": True, "max_episode_
 REPLAY = {"episodes": 12, "alpha": 0.5, "gamma": 0.9, "epsilon_start": 1.0, "epsilon_end": 0.05}
 REPLAY_DECAY = 0.5
 INITIAL_Q = 1.0
-# Orders the docstring allows: (when to choose, whether an action is drawn after the episode's last step).
+# Orders the docstring allows: (when to choose the next action, after which final steps it is still drawn).
 TD_ORDERS = {
-    "sarsa": (("next", True), ("next", False)),
-    "q_learning": (("next", True), ("next", False), ("top", False)),
+    "sarsa": (("next", "always"), ("next", "unless terminated")),
+    "q_learning": (("next", "always"), ("next", "unless terminated"), ("next", "never"), ("top", "never")),
 }
 TD_BUGS = {
     "fresh": "SARSA must take the action a' it bootstrapped from: draw no fresh action for the next step",
@@ -241,9 +241,13 @@ TD_BUGS = {
 }
 
 
-def td_replay(choose, method: str, seed: int, order=("next", True), bug: str = "") -> tuple[np.ndarray, set]:
+def td_replay(
+    choose, method: str, seed: int, order=("next", "always"), bug: str = ""
+) -> tuple[np.ndarray, set]:
     """The table train_td should return, actions from `choose(q, state, epsilon)`; and how episodes ended."""
-    when, draw_at_end = order
+    when, draw_at_end = (
+        order  # draw_at_end: after the episode's last step, "always", "unless terminated", "never"
+    )
     env = gym.make(REPLAY_ENV, **REPLAY_KWARGS)
     q = np.full((env.observation_space.n, env.action_space.n), INITIAL_Q)
     episodes = REPLAY["episodes"]
@@ -261,9 +265,12 @@ def td_replay(choose, method: str, seed: int, order=("next", True), bug: str = "
             steps += 1
             if bug == "per_step":
                 epsilon = reference.linear_epsilon(steps, start, end, decay)
-            needed = method == "sarsa" and not terminated
+            needed = method == "sarsa" and not terminated  # SARSA bootstraps from a' after a truncation
+            skip = (draw_at_end == "unless terminated" and terminated) or (
+                draw_at_end == "never" and (terminated or truncated) and not needed
+            )
             next_action = None
-            if when == "next" and (draw_at_end or needed or not (terminated or truncated)):
+            if when == "next" and not skip:
                 next_action = choose(q, next_state, epsilon)
             ended = terminated or (truncated and bug == "truncation")
             if method == "sarsa":
