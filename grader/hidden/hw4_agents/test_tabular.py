@@ -244,10 +244,13 @@ TD_BUGS = {
 def td_replay(
     choose, method: str, seed: int, order=("next", "always"), bug: str = ""
 ) -> tuple[np.ndarray, set]:
-    """The table train_td should return, actions from `choose(q, state, epsilon)`; and how episodes ended."""
-    when, draw_at_end = (
-        order  # draw_at_end: after the episode's last step, "always", "unless terminated", "never"
-    )
+    """The table train_td should return, actions from `choose(q, state, epsilon)`; and how episodes ended.
+
+    `order` is (when the next action is chosen: "next" right after a step, or "top" of the next step; after
+    an episode's last step, whether it is still drawn: "always", "unless terminated" or "never");
+    `bug` replays a known mistake instead (a key of TD_BUGS), for hints.
+    """
+    when, draw_at_end = order
     env = gym.make(REPLAY_ENV, **REPLAY_KWARGS)
     q = np.full((env.observation_space.n, env.action_space.n), INITIAL_Q)
     episodes = REPLAY["episodes"]
