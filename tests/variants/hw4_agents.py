@@ -3,15 +3,15 @@
 VARIANTS: each must score below 100 and lose points in exactly the hidden tests named in `breaks`.
 ALTERNATIVES: choices the handout leaves open (or implementation styles it allows); each must score 100.
 Edits quote code only, never comments, so that rewording a comment in the reference does not break them.
-Several come from the course's first attempt (seed 002): sampling from raw network outputs, an action outside
-the action space, an evaluation that feeds states where actions belong. Issue 13 added the bugs an audit found
-the suite missed: training loops whose update rules are wrong but still train (SARSA acting with a fresh action,
-epsilon decayed per step, truncation treated as termination, an extra Dyna planning step), randomness that does
-not come from the seed (a reset re-seeded every episode, np.random's global generator), policy evaluation with
-no sweep cap, and bicycle bugs that used to get a misleading hint. The catalogue stops at 25 variants and 5
-alternatives because each variant costs three gradings in CI (seeds 0, 1 and 2024); more bugs were checked by
-hand (a Q-learning target that bootstraps past termination, a bicycle that accepts any action, a Decision
-Transformer that reads its logits at the action tokens: each lost exactly its own tests).
+Several come from the course's first attempt (seed 002): sampling from raw network outputs, an action
+outside the action space, an evaluation that feeds states where actions belong. Issue 13 added the bugs an
+audit found the suite missed: training loops whose update rules are wrong but still train (SARSA acting with a
+fresh action, epsilon decayed per step, truncation treated as termination, an extra Dyna planning step),
+randomness that does not come from the seed (a reset re-seeded every episode, np.random's global generator),
+policy evaluation with no sweep cap, and bicycle bugs that used to get a misleading hint. The catalogue stops
+at 25 variants and 5 alternatives because each variant costs three gradings in CI (seeds 0, 1 and 2024); more
+bugs were checked by hand (a Q-learning target that bootstraps past termination, a bicycle that accepts any
+action, a Decision Transformer that reads its logits at the action tokens: each lost exactly its own tests).
 """
 
 from __future__ import annotations
