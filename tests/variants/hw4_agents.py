@@ -56,6 +56,7 @@ VARIANTS: list[Variant] = [
             "test_value_iteration_unseen_maps",
             "test_policy_iteration",
             "test_planning_stops_at_terminal_transitions",
+            "test_policy_evaluation",
         ),
         hints=("a terminated transition must not add gamma",),
     ),
