@@ -65,12 +65,8 @@ VARIANTS: list[Variant] = [
         "epsilon-never-decays",
         "linear_epsilon returns its start value at every step",
         (Edit("tabular.py", "return start + fraction * (end - start)", "return start"),),
-        # SARSA learns the values of the random policy it keeps following, and its greedy policy fails.
-        breaks=(
-            "test_linear_epsilon",
-            "test_sarsa_solves_frozen_lake",
-            "test_train_td_replays_update_by_update",
-        ),
+        # The replay asks the reference's schedule; training with epsilon 1 throughout still learns the lake.
+        breaks=("test_linear_epsilon", "test_train_td_replays_update_by_update"),
         hints=("epsilon must decay",),
     ),
     Variant(
@@ -87,8 +83,6 @@ VARIANTS: list[Variant] = [
         breaks=(
             "test_greedy_breaks_ties_at_random",
             "test_epsilon_greedy_distribution",
-            "test_q_learning_solves_frozen_lake",
-            "test_sarsa_solves_frozen_lake",
             "test_dyna_q_plans_through_the_maze",
         ),
         hints=(

@@ -2,11 +2,11 @@
 training in the sandbox (fixed budget, the grader's seed) and greedy rollouts the grader owns, on held-out
 seeds.
 
-Thresholds: on FrozenLake 4x4 (not slippery) the reference's greedy policy succeeds every time after training
-on most seeds (tests/data/hw4_thresholds.json), but from a zero table the only reward must first be found by
-exploring, and about 3 training seeds in 40 miss it; so training passes when one of up to three seeds clears
-the bar. Random play succeeds about 1.5% of the time. The update rules themselves are checked exactly, by
-replaying train_td's run update by update (below).
+Thresholds: on FrozenLake 4x4 (not slippery), trained from optimistic values (initial_q=1, alpha=0.5), the
+reference's greedy policy succeeds every time on 40 of 40 training seeds with Q-learning and 37 of 40 with
+SARSA (from a zero table the only reward must first be found by a lucky random walk); training passes when one
+of up to three seeds clears the bar. Random play succeeds about 1.5% of the time. The update rules themselves
+are checked exactly, by replaying train_td's run update by update (below).
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from solutions.hw4_agents import tabular as reference
 
 LAKE = {"is_slippery": False}
 EPISODES = 300
+# Optimistic initial values (Q = 1, the most the lake pays) and a large step size: training explores the whole
+# lake systematically instead of waiting for a random walk to find the goal, so the outcome depends little on
+# the exploration's luck (the reference misses the bar on 0 of 40 seeds with Q-learning, 3 of 40 with SARSA).
 SUCCESS_BAR = 0.9  # the lake is deterministic: a learned greedy policy succeeds every time
 TRAINING_SEEDS = 3
 
@@ -172,6 +175,8 @@ def _trained_success(student, seed: int, method: str) -> list[float]:
             method=method,
             seed=train_seed,
             episodes=EPISODES,
+            alpha=0.5,
+            initial_q=1.0,
             max_seconds=40.0,
         )
         seeds = np.random.default_rng(train_seed + 1).integers(2**31, size=20).tolist()
