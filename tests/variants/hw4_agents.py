@@ -65,7 +65,7 @@ VARIANTS: list[Variant] = [
         "epsilon-never-decays",
         "linear_epsilon returns its start value at every step",
         (Edit("tabular.py", "return start + fraction * (end - start)", "return start"),),
-        # The replay asks the reference's schedule; training with epsilon 1 throughout still learns the lake.
+        # The replay asks for the documented schedule; the training tests use a constant epsilon.
         breaks=("test_linear_epsilon", "test_train_td_replays_update_by_update"),
         hints=("epsilon must decay",),
     ),
