@@ -53,7 +53,8 @@ class BicycleEnv(gym.Env):
        speed to 0 (the bicycle stops at the wall). Entering a bump cell sets the speed to 0 and ends the move.
 
     ## Rewards
-    -0.01 per step, -0.1 instead when the step ended on a bump, +1.0 instead when it reached the goal.
+    -0.01 per step; -0.1 instead when the bicycle entered a bump cell during the step (standing on a bump,
+    speed 0, costs the usual -0.01); +1.0 instead when it reached the goal.
 
     ## Episode end
     Terminated: the bicycle is on the goal. Truncated: `max_steps` steps were taken without reaching it

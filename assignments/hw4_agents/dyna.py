@@ -110,15 +110,24 @@ def train_dyna_q(
     alpha: float = 0.5,
     gamma: float = 0.95,
     epsilon: float = 0.1,
+    initial_q: float = 0.0,
 ) -> TabularAgent:
     """Dyna-Q on a tabular environment; `planning_steps=0` gives plain Q-learning.
 
-    The returned agent acts greedily and carries `episode_lengths` (real steps of each training episode).
+    Every Q(s, a) starts at `initial_q`. The returned agent acts greedily and carries `episode_lengths` (real
+    steps of each training episode). The grader replays your run update by update with your own
+    `epsilon_greedy`, `TabularModel` and the same seed, so follow Sutton & Barto's order exactly. Reset the
+    environment with `seed` for the first episode only; then, for every real step:
+
+    (b) action = one call `epsilon_greedy(q[[state]], epsilon, rng)`; (c) take it;
+    (d) the Q-learning update from the real transition (only `terminated` stops the bootstrap);
+    (e) `model.update(...)` with it; (f) exactly `planning_steps` times: `model.sample(rng)` and the
+    Q-learning update of the sampled transition. Nothing else draws from `rng`.
     """
     env = gym.make(env_id, **env_kwargs)
     rng = np.random.default_rng(seed)
     n_states, n_actions = env.observation_space.n, env.action_space.n
-    q = np.zeros((n_states, n_actions), dtype=np.float64)
+    q = np.full((n_states, n_actions), float(initial_q), dtype=np.float64)
     model = TabularModel(n_states, n_actions)
     lengths: list[int] = []
     deadline = time.perf_counter() + max_seconds

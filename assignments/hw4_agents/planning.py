@@ -44,9 +44,22 @@ def value_iteration(
 
 
 def policy_evaluation(
-    P: Model, n_states: int, n_actions: int, policy: np.ndarray, gamma: float = 0.99, theta: float = 1e-10
+    P: Model,
+    n_states: int,
+    n_actions: int,
+    policy: np.ndarray,
+    gamma: float = 0.99,
+    theta: float = 1e-10,
+    max_sweeps: int = 10_000,
 ) -> np.ndarray:
-    """V^pi for a deterministic `policy` (int array of shape (S,)), by iterating V <- Q(V)[s, pi(s)]."""
+    """V^pi for a deterministic `policy` (int array of shape (S,)), by iterating V <- Q(V)[s, pi(s)].
+
+    Starts from V = 0 and sweeps synchronously until the largest change is below `theta`, or after
+    `max_sweeps` sweeps, whichever comes first. The cap matters: with gamma = 1 a policy that never reaches a
+    terminal transition (walking into a wall for ever, say) has no finite value and would loop for ever; after
+    `max_sweeps` sweeps V holds the return of the first `max_sweeps` steps, which is what policy iteration
+    needs to see that the policy is bad.
+    """
     raise NotImplementedError("policy_evaluation: write this part (see its docstring)")
 
 

@@ -14,7 +14,8 @@ network outputs instead of probabilities; here the network outputs logits, the d
 softmax(logits), and the loss uses log-probabilities (log_softmax, which is exact where log(softmax)
 underflows).
 
-Leaves out: entropy bonus, vectorised environments, PPO's clipping (bench/bench_hw4.py compares with PPO).
+Leaves out: entropy bonus, vectorised environments, PPO's clipping (the course's own benchmark, not part of
+this release, compares with PPO).
 """
 
 from __future__ import annotations

@@ -112,16 +112,31 @@ def train_td(
     epsilon_start: float = 1.0,
     epsilon_end: float = 0.05,
     decay_fraction: float = 0.5,
+    initial_q: float = 0.0,
 ) -> TabularAgent:
     """Train Q-learning (`method="q_learning"`) or SARSA (`"sarsa"`) for `episodes` episodes.
 
-    epsilon decays linearly over the first `decay_fraction` of the episodes. Everything random comes from
-    `seed` (the environment's resets and the agent's generator), so the same call returns the same table.
+    Every Q(s, a) starts at `initial_q` (optimistic values, above what the agent can earn, make it explore).
+    Everything random comes from `seed` (the environment's resets and `rng`), so the same call returns the
+    same table; the grader replays your run update by update with your own `epsilon_greedy` and the same
+    seed, so follow this loop exactly:
+
+    1. epsilon is set once per *episode*: episode k (from 0) uses
+       `linear_epsilon(k, epsilon_start, epsilon_end, decay_episodes)` for all its steps.
+    2. Reset the environment with `seed` for the first episode only (`seed=None` afterwards): later episodes
+       continue its own generator, so each episode meets new randomness.
+    3. Every action is chosen by one call `epsilon_greedy(q[[state]], epsilon, rng)`: the first one after the
+       reset, then after every step the next action a' for next_state, chosen *before* Q(s, a) is updated.
+       SARSA bootstraps from that a' and then takes it. Nothing else draws from `rng`; never use np.random.
+       (Also accepted: Q-learning choosing each action at the start of its step, after the previous
+       update; no draw after a step that terminated; for Q-learning, no draw after the episode's last step.)
+    4. Q(s, a) += alpha * (target - Q(s, a)), where only `terminated` stops the bootstrap: a truncated step
+       still bootstraps. The episode ends on terminated or truncated.
     """
     env = gym.make(env_id, **env_kwargs)
     rng = np.random.default_rng(seed)
     n_states, n_actions = env.observation_space.n, env.action_space.n
-    q = np.zeros((n_states, n_actions), dtype=np.float64)
+    q = np.full((n_states, n_actions), float(initial_q), dtype=np.float64)
     deadline = time.perf_counter() + max_seconds
     decay_episodes = int(decay_fraction * episodes)
     ### BEGIN SOLUTION

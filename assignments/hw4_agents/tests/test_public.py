@@ -17,7 +17,7 @@ from hw4_agents.basics import RandomAgent, ScriptedAgent, discounted_return, mak
 from hw4_agents.bicycle import BicycleEnv
 from hw4_agents.decision_transformer import DecisionTransformer, make_dt_agent
 from hw4_agents.dyna import TabularModel
-from hw4_agents.planning import policy_iteration, value_iteration
+from hw4_agents.planning import policy_evaluation, policy_iteration, value_iteration
 from hw4_agents.reinforce import action_probabilities, reinforce_loss, returns_to_go, sample_actions
 from hw4_agents.tabular import epsilon_greedy, greedy, linear_epsilon, q_learning_target, sarsa_target
 
@@ -67,6 +67,13 @@ def test_step2_policy_iteration_agrees_with_value_iteration() -> None:
     v1, _ = value_iteration(env.P, 16, 4, gamma=0.9)
     v2, _ = policy_iteration(env.P, 16, 4, gamma=0.9)
     np.testing.assert_allclose(v1, v2, atol=1e-6)
+
+
+def test_step2_policy_evaluation_stops_after_max_sweeps() -> None:
+    # Action 0 walks into the wall at -1 a step for ever: with gamma = 1 the value never converges.
+    endless = {0: {0: [(1.0, 0, -1.0, False)], 1: [(1.0, 0, 0.0, True)]}}
+    V = policy_evaluation(endless, 1, 2, np.zeros(1, dtype=np.int64), gamma=1.0, max_sweeps=25)
+    assert V[0] == pytest.approx(-25.0)  # the return of the first 25 steps
 
 
 # ---------------------------------------------------------------- step 3: Q-learning and SARSA

@@ -12,7 +12,7 @@ import pytest
 
 from grader.compare import fail
 from grader.sandbox import StudentRaised
-from solutions.hw4_agents.bicycle import BicycleEnv
+from solutions.hw4_agents.bicycle import BUMP_REWARD, STEP_REWARD, BicycleEnv
 
 
 def _same_observation(got, expected: np.ndarray, what: str) -> None:
@@ -26,21 +26,38 @@ def _same_observation(got, expected: np.ndarray, what: str) -> None:
     if not np.array_equal(array, expected):
         fail(
             f"{what}: observation {array.tolist()} should be {expected.tolist()} ([x, y, heading, speed, "
-            "bump_ahead])",
-            "follow the handout's order: steer, then pedal, then move cell by cell",
+            "bump_ahead])"
         )
 
 
-def _episode(student, kwargs: dict, seed: int, rng: np.random.Generator, what: str) -> None:
+STANDING_HINT = (
+    "the bump costs -0.1 when the bicycle enters a bump cell during the step; standing on one (speed 0, "
+    "no move) costs the usual -0.01"
+)
+
+
+def _state(env: BicycleEnv) -> str:
+    x, y = (int(v) for v in env.position)
+    return f"x={x}, y={y}, heading={env.heading}, speed={env.speed}"
+
+
+def _episode(student, kwargs: dict, seed: int, actions, what: str) -> None:
+    """Reset both environments with `seed` and play `actions` (an iterable of ints) until the episode ends.
+
+    Every failure names the reset seed, the actions played so far and the reference's state before the step,
+    so that the episode can be replayed.
+    """
     env = student.new("bicycle.BicycleEnv", **kwargs)
     mine = BicycleEnv(**kwargs)
     got = env.call("reset", seed=seed)
     expected, _ = mine.reset(seed=seed)
     if not isinstance(got, (list, tuple)) or len(got) != 2:
         fail(f"{what}: reset should return (observation, info), got {type(got).__name__}")
-    _same_observation(got[0], expected, f"{what}, reset(seed={seed})")
-    for t in range(200):
-        action = int(rng.integers(6))
+    bumps = [tuple(int(v) for v in cell) for cell in np.argwhere(mine.bumps)]
+    _same_observation(got[0], expected, f"{what}, reset(seed={seed}) (the bumps at (x, y) {bumps})")
+    played: list[int] = []
+    for t, action in enumerate(actions):
+        before, on_bump = _state(mine), bool(mine.bumps[tuple(mine.position)])
         got = env.call("step", action)
         expected = mine.step(action)
         if not isinstance(got, (list, tuple)) or len(got) != 5:
@@ -48,10 +65,16 @@ def _episode(student, kwargs: dict, seed: int, rng: np.random.Generator, what: s
                 f"{what}: step should return (observation, reward, terminated, truncated, info), got "
                 f"{type(got).__name__}" + (f" of length {len(got)}" if isinstance(got, (list, tuple)) else "")
             )
-        where = f"{what}, step {t + 1} (action {action})"
+        where = (
+            f"{what}, reset(seed={seed}) (bumps at (x, y) {bumps}), then actions {played}: step {t + 1} "
+            f"(action {action}) from {before}"
+        )
+        played.append(action)
         _same_observation(got[0], expected[0], where)
         if not isinstance(got[1], float) or abs(got[1] - expected[1]) > 1e-9:
-            fail(f"{where}: reward should be {expected[1]}, got {got[1]!r}")
+            standing = on_bump and expected[1] == STEP_REWARD and got[1] == BUMP_REWARD
+            hint = STANDING_HINT if standing else ""
+            fail(f"{where}: reward should be {expected[1]}, got {got[1]!r}", hint)
         for index, name in ((2, "terminated"), (3, "truncated")):
             if got[index] is not expected[index]:
                 fail(
@@ -62,9 +85,24 @@ def _episode(student, kwargs: dict, seed: int, rng: np.random.Generator, what: s
             return
 
 
+def _random_actions(rng: np.random.Generator):
+    while True:
+        yield int(rng.integers(6))
+
+
+def _bump_at(cell: tuple[int, int], rng: np.random.Generator, kwargs: dict) -> int:
+    """A reset seed whose bumps include `cell` (a deterministic search, so every grading seed has one)."""
+    env = BicycleEnv(**kwargs)
+    for candidate in rng.integers(2**31, size=1000).tolist():
+        env.reset(seed=candidate)
+        if env.bumps[cell]:
+            return candidate
+    raise RuntimeError(f"no seed puts a bump at {cell}")
+
+
 @pytest.mark.points(5)
 def test_bicycle_dynamics_match(student, seed, check):
-    """episodes of random actions match the reference exactly: default grid, a bumpy one, a short limit"""
+    """episodes match the reference exactly: random actions on three grids; a bump entered, stood on, left"""
     rng = np.random.default_rng(seed)
     for name, kwargs in (
         ("default", {}),
@@ -73,7 +111,19 @@ def test_bicycle_dynamics_match(student, seed, check):
     ):
         with check.part(name):
             for _ in range(4):
-                _episode(student, kwargs, int(rng.integers(2**31)), rng, f"BicycleEnv({kwargs})")
+                seed_ = int(rng.integers(2**31))
+                _episode(student, kwargs, seed_, _random_actions(rng), f"BicycleEnv({kwargs})")
+    with check.part("entering a bump, standing on it, leaving it"):
+        # Pedal east into the bump at (1, 0), coast on it twice (speed stays 0: the bicycle stands on the
+        # bump), turn left on it, then pedal north off it.
+        kwargs = {"num_bumps": 8}
+        _episode(
+            student,
+            kwargs,
+            _bump_at((1, 0), rng, kwargs),
+            [4, 1, 1, 0, 4, 4],
+            f"BicycleEnv({kwargs})",
+        )
 
 
 @pytest.mark.points(3)

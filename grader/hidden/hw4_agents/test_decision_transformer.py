@@ -143,7 +143,7 @@ def bicycle_dataset(seed: int, episodes: int = 120) -> dict[str, np.ndarray]:
     }
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 @pytest.mark.timeout(200)
 def test_dt_learns_offline(student, seed):
     """a DT trained offline on mixed bicycle data reaches the goal when asked for a high return"""

@@ -90,9 +90,7 @@ def _check(student, function: str, P, n_states: int, n_actions: int, what: str) 
         fail(
             f"{function} on {what}: V[{s}] should be {expected_v[s]:.8f}, got {float(v[s]):.8f} "
             f"({wrong.size} of {n_states} states differ by more than 1e-6)",
-            hint
-            or "Q[s, a] = sum of p * (r + gamma * V[s'] * (not "
-            "terminated)); sweep until the change is < theta",
+            hint,
         )
     if not np.issubdtype(policy.dtype, np.integer):
         fail(f"{function} on {what}: the policy should hold integer actions, got dtype {policy.dtype}")
@@ -117,7 +115,7 @@ def _bootstrapping_terminals(P, n_states, n_actions):
     return reference.value_iteration(open_P, n_states, n_actions, GAMMA, 1e-10)
 
 
-@pytest.mark.points(6)
+@pytest.mark.points(4)
 @pytest.mark.timeout(60)
 def test_value_iteration_frozen_lake(student, check):
     """value_iteration on FrozenLake 4x4 and 8x8, slippery and not: V and a greedy policy to 1e-6"""
@@ -130,7 +128,7 @@ def test_value_iteration_frozen_lake(student, check):
                 )
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 @pytest.mark.timeout(60)
 def test_value_iteration_unseen_maps(student, seed, check):
     """value_iteration on random maps generated with the grader's seed, and on random MDPs"""
@@ -145,7 +143,7 @@ def test_value_iteration_unseen_maps(student, seed, check):
             _check(student, "value_iteration", _random_mdp(rng), 6, 3, "a random 6-state MDP")
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 @pytest.mark.timeout(60)
 def test_policy_iteration(student, seed, check):
     """policy_iteration reaches the same V and a greedy policy: FrozenLake 4x4/8x8 and a random map"""
@@ -174,4 +172,59 @@ def test_planning_stops_at_terminal_transitions(student, check):
                 3,
                 2,
                 "a 3-state MDP whose terminating transition lands on a state of value 20",
+            )
+
+
+def _endless_mdp() -> dict:
+    """Two states, each looping on itself at -1 per step under action 0; action 1 terminates.
+
+    With gamma = 1 the policy 'always 0' has no finite value: only the sweep cap ends its evaluation (each
+    state depends only on itself, so in-place and synchronous sweeps agree).
+    """
+    return {
+        0: {0: [(1.0, 0, -1.0, False)], 1: [(1.0, 1, 0.0, True)]},
+        1: {0: [(1.0, 1, -1.0, False)], 1: [(1.0, 0, 0.0, True)]},
+    }
+
+
+@pytest.mark.points(3)
+@pytest.mark.timeout(5)
+def test_policy_evaluation(student, seed, check):
+    """policy_evaluation: V^pi of a fixed policy to 1e-6; it stops after max_sweeps when V diverges"""
+    rng = np.random.default_rng(seed)
+    with check.part("a random MDP and policy, gamma 0.9"):
+        for _ in range(3):
+            P, policy = _random_mdp(rng), rng.integers(3, size=6)
+            expected = reference.policy_evaluation(P, 6, 3, policy, GAMMA, 1e-12)
+            got = np.asarray(
+                student.call("planning.policy_evaluation", _plain(P, 6, 3), 6, 3, policy, GAMMA, 1e-10),
+                dtype=np.float64,
+            )
+            if got.shape != (6,) or not np.allclose(got, expected, atol=1e-6):
+                fail(
+                    f"policy_evaluation on a random 6-state MDP, policy {policy.tolist()}: V should be "
+                    f"{np.round(expected, 6).tolist()}, got {np.round(got, 6).tolist()}"
+                )
+    with check.part("a policy that never terminates, gamma 1"):
+        policy = np.zeros(2, dtype=np.int64)
+        sweeps = int(rng.integers(20, 60))
+        expected = reference.policy_evaluation(_endless_mdp(), 2, 2, policy, 1.0, 1e-10, max_sweeps=sweeps)
+        got = np.asarray(
+            student.call(
+                "planning.policy_evaluation",
+                _plain(_endless_mdp(), 2, 2),
+                2,
+                2,
+                policy,
+                1.0,
+                1e-10,
+                max_sweeps=sweeps,
+            ),
+            dtype=np.float64,
+        )
+        if got.shape != (2,) or not np.allclose(got, expected, atol=1e-9):
+            fail(
+                f"policy_evaluation(gamma=1, max_sweeps={sweeps}) of a policy that loops for ever at -1 per "
+                f"step should stop after {sweeps} sweeps with V = {expected.tolist()}, got {got.tolist()}",
+                "stop after max_sweeps sweeps even when the change never falls below theta",
             )

@@ -3,7 +3,8 @@ gradient), then training in the sandbox under a fixed env-step budget with the g
 rollouts the grader owns on held-out seeds.
 
 Bar (tests/data/hw4_thresholds.json, 20 training seeds): CartPole-v1 after 6,000 env steps, the sampled
-policy's mean return over 20 episodes (REINFORCE optimises the stochastic policy; a greedy one can be worse).
+policy's mean return over 20 episodes (REINFORCE optimises the stochastic policy; a greedy one can be worse),
+for each of two training seeds.
 The bicycle is not trained here: at a grading budget REINFORCE on it is too seed-dependent to grade fairly
 (bench/ reports it).
 """
@@ -21,9 +22,10 @@ from grader.rollouts import rollout
 from solutions.hw4_agents import reinforce as reference
 
 CARTPOLE_STEPS, CARTPOLE_BAR = 6000, 35.0
+TRAINING_RUNS = 2
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_returns_to_go(student, gen):
     """returns_to_go(rewards, gamma)[t] = r_{t+1} + gamma r_{t+2} + ..., for several gammas"""
     for gamma in (0.0, 0.9, 0.99, 1.0):
@@ -117,35 +119,44 @@ def _evaluate(agent, make_env, seeds, greedy: bool):
     )
 
 
-@pytest.mark.points(6)
+@pytest.mark.points(5)
 @pytest.mark.timeout(240)
 def test_reinforce_learns_cartpole(student, seed, figure):
-    """REINFORCE, 6,000 env steps on CartPole-v1: the sampled policy's mean return clears the bar"""
-    agent = student.new(
-        "reinforce.train_reinforce",
-        "CartPole-v1",
-        {},
-        seed=seed,
-        max_env_steps=CARTPOLE_STEPS,
-        max_seconds=200.0,
-    )
-    seeds = np.random.default_rng(seed + 1).integers(2**31, size=20).tolist()
-    outcome = _evaluate(agent, lambda: gym.make("CartPole-v1"), seeds, greedy=False)
+    """REINFORCE, 6,000 env steps on CartPole-v1, two training seeds: each sampled policy clears the bar"""
+    # Two training runs, both of which must clear the bar: the reference's mean return is above 110 on every
+    # one of 12 seeds, while a broken sampler (actions drawn from the raw logits) stays near 9 on most seeds
+    # but now and then lands on a policy that works; asking twice makes that luck rare.
+    returns = {}
+    for train_seed in np.random.default_rng(seed).integers(2**31, size=TRAINING_RUNS).tolist():
+        agent = student.new(
+            "reinforce.train_reinforce",
+            "CartPole-v1",
+            {},
+            seed=train_seed,
+            max_env_steps=CARTPOLE_STEPS,
+            max_seconds=100.0,
+        )
+        seeds = np.random.default_rng(train_seed + 1).integers(2**31, size=20).tolist()
+        outcome = _evaluate(agent, lambda: gym.make("CartPole-v1"), seeds, greedy=False)
+        returns[train_seed] = outcome.returns.tolist()
+        if outcome.mean_return < CARTPOLE_BAR:
+            break
     with figure.attempt():
         figure.add(
             curves(
-                "Your trained policy on 20 held-out CartPole episodes",
-                {"return of each episode": outcome.returns.tolist()},
+                "Your trained policies on 20 held-out CartPole episodes each",
+                {f"training seed {s}": r for s, r in returns.items()},
                 x_label="episode",
                 y_label="return",
                 threshold=CARTPOLE_BAR,
-                caption=f"Counted by the grader; their mean ({outcome.mean_return:.1f}) must clear the bar.",
+                caption="Counted by the grader; the mean of each training run must clear the bar.",
             )
         )
-    if outcome.mean_return < CARTPOLE_BAR:
+    means = {s: float(np.mean(r)) for s, r in returns.items()}
+    low = [s for s, m in means.items() if m < CARTPOLE_BAR]
+    if low:
         fail(
-            f"after {CARTPOLE_STEPS} env steps of train_reinforce, the policy's mean return over 20 CartPole "
-            f"episodes was {outcome.mean_return:.1f}; the bar is "
-            f"{CARTPOLE_BAR:g} (a random policy: about 22)",
-            "check the loss's sign, that it uses log-probabilities, and the returns-to-go",
+            f"after {CARTPOLE_STEPS} env steps of train_reinforce(seed={low[0]}), the policy's mean return "
+            f"over 20 CartPole episodes was {means[low[0]]:.1f}; the bar is {CARTPOLE_BAR:g} for each of "
+            f"{TRAINING_RUNS} training seeds (a random policy: about 22)"
         )
