@@ -35,6 +35,15 @@ def translate_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+budget_option = click.option(
+    "--budget",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Seconds of grading per submission; tests not reached by then are recorded as not run.",
+)
+
+
 @click.group()
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
@@ -54,13 +63,7 @@ def main() -> None:
 @click.option(
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
 )
-@click.option(
-    "--budget",
-    type=float,
-    default=300.0,
-    show_default=True,
-    help="Seconds of grading per submission; tests not reached by then are recorded as not run.",
-)
+@budget_option
 @click.option(
     "--isolation",
     type=click.Choice(["best", "strict", "process"]),
@@ -158,13 +161,7 @@ def run(
 @click.option(
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
 )
-@click.option(
-    "--budget",
-    type=float,
-    default=300.0,
-    show_default=True,
-    help="Seconds of grading per submission; tests not reached by then are recorded as not run.",
-)
+@budget_option
 @click.option("--run-as", metavar="USER", help="Run student code as this unprivileged user (needs root).")
 @click.option(
     "--nbgrader-db",
