@@ -1,9 +1,11 @@
 """The pytest plugin that turns a hidden suite's tests into scored, student-readable verdicts.
 
 Markers: `points(n)` (required on every test; a suite totals 100), `visibility(...)` (Gradescope's
-values), `timeout(seconds)` (per sandbox call). Fixtures: `student` (the submission, through the
-sandbox), `seed` and `gen` (per-test seed and torch generator derived from the grading seed), `check`
-(named parts for partial credit), `device`, `figure` (pictures for the feedback page; see grader.figures).
+values), `timeout(seconds, speed=False)` (per sandbox call; `speed=True` when the limit is what the test
+checks, so that a function too slow there is still called in later tests). Fixtures: `student` (the
+submission, through the sandbox), `seed` and `gen` (per-test seed and torch generator derived from the
+grading seed), `check` (named parts for partial credit), `device`, `figure` (pictures for the feedback page;
+see grader.figures).
 """
 
 from __future__ import annotations
@@ -133,7 +135,10 @@ class GradingPlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): the points this test is worth")
         config.addinivalue_line("markers", "visibility(v): visible, hidden, after_due_date, after_published")
-        config.addinivalue_line("markers", "timeout(seconds): the time limit of each sandbox call")
+        config.addinivalue_line(
+            "markers",
+            "timeout(seconds, speed=False): the time limit of each sandbox call (speed: it is the check)",
+        )
 
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list
@@ -173,6 +178,7 @@ class GradingPlugin:
     def student(self, request: pytest.FixtureRequest, seed: int) -> StudentCode:
         marker = request.node.get_closest_marker("timeout")
         self.code.timeout = float(marker.args[0]) if marker else None
+        self.code.remember_timeouts = not (marker and marker.kwargs.get("speed", False))
         self.code.sandbox.set_seed(seed)
         return self.code
 

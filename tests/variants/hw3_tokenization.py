@@ -104,13 +104,15 @@ VARIANTS: list[Variant] = [
         ),
     ),
     Variant(
-        "bpe-no-regex-split",
-        "training does not pre-split: merges cross word boundaries",
+        "bpe-split-on-spaces",
+        "training pre-splits on spaces, not with the pattern: merges join punctuation to words",
+        # Not pre-splitting at all is the same mistake, but it takes ~13 s of the 15 s budget on 300 KB, so
+        # whether it also loses the budget test would depend on the machine's load; this form is fast.
         (
             Edit(
                 "bpe.py",
                 "chunk_counts = Counter(regex.findall(pattern, text))",
-                "chunk_counts = Counter([text])",
+                'chunk_counts = Counter(text.split(" "))',
             ),
         ),
         breaks=(
@@ -118,7 +120,6 @@ VARIANTS: list[Variant] = [
             "test_train_matches_reference",
             "test_train_runs_of_one_symbol",
             "test_train_ties",
-            "test_train_within_budget",
         ),
     ),
     Variant(

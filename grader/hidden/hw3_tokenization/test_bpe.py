@@ -265,7 +265,7 @@ def test_train_ties(student, seed, check):
 
 
 @pytest.mark.points(4)
-@pytest.mark.timeout(15)
+@pytest.mark.timeout(15, speed=True)
 def test_train_within_budget(student, seed):
     """train on 300 KB to 512 tokens finishes within the handout's 15 s budget"""
     text = _text(random.Random(seed), 120_000)[:300_000]
