@@ -367,9 +367,11 @@ def _sources_from(upload: _Upload, origin: Path, assignment: str | None) -> list
                 module_folders.append(str(PurePosixPath(copy.path).parent))
         # The student's own helper modules beside the graded ones (or written by the same notebook).
         home = max(set(module_folders), key=module_folders.count) if module_folders else None
+        # With several assignments, another one's folder is graded in its own right, not ignored here.
+        elsewhere = {a.name for a in chosen_assignments} - {chosen.name}
         for relative in upload.python:
             path = PurePosixPath(relative)
-            if relative in accounted:
+            if relative in accounted or elsewhere & set(path.parts[:-1]):
                 continue
             helper = (
                 str(path.parent) == home
@@ -390,6 +392,8 @@ def _sources_from(upload: _Upload, origin: Path, assignment: str | None) -> list
             if mine and name not in modules and name not in NOT_HELPERS:
                 modules[name], graded[name] = mine[-1].text, mine[-1].path
         for relative in upload.notebooks:
+            if elsewhere & set(PurePosixPath(relative).parts[:-1]):
+                continue
             if relative not in used_notebooks and not any(
                 c.notebook == relative for name in chosen.modules for c in copies.get(name, [])
             ):

@@ -27,6 +27,13 @@ def test_subfolders_named_like_assignments_are_each_graded(tmp_path):
     write(tmp_path / "hw1_attention" / "softmax.py")
     (source,) = find_sources(tmp_path)
     assert source.assignment.name == "hw1_attention" and "softmax.py" in source.modules
+    write(tmp_path / "hw3_tokenization" / "bpe.py")
+    write(tmp_path / "hw3_tokenization" / "notes.py")
+    write(tmp_path / "scratch.py")
+    hw1, hw3 = find_sources(tmp_path)
+    assert (hw1.assignment.name, hw3.assignment.name) == ("hw1_attention", "hw3_tokenization")
+    assert set(hw1.modules) == {"softmax.py"} and set(hw3.modules) == {"bpe.py", "notes.py"}
+    assert hw1.ignored == {"not part of hw1_attention": ("scratch.py",)}  # hw3's files are hw3's
 
 
 def test_an_empty_folder_needs_an_assignment_name(tmp_path):
