@@ -212,3 +212,25 @@ def test_the_class_summary_has_a_section_per_assignment_scored_in_percent():
     assert "2 students graded. Mean 75.0%, median 75%, min 50%, max 100%." in page
     assert page.count("<img ") == 4
     assert "hw1_attention 100/100, hw3_tokenization 3/3" in page and "hw1_attention 50/100" in page
+
+
+@pytest.mark.slow
+def test_a_failing_attention_test_is_pictured_under_what_to_fix_in_a_browser(tmp_path, chromium):
+    """A missing 1/sqrt(d): the page draws the SDPA weights beside the expected ones where the test failed."""
+    from variants.hw1_attention import VARIANTS
+
+    from grader.runner import GradeConfig, grade
+    from grader.variants import materialize
+
+    (no_scaling,) = [variant for variant in VARIANTS if variant.name == "no-scaling"]
+    (result,) = grade(materialize("hw1_attention", no_scaling, tmp_path), config=GradeConfig(seed=0))
+    failing = {t.name for t in result.tests if t.score < t.max_score and t.figures}
+    assert "test_sdpa_no_mask" in failing
+    page = feedback_page(gradescope_results([result]))
+    fix, _, passed = page.partition("Pictures from tests you passed")
+    assert "Your attention weights beside the expected ones" in fix
+    assert "Your attention weights beside the expected ones" not in passed
+    (tmp_path / "page.html").write_text(page, encoding="utf-8")
+    report = load_page(tmp_path / "page.html")
+    assert report.console_errors == [] and report.broken_images == []
+    assert len(report.images) >= len(failing) + 1  # + the course sentence, from a test that passed

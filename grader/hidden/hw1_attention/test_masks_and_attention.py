@@ -23,6 +23,7 @@ from grader.compare import (
     mistake_hint,
     reproduces,
 )
+from grader.figures import heatmap
 
 POLARITY = (
     "True means 'may attend' (as in F.scaled_dot_product_attention): fill the scores where the mask is False"
@@ -110,8 +111,14 @@ def _pair(got, what: str) -> tuple:
     return got[0], got[1]
 
 
-def _check_attention(check, got, qkv, mask, what: str, expected_out=None, weights_share: float = 0.5):
-    """Two parts, output and weights, each compared with the oracle and diagnosed against the mistakes."""
+def _check_attention(
+    check, got, qkv, mask, what: str, expected_out=None, weights_share: float = 0.5, figure=None
+):
+    """Two parts, output and weights, each compared with the oracle and diagnosed against the mistakes.
+
+    When a part fails and `figure` is given, the first (batch, head) slice of the student's weights is drawn
+    beside the expected ones, so the feedback page shows the failing case.
+    """
     q, k, v = qkv
     out, weights = _attention(q, k, v, mask)
     if expected_out is None:
@@ -122,6 +129,22 @@ def _check_attention(check, got, qkv, mask, what: str, expected_out=None, weight
         assert_close(got_out, expected_out, what=f"the output of {what}", mistakes=mistakes["output"])
     with check.part("weights", weights_share):
         assert_close(got_weights, weights, what=f"the weights of {what}", mistakes=mistakes["weights"])
+    if figure is not None and not all(part.passed for part in check.parts[-2:]):
+        with figure.attempt():
+            yours, expected = (
+                got_weights.reshape(-1, *weights.shape[-2:])[0],
+                weights.reshape(-1, *weights.shape[-2:])[0],
+            )
+            figure.add(
+                heatmap(
+                    "Your attention weights beside the expected ones (first batch, first head)",
+                    [f"q{i}" for i in range(expected.shape[0])],
+                    [f"k{j}" for j in range(expected.shape[1])],
+                    {"yours": yours, "expected": expected},
+                    caption=f"{what.split(' with ')[0]}. Row i: the weights query i gives each key "
+                    "(a row sums to 1; masked keys get 0).",
+                )
+            )
 
 
 # -- masks ---------------------------------------------------------------------------------------------------
@@ -228,7 +251,7 @@ SDPA = "attention.scaled_dot_product_attention"
 
 
 @pytest.mark.points(4)
-def test_sdpa_no_mask(student, gen, check):
+def test_sdpa_no_mask(student, gen, check, figure):
     """scaled_dot_product_attention without a mask: output matches torch's, weights are the softmax"""
     q, k, v = _randn(gen, 2, 3, 5, 8), _randn(gen, 2, 3, 6, 8), _randn(gen, 2, 3, 6, 7)
     got = student.call(SDPA, q, k, v)
@@ -239,11 +262,12 @@ def test_sdpa_no_mask(student, gen, check):
         None,
         "scaled_dot_product_attention(q, k, v) with q (2, 3, 5, 8), k (2, 3, 6, 8), v (2, 3, 6, 7)",
         expected_out=F.scaled_dot_product_attention(q, k, v),
+        figure=figure,
     )
 
 
 @pytest.mark.points(2)
-def test_sdpa_float64(student, gen, check):
+def test_sdpa_float64(student, gen, check, figure):
     """scaled_dot_product_attention keeps float64 and its precision, for 3-d inputs"""
     dtype = torch.float64
     q, k, v = (
@@ -258,11 +282,12 @@ def test_sdpa_float64(student, gen, check):
         (q, k, v),
         None,
         "scaled_dot_product_attention(q, k, v) with float64 q (4, 6, 5), k (4, 7, 5), v (4, 7, 3)",
+        figure=figure,
     )
 
 
 @pytest.mark.points(3)
-def test_sdpa_causal_mask(student, gen, check):
+def test_sdpa_causal_mask(student, gen, check, figure):
     """scaled_dot_product_attention with a (T, T) causal mask broadcast over batch and heads"""
     t = 6
     q, k, v = _randn(gen, 2, 3, t, 8), _randn(gen, 2, 3, t, 8), _randn(gen, 2, 3, t, 8)
@@ -275,11 +300,12 @@ def test_sdpa_causal_mask(student, gen, check):
         mask,
         "scaled_dot_product_attention(q, k, v, mask) with q, k, v (2, 3, 6, 8) and a causal mask (6, 6)",
         expected_out=F.scaled_dot_product_attention(q, k, v, attn_mask=mask),
+        figure=figure,
     )
 
 
 @pytest.mark.points(3)
-def test_sdpa_padding_mask(student, gen, check):
+def test_sdpa_padding_mask(student, gen, check, figure):
     """scaled_dot_product_attention with a padding mask (B, 1, 1, Tk) broadcast over heads and queries"""
     b, tk = 3, 7
     lengths = torch.randint(1, tk, (b,), generator=gen)
@@ -294,6 +320,7 @@ def test_sdpa_padding_mask(student, gen, check):
         f"scaled_dot_product_attention(q, k, v, mask) with q (3, 2, 5, 4), "
         f"k (3, 2, 7, 4), v (3, 2, 7, 6) and a padding mask (3, 1, 1, 7) for lengths {lengths.tolist()}",
         expected_out=F.scaled_dot_product_attention(q, k, v, attn_mask=mask),
+        figure=figure,
     )
 
 
