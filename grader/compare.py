@@ -61,6 +61,16 @@ def mistake_hint(got: Any, expected: Any, mistakes: Mistakes, default: str = "")
 RESHAPE_HINT = "check the order of your reshape/transpose and which dimension you reduce over"
 
 
+def first_difference(got: np.ndarray, expected: np.ndarray, *, name: str = "Q", atol: float = 1e-9) -> str:
+    """Where two tables first differ: "Q[3, 1] should be 0.50000000, got 0.25000000 (2 entries differ)"."""
+    wrong = ~np.isclose(got, expected, atol=atol)
+    first = tuple(int(i) for i in np.argwhere(wrong)[0])
+    return (
+        f"{name}[{', '.join(map(str, first))}] should be {expected[first]:.8f}, got {float(got[first]):.8f} "
+        f"({int(wrong.sum())} entries differ)"
+    )
+
+
 def expect_tensor(
     got: Any,
     *,

@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from grader.compare import fail
+from grader.compare import fail, first_difference
 from grader.rollouts import rollout
 from solutions.hw4_agents import tabular as reference
 
@@ -327,12 +327,6 @@ def table_of(agent, what: str, shape: tuple[int, int]) -> np.ndarray:
     if table.shape != shape:
         fail(f"{what}: the agent's table should have shape {shape}, got {table.shape}")
     return table.astype(np.float64)
-
-
-def first_difference(got: np.ndarray, expected: np.ndarray) -> str:
-    s, a = (int(i) for i in np.argwhere(~np.isclose(got, expected, atol=1e-9))[0])
-    count = int((~np.isclose(got, expected, atol=1e-9)).sum())
-    return f"Q[{s}, {a}] should be {expected[s, a]:.8f}, got {got[s, a]:.8f} ({count} entries differ)"
 
 
 def _train_td(student, method: str, seed: int):
