@@ -300,11 +300,11 @@ def _pick(module: str, candidates: list[_Copy]) -> tuple[_Copy, list[_Copy]]:
     files = [c for c in files if c.path not in written]
     ordered = sorted(files, key=lambda c: (len(PurePosixPath(c.path).parts), c.path)) + cells
     chosen = ordered[0]
+    text = chosen.normalized
     for other in ordered[1:]:
-        if other.normalized != chosen.normalized:
-            first, second = chosen.path, other.path
+        if other.normalized != text:
             raise SubmissionError(
-                f"two different copies of {module} in your upload: {first} and {second}",
+                f"two different copies of {module} in your upload: {chosen.path} and {other.path}",
                 hint="delete the copy you do not want graded (or make them identical) and upload again",
             )
     return chosen, ordered[1:] + overridden + renamed
@@ -313,9 +313,9 @@ def _pick(module: str, candidates: list[_Copy]) -> tuple[_Copy, list[_Copy]]:
 def _sources_from(upload: _Upload, origin: Path, assignment: str | None) -> list[Source]:
     root = upload.root
     copies: dict[str, list[_Copy]] = defaultdict(list)
-    needed = {module for a in ASSIGNMENTS.values() for module in a.modules}
     if assignment is not None:
-        needed |= set(get_assignment(assignment).modules)
+        get_assignment(assignment)  # an unknown name is a configuration error before any file is read
+    needed = {module for a in ASSIGNMENTS.values() for module in a.modules}
     for relative in upload.python:
         name = PurePosixPath(relative).name
         match = RENAMED.match(name)
