@@ -37,6 +37,24 @@ def student_feedback(test: TestResult) -> str:
     return "\n".join(lines)
 
 
+def intake_lines(graded: dict[str, str], ignored: dict[str, tuple[str, ...]], shown: int = 4) -> list[str]:
+    """What was graded (module -> path in the upload) and what was ignored (reason -> paths), a line each."""
+    lines = []
+    if graded:
+        taken = ", ".join(
+            path if Path(path).name == name else f"{path} → {name}" for name, path in graded.items()
+        )
+        lines.append(f"Graded from your upload: {taken}.")
+    if ignored:
+        groups = []
+        for reason, paths in ignored.items():
+            more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+            groups.append(f"{', '.join(paths[:shown])}{more} ({reason})")
+        count = sum(len(paths) for paths in ignored.values())
+        lines.append(f"Ignored {count} {'path' if count == 1 else 'paths'}: " + "; ".join(groups) + ".")
+    return lines
+
+
 def short_message(message: str, lines: int = 4) -> str:
     """The first `lines` lines of a message, and how many more `-v` would show."""
     shown = message.splitlines()
@@ -67,7 +85,7 @@ def render_table(result: AssignmentResult, console: Console, *, verbose: bool = 
         f"[bold]Total: {result.score:g}/{result.max_score:g}[/bold]   seed {result.seed}   "
         f"isolation: {result.isolation}   device: {result.device}   {result.duration:.1f} s"
     )
-    for line in result.intake:
+    for line in intake_lines(result.graded_files, result.ignored_files):
         console.print(Text(line, style="dim"), soft_wrap=True)
     for note in result.notes:
         console.print(f"[yellow]warning:[/yellow] {note}")
@@ -101,7 +119,11 @@ def gradescope_results(results: list[AssignmentResult]) -> dict[str, Any]:
             )
     notes = [note for result in results for note in result.notes]
     seeds = sorted({result.seed for result in results})
-    intake = [(f"{r.assignment}: {line}" if len(results) > 1 else line) for r in results for line in r.intake]
+    intake = [
+        (f"{r.assignment}: {line}" if len(results) > 1 else line)
+        for r in results
+        for line in intake_lines(r.graded_files, r.ignored_files)
+    ]
     return {
         "score": round(sum(r.score for r in results), 4),
         "execution_time": round(sum(r.duration for r in results), 3),

@@ -150,7 +150,6 @@ def run_suite(
         timings={"child_starts": float(sandbox.starts), "child_start_seconds": sandbox.start_seconds},
         graded_files=dict(source.graded) if source else {},
         ignored_files=dict(source.ignored) if source else {},
-        intake=tuple(source.intake_lines()) if source else (),
     )
 
 

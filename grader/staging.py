@@ -70,25 +70,6 @@ class Source:
     graded: dict[str, str] = field(default_factory=dict)
     ignored: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def intake_lines(self, shown: int = 4) -> list[str]:
-        """What was graded and what was ignored, in a line each, for reports."""
-        lines = []
-        if self.graded:
-            taken = ", ".join(
-                path if Path(path).name == name else f"{path} → {name}" for name, path in self.graded.items()
-            )
-            lines.append(f"Graded from your upload: {taken}.")
-        if self.ignored:
-            groups = []
-            for reason, paths in self.ignored.items():
-                listed = ", ".join(paths[:shown]) + (
-                    f" and {len(paths) - shown} more" if len(paths) > shown else ""
-                )
-                groups.append(f"{listed} ({reason})")
-            count = sum(len(paths) for paths in self.ignored.values())
-            lines.append(f"Ignored {count} {'path' if count == 1 else 'paths'}: " + "; ".join(groups) + ".")
-        return lines
-
 
 @dataclass(frozen=True)
 class StagedSubmission:

@@ -60,7 +60,6 @@ class AssignmentResult:
     timings: dict[str, float] = field(default_factory=dict)
     graded_files: dict[str, str] = field(default_factory=dict)  # module -> path in the upload
     ignored_files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reason -> paths
-    intake: tuple[str, ...] = ()  # the two lines that say what was graded and what was ignored
 
     @property
     def score(self) -> float:

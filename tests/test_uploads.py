@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from grader.assignments import ASSIGNMENTS, Assignment
 from grader.cli import main
 from grader.release import stub_source
+from grader.report import intake_lines
 from grader.staging import find_sources
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 6000).decode()  # ~2 MB in the notebook
@@ -255,11 +256,11 @@ def test_what_was_ignored_is_listed_with_the_reason(tmp_path: Path):
         "report.pdf",
     )
     (source,) = find_sources(macos_clutter(hw1, tmp_path / "b"))
-    lines = source.intake_lines()
+    lines = intake_lines(source.graded, source.ignored)
     assert lines[0].startswith("Graded from your upload: hw1_attention/softmax.py, ")
     assert "__MACOSX/ (macOS zip metadata)" in lines[1] and "(macOS resource forks)" in lines[1]
     (source,) = find_sources(browser_renamed(hw1, tmp_path / "c"))
-    assert "softmax (1).py → softmax.py" in source.intake_lines()[0]
+    assert "softmax (1).py → softmax.py" in intake_lines(source.graded, source.ignored)[0]
 
 
 def _refused(upload: Path, tmp_path: Path) -> tuple[str, dict]:
