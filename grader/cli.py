@@ -171,7 +171,7 @@ def run(
 @click.option(
     "--nbgrader-assignment",
     metavar="NAME",
-    help="The nbgrader assignment to write into (default: --assignment, else the graded assignment).",
+    help="With --assignment: the nbgrader assignment to write it into (default: the same name).",
 )
 @translate_errors
 def batch(
@@ -188,8 +188,8 @@ def batch(
     nbgrader_assignment: str | None,
 ) -> None:
     """Grade a class: every submission in FOLDER (one folder or notebook per student, or nbgrader's
-    submitted/<student>/<assignment>/); results.json and feedback.html per student, gradebook.csv and
-    summary.html in --out."""
+    submitted/<student>/<assignment>/); results.json per student, feedback.html per student and assignment,
+    gradebook.csv (a line per student and assignment) and summary.html in --out."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
     from rich.text import Text
@@ -197,9 +197,20 @@ def batch(
     from .batch import find_submissions, grade_batch
     from .runner import GradeConfig
 
+    if nbgrader_assignment and not assignment:
+        raise ConfigurationError(
+            "--nbgrader-assignment names where one assignment goes; say which with --assignment",
+            hint="without them, each assignment goes into the nbgrader assignment of the same name",
+        )
     submissions = find_submissions(folder, assignment=assignment)
     config = GradeConfig(seed=seed, timeout=timeout, budget=budget, run_as=run_as)
     config.limits()  # an unknown --run-as user is a configuration error before any grading
+    if nbgrader_db:
+        from .assignments import ASSIGNMENTS
+        from .nbgrader_gradebook import check_gradebook
+
+        targets = [nbgrader_assignment or assignment] if assignment else list(ASSIGNMENTS)
+        check_gradebook(nbgrader_db, targets)
     columns = (
         TextColumn("grading"),
         BarColumn(),
@@ -208,12 +219,11 @@ def batch(
         TextColumn("{task.description}"),
     )
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("", total=len(submissions))
+        task = bar.add_task("", total=sum(1 for _, path in submissions if path is not None))
 
         def progress(done: int, total: int, row: dict[str, Any]) -> None:
-            bar.update(
-                task, completed=done, description=f"last: {row.get('student')} {row.get('score', 0):g}"
-            )
+            last = f"last: {row.get('student')} {_points(row.get('score'))}"
+            bar.update(task, completed=done, description=last)
 
         summary = grade_batch(
             submissions,
@@ -226,32 +236,41 @@ def batch(
         )
     table = Table(title="batch", title_justify="left")
     table.add_column("student", overflow="fold")
+    table.add_column("assignment", overflow="fold")
     table.add_column("score", justify="right")
     table.add_column("seconds", justify="right")
     table.add_column("status", overflow="fold")
     skipped = set(summary.skipped_students)
     for row in summary.rows:
         status = row.get("error") or row.get("status", "")
+        graded = row.get("status") == "graded"
         table.add_row(
             Text(str(row.get("student"))),
-            f"{row.get('score', 0):g}",
+            Text(str(row.get("assignment") or "")),
+            f"{_points(row.get('score'))}/{_points(row.get('max_score'))}" if graded else "",
             f"{row.get('seconds', 0):.1f}",
             Text(status + (" (unchanged, skipped)" if row.get("student") in skipped else "")),
         )
     console.print(table)
+    counts = f"{summary.graded} graded, {summary.errors} could not be graded"
+    if summary.missing:
+        counts += f", {summary.missing} without a submission"
+    if summary.skipped:
+        counts += f" ({summary.skipped} students unchanged since the last run, not graded again)"
     console.print(
-        f"{summary.graded} graded, {summary.skipped} skipped (unchanged), {summary.errors} not graded; "
-        f"{summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}; class summary: {summary.summary_page}"
+        f"{counts}; {summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}; "
+        f"class summary: {summary.summary_page}; feedback: {out_dir}/<student>/<assignment>/feedback.html"
     )
     if nbgrader_db:
         from .nbgrader_gradebook import export_to_nbgrader_gradebook
 
-        target = nbgrader_assignment or assignment or _only_assignment(summary.rows)
-        written = export_to_nbgrader_gradebook(summary.rows, nbgrader_db, target)
-        console.print(
-            f"{len(written)} students' scores written to nbgrader assignment {target} in {nbgrader_db}"
-        )
-    if summary.rows and summary.errors == len(summary.rows):
+        rename = {assignment: nbgrader_assignment} if assignment and nbgrader_assignment else None
+        written = export_to_nbgrader_gradebook(summary.rows, nbgrader_db, rename=rename)
+        for target, students in written.items():
+            console.print(
+                f"{len(students)} students' scores written to nbgrader assignment {target} in {nbgrader_db}"
+            )
+    if summary.rows and summary.graded == 0:
         reasons = sorted({str(row.get("error")) for row in summary.rows})
         raise GraderError(
             f"no submission could be graded; {reasons[0]}"
@@ -260,16 +279,9 @@ def batch(
         )
 
 
-def _only_assignment(rows: list[dict[str, Any]]) -> str:
-    from .report import assignment_of_test
-
-    graded = {assignment_of_test(test) for row in rows for test in row.get("tests", [])}
-    if len(graded) != 1:
-        raise ConfigurationError(
-            "--nbgrader-db needs one assignment per batch",
-            hint="name it with --nbgrader-assignment (or --assignment)",
-        )
-    return graded.pop()
+def _points(value: Any) -> str:
+    """A score as printed: at most two decimals (results.json keeps every digit)."""
+    return f"{round(float(value or 0), 2):g}"
 
 
 @main.command()
@@ -314,12 +326,18 @@ def release(out: Path, only_check: bool) -> None:
 @click.option(
     "--course-id", default="course", show_default=True, help="nbgrader's course id (new config only)."
 )
+@click.option(
+    "--nbgrader-points",
+    is_flag=True,
+    help="Give the notebook's test cells the template's points, for a course graded by nbgrader's autograde "
+    "alone (default: 0 points; the grade is `grader batch --nbgrader-db`'s).",
+)
 @translate_errors
-def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str) -> None:
+def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str, nbgrader_points: bool) -> None:
     """Build nbgrader's source/<assignment>/ in COURSE_DIR from templates/ and solutions/."""
     from .nbgrader_source import build_course, config_advice
 
-    written = build_course(course_dir, list(names) or None, course_id=course_id)
+    written = build_course(course_dir, list(names) or None, course_id=course_id, check_points=nbgrader_points)
     for path in written:
         console.print(f"wrote {path}")
     for advice in config_advice(course_dir):
@@ -439,7 +457,7 @@ def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
         table.add_row(Text(student), assignment, f"{score:g}/{max_score:g}", Text(problem))
     console.print(table)
     console.print(
-        f"{summary.wall_seconds:.0f} s. Feedback pages: {out_dir}/<student>/feedback.html; "
+        f"{summary.wall_seconds:.0f} s. Feedback pages: {out_dir}/<student>/<assignment>/feedback.html; "
         f"class summary: {summary.summary_page}; gradebook: {summary.gradebook}"
     )
 

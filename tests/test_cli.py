@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
@@ -77,9 +78,17 @@ def test_batch_maps_options_to_grade_batch_and_prints_a_summary(tmp_path, monkey
 
     def fake_grade_batch(submissions, **kwargs):
         calls.update(kwargs, submissions=submissions)
-        row = {"student": "ada", "score": 87.5, "seconds": 3.25, "status": "graded", "error": None}
+        row = {
+            "student": "ada",
+            "assignment": "hw1_attention",
+            "score": 87.66667,
+            "max_score": 100,
+            "seconds": 3.25,
+            "status": "graded",
+            "error": None,
+        }
         return BatchSummary(
-            rows=[row], graded=0, skipped=1, errors=0, wall_seconds=0.1,
+            rows=[row], graded=1, errors=0, missing=0, fresh=0, skipped=1, wall_seconds=0.1,
             gradebook=tmp_path / "out" / "gradebook.csv", summary_page=tmp_path / "out" / "summary.html",
             skipped_students=["ada"],
         )  # fmt: skip
@@ -95,7 +104,8 @@ def test_batch_maps_options_to_grade_batch_and_prints_a_summary(tmp_path, monkey
     assert calls["workers"] == 2 and calls["scheduler"] == "tcp://127.0.0.1:8786"
     assert calls["assignment"] == "hw1_attention" and calls["out_dir"] == tmp_path / "out"
     assert calls["config"].seed == 3 and calls["config"].timeout == 5
-    assert "ada" in result.output and "87.5" in result.output and "1 skipped" in result.output
+    assert "ada" in result.output and "87.67/100" in result.output and "87.666" not in result.output
+    assert "1 graded, 0 could not be graded (1 students unchanged since the last run" in result.output
 
 
 def test_batch_on_a_missing_folder_says_so(tmp_path):
@@ -120,17 +130,34 @@ def test_batch_writes_scores_into_an_nbgrader_gradebook_when_asked(tmp_path, mon
 
     (tmp_path / "class" / "ada").mkdir(parents=True)
     tests = [{"number": "hw1_attention:test_softmax", "score": 3, "max_score": 3}]
-    row = {"student": "ada", "score": 3, "seconds": 1.0, "status": "graded", "error": None, "tests": tests}
+    row = {
+        "student": "ada",
+        "assignment": "hw1_attention",
+        "score": 3,
+        "max_score": 3,
+        "seconds": 1.0,
+        "status": "graded",
+        "error": None,
+        "tests": tests,
+    }
     summary = BatchSummary(
-        rows=[row], graded=1, skipped=0, errors=0, wall_seconds=0.1, gradebook=tmp_path / "g.csv",
-        summary_page=tmp_path / "s.html",
+        rows=[row], graded=1, errors=0, missing=0, fresh=1, skipped=0, wall_seconds=0.1,
+        gradebook=tmp_path / "g.csv", summary_page=tmp_path / "s.html",
     )  # fmt: skip
-    monkeypatch.setattr(grader.batch, "grade_batch", lambda submissions, **kwargs: summary)
+    order = []
+    monkeypatch.setattr(
+        grader.batch, "grade_batch", lambda submissions, **kwargs: order.append("grade") or summary
+    )
+    monkeypatch.setattr(
+        grader.nbgrader_gradebook,
+        "check_gradebook",
+        lambda db, names: order.append(("check", db, len(names))),
+    )
     exported = []
     monkeypatch.setattr(
         grader.nbgrader_gradebook,
         "export_to_nbgrader_gradebook",
-        lambda rows, db, assignment: exported.append((rows, db, assignment)) or ["ada"],
+        lambda rows, db, rename: exported.append((rows, db, rename)) or {"hw1_attention": ["ada"]},
     )
     args = [
         "batch",
@@ -142,8 +169,24 @@ def test_batch_writes_scores_into_an_nbgrader_gradebook_when_asked(tmp_path, mon
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert exported == [([row], "sqlite:///x.db", "hw1_attention")]
+    assert order == [("check", "sqlite:///x.db", 4), "grade"]  # every assignment it may grade, checked first
+    assert exported == [([row], "sqlite:///x.db", None)]
     assert "1 students' scores written to nbgrader assignment hw1_attention" in result.output
+
+
+def test_nbgrader_assignment_without_assignment_is_refused_before_grading(tmp_path, monkeypatch):
+    import grader.batch
+
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    monkeypatch.setattr(grader.batch, "grade_batch", lambda *a, **k: pytest.fail("graded"))
+    args = ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(
+        main, [*args, "--nbgrader-db", "sqlite:///x.db", "--nbgrader-assignment", "a1"]
+    )
+    assert result.exit_code == 3, result.output
+    assert (
+        "--nbgrader-assignment names where one assignment goes; say which with --assignment" in result.output
+    )
 
 
 def test_the_table_shows_four_lines_of_a_message_and_says_how_many_more_verbose_shows():
