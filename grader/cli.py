@@ -43,6 +43,15 @@ budget_option = click.option(
     help="Seconds of grading per submission; tests not reached by then are recorded as not run.",
 )
 
+isolation_option = click.option(
+    "--isolation",
+    type=click.Choice(["best", "strict", "process"]),
+    default="best",
+    show_default=True,
+    help="best: namespaces where bubblewrap works here, else a plain process (every report says so); "
+    "strict: refuse to grade without namespaces; process: never use them.",
+)
+
 
 @click.group()
 @click.version_option(__version__, prog_name="grader")
@@ -59,18 +68,18 @@ def main() -> None:
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of every random choice in grading."
 )
-@click.option("--device", default="cpu", show_default=True, help="Device for the reference and the checks.")
+@click.option(
+    "--device",
+    default="cpu",
+    show_default=True,
+    help="Where the student's code runs: cpu, cuda or cuda:N (the tensors the grader passes in, and the "
+    "models student code returns, are moved there); the reference and the checks run on the CPU.",
+)
 @click.option(
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
 )
 @budget_option
-@click.option(
-    "--isolation",
-    type=click.Choice(["best", "strict", "process"]),
-    default="best",
-    show_default=True,
-    help="strict: refuse to grade without namespaces; process: never use them.",
-)
+@isolation_option
 @click.option(
     "--visibility",
     type=click.Choice(VISIBILITIES),
@@ -162,6 +171,7 @@ def run(
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
 )
 @budget_option
+@isolation_option
 @click.option("--run-as", metavar="USER", help="Run student code as this unprivileged user (needs root).")
 @click.option(
     "--nbgrader-db",
@@ -183,6 +193,7 @@ def batch(
     seed: int,
     timeout: float,
     budget: float,
+    isolation: str,
     run_as: str | None,
     nbgrader_db: str | None,
     nbgrader_assignment: str | None,
@@ -195,7 +206,9 @@ def batch(
     from rich.text import Text
 
     from .batch import find_submissions, grade_batch
+    from .report import format_points
     from .runner import GradeConfig
+    from .sandbox import choose_level
 
     if nbgrader_assignment and not assignment:
         raise ConfigurationError(
@@ -203,7 +216,7 @@ def batch(
             hint="without them, each assignment goes into the nbgrader assignment of the same name",
         )
     submissions = find_submissions(folder, assignment=assignment)
-    config = GradeConfig(seed=seed, timeout=timeout, budget=budget, run_as=run_as)
+    config = GradeConfig(seed=seed, timeout=timeout, budget=budget, isolation=isolation, run_as=run_as)
     config.limits()  # an unknown --run-as user is a configuration error before any grading
     if nbgrader_db:
         from .assignments import ASSIGNMENTS
@@ -211,6 +224,8 @@ def batch(
 
         targets = [nbgrader_assignment or assignment] if assignment else list(ASSIGNMENTS)
         check_gradebook(nbgrader_db, targets)
+    if isolation == "strict" and scheduler is None:
+        choose_level(isolation)  # no namespaces here: one isolation error now, not one per student
     columns = (
         TextColumn("grading"),
         BarColumn(),
@@ -222,7 +237,7 @@ def batch(
         task = bar.add_task("", total=sum(1 for _, path in submissions if path is not None))
 
         def progress(done: int, total: int, row: dict[str, Any]) -> None:
-            last = f"last: {row.get('student')} {_points(row.get('score'))}"
+            last = f"last: {row.get('student')} {format_points(row.get('score', 0))}"
             bar.update(task, completed=done, description=last)
 
         summary = grade_batch(
@@ -243,11 +258,12 @@ def batch(
     skipped = set(summary.skipped_students)
     for row in summary.rows:
         status = row.get("error") or row.get("status", "")
-        graded = row.get("status") == "graded"
         table.add_row(
             Text(str(row.get("student"))),
             Text(str(row.get("assignment") or "")),
-            f"{_points(row.get('score'))}/{_points(row.get('max_score'))}" if graded else "",
+            f"{format_points(row.get('score', 0))}/{format_points(row.get('max_score', 0))}"
+            if row.get("status") == "graded"
+            else "",
             f"{row.get('seconds', 0):.1f}",
             Text(status + (" (unchanged, skipped)" if row.get("student") in skipped else "")),
         )
@@ -279,11 +295,6 @@ def batch(
         )
 
 
-def _points(value: Any) -> str:
-    """A score as printed: at most two decimals (results.json keeps every digit)."""
-    return f"{round(float(value or 0), 2):g}"
-
-
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
 @translate_errors
@@ -295,7 +306,13 @@ def check(path: Path) -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(path_type=Path), default=Path("assignments"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("assignments"),
+    show_default=True,
+    help="Folder to write the release into (or, with --check, to compare with it).",
+)
 @click.option("--check", "only_check", is_flag=True, help="Only report whether the release is stale.")
 @translate_errors
 def release(out: Path, only_check: bool) -> None:
@@ -348,7 +365,13 @@ def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str, nb
 
 @main.command("export-gradescope")
 @click.argument("assignment")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("dist"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder to write <assignment>-gradescope.zip into.",
+)
 @click.option(
     "--visibility",
     type=click.Choice(VISIBILITIES),
@@ -369,7 +392,13 @@ def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str, nb
     show_default=True,
     help="The unprivileged user student code runs as on Gradescope ('' keeps root).",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of every random choice in grading, the same for every student.",
+)
 @click.option(
     "--gradescope-timeout",
     type=int,
@@ -421,12 +450,25 @@ def doctor() -> None:
 
 
 @main.command()
-@click.option("--workdir", type=click.Path(path_type=Path), default=Path("build/samples"), show_default=True)
 @click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("build/demo"), show_default=True
+    "--workdir",
+    type=click.Path(path_type=Path),
+    default=Path("build/samples"),
+    show_default=True,
+    help="Folder to write the sample students' submissions into.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("build/demo"),
+    show_default=True,
+    help="Results folder: each student's results.json and feedback.html, gradebook.csv, summary.html.",
 )
 @click.option("--workers", type=int, default=2, show_default=True, help="Local grading processes.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of every random choice in grading."
+)
 @translate_errors
 def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     """Grade the bundled sample submissions as a class and print their scores."""
@@ -434,6 +476,7 @@ def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     from rich.text import Text
 
     from .batch import grade_batch
+    from .report import format_points
     from .runner import GradeConfig
     from .samples import sample_scores, write_samples
 
@@ -445,7 +488,8 @@ def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     def progress(done: int, total: int, row: dict[str, Any]) -> None:
         graded = ((row.get("extra_data") or {}).get("assignments") or {}).values()
         out_of = sum(float(a.get("max_score", 0)) for a in graded)
-        console.print(f"  [{done}/{total}] {row.get('student')}: {row.get('score', 0):g}/{out_of:g}")
+        score = format_points(row.get("score", 0))
+        console.print(f"  [{done}/{total}] {row.get('student')}: {score}/{format_points(out_of)}")
 
     summary = grade_batch(
         submissions, config=GradeConfig(seed=seed), out_dir=out_dir, workers=workers, progress=progress
@@ -454,7 +498,9 @@ def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     for column in ("student", "assignment", "score", "the first test that lost points said"):
         table.add_column(column, overflow="fold")
     for student, assignment, score, max_score, problem in sample_scores(summary.rows):
-        table.add_row(Text(student), assignment, f"{score:g}/{max_score:g}", Text(problem))
+        table.add_row(
+            Text(student), assignment, f"{format_points(score)}/{format_points(max_score)}", Text(problem)
+        )
     console.print(table)
     console.print(
         f"{summary.wall_seconds:.0f} s. Feedback pages: {out_dir}/<student>/<assignment>/feedback.html; "

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import __version__, svg
-from .report import assignment_of_test
+from .report import assignment_of_test, format_points
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 MAX_OUTPUT = 20_000
@@ -114,7 +114,7 @@ def _test_section(test: dict[str, Any]) -> str:
         f'<section class="test {_css_class(verdict)}" id="{escape(str(test.get("number", "")))}">',
         f"<h3>{escape(str(test.get('name', '')))}</h3>",
         f'<p><span class="{_css_class(verdict)}">{escape(verdict)}</span> · '
-        f"{test.get('score', 0):g} / {test.get('max_score', 0):g} points</p>",
+        f"{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))} points</p>",
     ]
     if "message" in extra:
         if extra.get("message"):
@@ -143,8 +143,8 @@ def feedback_page(results: dict[str, Any], *, student: str | None = None) -> str
     )
     body = [f"<h1>{escape(heading)}</h1>"]
     body.append(
-        f'<p class="total">Score: {float(results.get("score", 0)):g}'
-        + (f" / {max_score:g}" if max_score else "")
+        f'<p class="total">Score: {format_points(results.get("score", 0))}'
+        + (f" / {format_points(max_score)}" if max_score else "")
         + "</p>"
     )
     if results.get("output"):
@@ -156,7 +156,7 @@ def feedback_page(results: dict[str, Any], *, student: str | None = None) -> str
             anchor, name = escape(str(test.get("number", ""))), escape(str(test.get("name", "")))
             body.append(
                 f'<tr><td><a href="#{anchor}">{name}</a></td>'
-                f"<td>{test.get('score', 0):g} / {test.get('max_score', 0):g}</td>"
+                f"<td>{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))}</td>"
                 f'<td class="{_css_class(verdict)}">{escape(verdict)}</td></tr>'
             )
         body.append("</table>")
@@ -183,7 +183,8 @@ def _assignment_section(
     percents = [100.0 * score / top if top else 0.0 for score, top, _ in entries]
     body.append(
         f"<p>{len(entries)} students graded. Mean {statistics.fmean(percents):.1f}%, median "
-        f"{statistics.median(percents):.4g}%, min {min(percents):.4g}%, max {max(percents):.4g}%.</p>"
+        f"{format_points(statistics.median(percents))}%, min {format_points(min(percents))}%, "
+        f"max {format_points(max(percents))}%.</p>"
     )
     bins = Counter(min(int(percent // 10), 9) for percent in percents)
     labels = [f"{10 * b}–{10 * b + 10}" if b < 9 else "90–100" for b in range(10)]
@@ -310,7 +311,7 @@ def _student_cell(row: dict[str, Any] | None) -> str:
     if status == "missing":
         return "no submission"
     if status == "graded":
-        text = f"{float(row.get('score', 0)):.4g} / {float(row.get('max_score', 0)):g}"
+        text = f"{format_points(row.get('score', 0))} / {format_points(row.get('max_score', 0))}"
     else:
         text = "could not be graded"
     return f'<a href="{escape(quote(feedback_path(row)))}">{escape(text)}</a>'
