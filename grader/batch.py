@@ -7,11 +7,12 @@ torch threads) or, beyond one machine, a Dask distributed cluster (`scheduler` i
 from the workers (a shared filesystem).
 
 Per student, `out_dir/<student>/results.json` (Gradescope's format plus `student`, `content_hash`,
-`grader_version`, `seed`, `seconds`, `status`, `error`) and the feedback page `feedback.html` are
-written atomically as soon as that student is graded, so an interrupted batch loses nothing already
-graded. A re-run skips a student whose content hash, grader version, seed and assignment are
-unchanged. `out_dir/gradebook.csv` and the class summary `out_dir/summary.html` are rebuilt at the end
-from the per-student files, so a resumed run's are complete.
+`grader_version`, `seed`, `options`, `seconds`, `status`, `error`) and a feedback page per assignment,
+`out_dir/<student>/<assignment>/feedback.html`, are written atomically as soon as that student is graded, so
+an interrupted batch loses nothing already graded. A re-run skips a student whose content hash, grader
+version, seed, options and assignment are unchanged. The class's rows, one per student and assignment
+(grader.gradebook), are rebuilt at the end from the per-student files into `out_dir/gradebook.csv` and the
+class summary `out_dir/summary.html`, so a resumed run's are complete.
 """
 
 from __future__ import annotations
@@ -238,6 +239,19 @@ def _identity(student: str, path: Path, config: GradeConfig, assignment: str | N
         "grader_version": __version__,
         "seed": config.seed,
         "assignment": assignment,
+        "options": _options(config),
+    }
+
+
+def _options(config: GradeConfig) -> dict[str, Any]:
+    """The grading options besides the seed that can change a score: a change regrades on resume."""
+    return {
+        "device": config.device,
+        "timeout": config.timeout,
+        "budget": config.budget,
+        "memory_gib": config.memory_gib,
+        "isolation": config.isolation,
+        "run_as": config.run_as,
     }
 
 
@@ -259,6 +273,7 @@ def _up_to_date(
         and previous.get("grader_version") == __version__
         and previous.get("seed") == config.seed
         and previous.get("assignment") == assignment
+        and previous.get("options") == _options(config)
     )
 
 

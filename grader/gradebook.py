@@ -40,6 +40,7 @@ IDENTITY_KEYS = (
     "content_hash",
     "grader_version",
     "seed",
+    "options",
     "seconds",
     "status",
     "error",
