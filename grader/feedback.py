@@ -35,6 +35,7 @@ section.test { border: 1px solid #ddd; border-left: .4rem solid #a11; border-rad
 section.test.passed { border-left-color: #17692b } section.test.partial { border-left-color: #d9a400 }
 pre { white-space: pre-wrap; background: #f6f6f6; padding: .5rem; border-radius: .2rem; overflow-x: auto }
 .hint { background: #eef5ff; padding: .4rem .6rem; border-radius: .2rem }
+section.diagnosis { background: #fff6e0; padding: .2rem 1rem; border-radius: .3rem }
 figure { margin: .8rem 0 } figcaption { color: #555; font-size: .9rem } img { max-width: 100% }
 .token { display: inline-block; padding: 0 .15rem; margin: .1rem 0; border-radius: .15rem;
   font-family: monospace; white-space: pre }
@@ -147,6 +148,15 @@ def feedback_page(results: dict[str, Any], *, student: str | None = None) -> str
         + (f" / {format_points(max_score)}" if max_score else "")
         + "</p>"
     )
+    diagnoses = [
+        lines
+        for totals in ((results.get("extra_data") or {}).get("assignments") or {}).values()
+        if (lines := (totals.get("diagnosis") or {}).get("lines"))
+    ]
+    if diagnoses:
+        body.append('<section class="diagnosis"><h2>What your results point to</h2><ul>')
+        body.extend(f"<li>{escape(str(line))}</li>" for lines in diagnoses for line in lines)
+        body.append("</ul></section>")
     if results.get("output"):
         body.append(_pre(str(results["output"])))
     if tests:
@@ -259,6 +269,7 @@ def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class su
         per_assignment.setdefault(str(row.get("assignment") or ""), []).append((score, top, tests))
     for assignment in sorted(per_assignment):
         body.extend(_assignment_section(assignment, per_assignment[assignment]))
+        body.extend(_mistakes_section([r for r in graded if (r.get("assignment") or "") == assignment]))
     if errors:
         body.append(
             "<h2>Could not be graded</h2><table><tr><th>student</th><th>assignment</th><th>why</th></tr>"
@@ -282,6 +293,39 @@ def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class su
         body.append(f"<tr><td>{escape(student)}</td>{''.join(cells)}</tr>")
     body.append("</table>")
     return _page(title, body)
+
+
+def _diagnosis(row: dict[str, Any]) -> dict[str, Any]:
+    totals = ((row.get("extra_data") or {}).get("assignments") or {}).get(str(row.get("assignment") or ""))
+    return (totals or {}).get("diagnosis") or {}
+
+
+def _mistakes_section(rows: list[dict[str, Any]]) -> list[str]:
+    """The known mistakes of one assignment's graded rows: how many students made each, and who; then the lost
+    tests no known mistake explains."""
+    made: dict[str, list[str]] = {}
+    unexplained: Counter[str] = Counter()
+    for row in rows:
+        diagnosis = _diagnosis(row)
+        for match in diagnosis.get("matches", []):
+            made.setdefault(str(match.get("description", "")), []).append(str(row.get("student", "")))
+        unexplained.update(str(test) for test in diagnosis.get("unexplained", []))
+    if not made and not unexplained:
+        return []
+    body = ["<h3>Mistakes in this class</h3>"]
+    if made:
+        body.append("<table><tr><th>known mistake</th><th>students</th><th>who</th></tr>")
+        for description, students in sorted(made.items(), key=lambda item: (-len(item[1]), item[0])):
+            body.append(
+                f"<tr><td>{escape(description)}</td><td>{len(students)}</td>"
+                f"<td>{escape(', '.join(students))}</td></tr>"
+            )
+        body.append("</table>")
+    if unexplained:
+        body.append("<p>Lost tests no known mistake explains (students):</p><ul>")
+        body.extend(f"<li>{escape(test)}: {count}</li>" for test, count in unexplained.most_common())
+        body.append("</ul>")
+    return body
 
 
 def _per_assignment(row: dict[str, Any]) -> list[dict[str, Any]]:

@@ -224,8 +224,7 @@ def test_the_class_summary_has_a_section_per_assignment_scored_in_percent():
 @pytest.mark.slow
 def test_a_failing_attention_test_is_pictured_under_what_to_fix_in_a_browser(tmp_path, chromium):
     """A missing 1/sqrt(d): the page draws the SDPA weights beside the expected ones where the test failed."""
-    from variants.hw1_attention import VARIANTS
-
+    from grader.catalogue.hw1_attention import VARIANTS
     from grader.runner import GradeConfig, grade
     from grader.variants import materialize
 
