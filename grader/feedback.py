@@ -69,6 +69,11 @@ def _pre(text: str) -> str:
     return f"<pre>{escape(text)}</pre>"
 
 
+def _shown(token: str) -> str:
+    """A token as text, its line breaks and tabs written out so that each stays visibly inside its box."""
+    return escape(token).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
 def render_figure(figure: dict[str, Any]) -> str:
     """One recorded figure (see grader.figures) as HTML: an SVG image, or token spans for a split."""
     kind, title = figure.get("kind"), str(figure.get("title", ""))
@@ -91,7 +96,7 @@ def render_figure(figure: dict[str, Any]) -> str:
         for name, tokens in figure["splits"].items():
             marked = set(differs.get(name) or ())
             spans = "".join(
-                f'<span class="token t{i % 4}{" differs" if i in marked else ""}">{escape(token)}</span>'
+                f'<span class="token t{i % 4}{" differs" if i in marked else ""}">{_shown(token)}</span>'
                 for i, token in enumerate(tokens)
             )
             count = f"{len(tokens)} tokens" + (f", {len(marked)} cut differently" if marked else "")
