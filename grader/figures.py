@@ -152,7 +152,7 @@ def token_split(
         "splits": pieces,
         "caption": str(caption)[:500],
     }
-    if differs:
+    if compare is not None:
         figure["differs"] = differs
     return figure
 
