@@ -2,9 +2,9 @@
 
 A test asks for the `figure` fixture and records what a picture would say better than a message: a
 heatmap (the student's attention weights next to the reference's), curves (a training loss, episode
-returns), token splits (how a tokenizer cut a text). Figures never change a score: `figure.attempt()`
-swallows any failure while the data for a figure is being gathered, and recording is bounded so that a
-student's huge output cannot bloat a results file.
+returns), token splits (how a tokenizer cut a text, with the tokens that differ from the expected split
+marked). Figures never change a score: `figure.attempt()` swallows any failure while the data for a figure
+is being gathered, and recording is bounded so that a student's huge output cannot bloat a results file.
 """
 
 from __future__ import annotations
