@@ -100,6 +100,8 @@ def test_the_page_shows_what_failed_with_hint_and_escapes_student_text():
     assert page.count('<img src="data:image/svg+xml;base64,') == 2  # the curves and the heatmap
     assert page.count('class="token t') == 4
     assert "92.5 / 100" in page and "Feedback for ada" in page
+    _, _, pictured = page.partition("<h2>What to fix: pictures of the tests that lost points</h2>")
+    assert 'alt="Your GPT&#x27;s training loss"' in pictured  # a loss curve (hw2) of a test that lost points
 
 
 def test_the_reference_page_pictures_the_students_attention_next_to_the_reference(hw1_reference_result):
