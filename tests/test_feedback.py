@@ -336,7 +336,8 @@ def _graded_page(assignment: str, name: str, tmp_path_factory) -> tuple:
     from grader.runner import GradeConfig, grade
     from grader.variants import materialize
 
-    (variant,) = [v for v in importlib.import_module(f"variants.{assignment}").VARIANTS if v.name == name]
+    catalogue = importlib.import_module(f"variants.{assignment}")
+    (variant,) = [v for v in [*catalogue.VARIANTS, catalogue.STUB] if v.name == name]
     folder = tmp_path_factory.mktemp(name)
     (result,) = grade(materialize(assignment, variant, folder), config=GradeConfig(seed=0))
     page = folder / "feedback.html"
@@ -410,3 +411,17 @@ def test_a_leftmost_merge_pictures_the_first_text_split_differently_in_a_browser
     failing = sections["What to fix: pictures of the tests that lost points"]
     assert "hw3_tokenization:test_encode_matches_tiktoken_own_merges pictured" in failing
     assert list(sections).index("What to fix: pictures of the tests that lost points") == 1
+
+
+@pytest.mark.slow
+def test_an_untouched_stub_gets_a_card_per_missing_function_not_per_test(tmp_path_factory):
+    """The untouched hw1 release: one card per function not implemented, not one per test (36 before)."""
+    result, path = _graded_page("hw1_attention", "stub", tmp_path_factory)
+    page = path.read_text(encoding="utf-8")
+    cards = re.findall(r"<section .*?</section>", page, flags=re.S)
+    grouped = [card for card in cards if "not-implemented" in card]
+    assert len(result.tests) >= 30 and len(cards) <= len(result.tests) // 2
+    assert any("Not implemented yet: attention.scaled_dot_product_attention" in card for card in grouped)
+    assert page.count("<tr><td>") == len(result.tests)
+    for anchor in re.findall(r'href="#([^"]+)"', page):
+        assert f'id="{anchor}"' in page
