@@ -70,8 +70,8 @@ def heatmap(
                     f'height="{cell:.1f}" fill="{colour}"><title>{escape(f"{row} → {columns[j]}: {shown}")}'
                     "</title></rect>"
                 )
-    width = panel_w * len(panels) + 70
-    bar_x, bar_h = width - 60, cell * len(rows)
+    width = panel_w * len(panels) + 90  # room for the colour bar and labels such as 4.49e-05
+    bar_x, bar_h = width - 80, cell * len(rows)
     for k in range(20):
         body.append(
             f'<rect x="{bar_x:.1f}" y="{top + bar_h * (1 - (k + 1) / 20):.1f}" width="12" '
