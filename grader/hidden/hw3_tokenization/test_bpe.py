@@ -439,7 +439,7 @@ UNICODE_CASES = {
 
 
 @pytest.mark.points(4)
-def test_encode_unicode_edge_cases(student, check):
+def test_encode_unicode_edge_cases(student, check, figure):
     """encode equals tiktoken on surrogates (lone and paired), combining marks, ZWJ emoji, BOM, NUL, digits"""
     merges = reference.train(UNICODE_TRAINING, 300)
     tokenizer = student.new("bpe.BPETokenizer", merges)
@@ -459,6 +459,8 @@ def test_encode_unicode_edge_cases(student, check):
                     else "",
                 )
             if got != expected:
+                if not figure.items:
+                    _picture_difference(figure, merges, (text, got, expected), f"Unicode edge case: {name}")
                 replaced = text.encode("utf-8", "replace").decode("utf-8")
                 hint = ""
                 if replaced != text and got == encoding.encode(replaced):
