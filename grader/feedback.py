@@ -243,7 +243,7 @@ def _lost_sections(tests: list[dict[str, Any]]) -> list[str]:
 def _not_implemented_section(targets: tuple[str, ...], tests: list[dict[str, Any]]) -> str:
     items = "".join(
         f'<li id="{escape(str(test.get("number", "")))}">{escape(str(test.get("name", "")))} · '
-        f"{test.get('score', 0):g} / {test.get('max_score', 0):g} points</li>"
+        f"{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))} points</li>"
         for test in tests
     )
     sentences = "".join(
