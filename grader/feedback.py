@@ -9,6 +9,7 @@ text from a submission (its messages, what it printed) can only ever show up as 
 from __future__ import annotations
 
 import base64
+import re
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -41,6 +42,9 @@ figure { margin: .8rem 0 } figcaption { color: #555; font-size: .9rem } img { ma
   font-family: monospace; white-space: pre }
 .t0 { background: #dbe9f6 } .t1 { background: #fde2c8 }
 .t2 { background: #d8f0d2 } .t3 { background: #ecdff5 }
+.token.differs { background: #fbd0d0; outline: 2px solid #a11; outline-offset: -1px; font-weight: bold }
+.legend { color: #555; font-size: .9rem }
+ul.tests li { margin: .15rem 0 }
 """
 
 
@@ -66,6 +70,11 @@ def _pre(text: str) -> str:
     return f"<pre>{escape(text)}</pre>"
 
 
+def _shown(token: str) -> str:
+    """A token as text, its line breaks and tabs written out so that each stays visibly inside its box."""
+    return escape(token).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
 def render_figure(figure: dict[str, Any]) -> str:
     """One recorded figure (see grader.figures) as HTML: an SVG image, or token spans for a split."""
     kind, title = figure.get("kind"), str(figure.get("title", ""))
@@ -83,13 +92,22 @@ def render_figure(figure: dict[str, Any]) -> str:
         )
         content = _image(chart, title)
     elif kind == "tokens":
+        differs = figure.get("differs") or {}
         rows = []
         for name, tokens in figure["splits"].items():
+            marked = set(differs.get(name) or ())
             spans = "".join(
-                f'<span class="token t{i % 4}">{escape(token)}</span>' for i, token in enumerate(tokens)
+                f'<span class="token t{i % 4}{" differs" if i in marked else ""}">{_shown(token)}</span>'
+                for i, token in enumerate(tokens)
             )
-            rows.append(f"<p><strong>{escape(name)}</strong> ({len(tokens)} tokens): {spans}</p>")
+            count = f"{len(tokens)} tokens" + (f", {len(marked)} cut differently" if marked else "")
+            rows.append(f"<p><strong>{escape(name)}</strong> ({count}): {spans}</p>")
         content = f"<p><strong>{escape(title)}</strong></p>" + "".join(rows)
+        if any(differs.values()):
+            content += (
+                '<p class="legend"><span class="token differs">marked</span> a token the other split does '
+                "not have: the same part of the text, cut differently</p>"
+            )
     else:
         return ""
     return (
@@ -171,14 +189,83 @@ def feedback_page(results: dict[str, Any], *, student: str | None = None) -> str
             )
         body.append("</table>")
         lost = [t for t in tests if float(t.get("score", 0)) < float(t.get("max_score", 0))]
-        pictured = [t for t in tests if t not in lost and (t.get("extra_data") or {}).get("figures")]
-        if lost:
-            body.append("<h2>What to fix</h2>")
-            body.extend(_test_section(test) for test in lost)
-        if pictured:
+        lost_pictured = [t for t in lost if _figures(t)]
+        lost_other = [t for t in lost if not _figures(t)]
+        passed_pictured = [t for t in tests if t not in lost and _figures(t)]
+        if lost_pictured:
+            body.append("<h2>What to fix: pictures of the tests that lost points</h2>")
+            body.append(
+                '<p class="meta">Each picture shows what your code gave beside what was expected, '
+                "in the case where the test failed.</p>"
+            )
+            body.extend(_test_section(test) for test in lost_pictured)
+        if lost_other:
+            body.append(
+                "<h2>What to fix" + (": the other tests that lost points" if lost_pictured else "") + "</h2>"
+            )
+            body.extend(_lost_sections(lost_other))
+        if passed_pictured:
             body.append("<h2>Pictures from tests you passed</h2>")
-            body.extend(_test_section(test) for test in pictured)
+            body.extend(_test_section(test) for test in passed_pictured)
     return _page(heading, body)
+
+
+def _figures(test: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in (test.get("extra_data") or {}).get("figures") or [] if isinstance(f, dict)]
+
+
+NOT_IMPLEMENTED = re.compile(r"^(?:\[.*\] )?(\S+) is not implemented yet \(it raises NotImplementedError\)$")
+
+
+def _not_implemented(test: dict[str, Any]) -> tuple[str, ...]:
+    """The functions a test found not implemented, when that is all its message says (else ())."""
+    extra = test.get("extra_data") or {}
+    if _figures(test) or extra.get("hint") or str(extra.get("student_output", "")).strip():
+        return ()
+    message = str(extra["message"] if "message" in extra else test.get("output", ""))
+    targets: list[str] = []
+    for line in filter(str.strip, message.splitlines()):
+        match = NOT_IMPLEMENTED.match(line.strip())
+        if match is None:
+            return ()
+        if match.group(1) not in targets:
+            targets.append(match.group(1))
+    return tuple(targets)
+
+
+def _lost_sections(tests: list[dict[str, Any]]) -> list[str]:
+    """A card per test, except that tests which only found the same functions not implemented share one
+    card, listing them with their points (an untouched stub gets a few cards, not one per test)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for test in tests:
+        groups.setdefault(_not_implemented(test), []).append(test)
+    sections = []
+    for test in tests:
+        key = _not_implemented(test)
+        members = groups.pop(key, []) if key else [test]
+        if len(members) == 1:
+            sections.append(_test_section(test))
+        elif members:
+            sections.append(_not_implemented_section(key, members))
+    return sections
+
+
+def _not_implemented_section(targets: tuple[str, ...], tests: list[dict[str, Any]]) -> str:
+    items = "".join(
+        f'<li id="{escape(str(test.get("number", "")))}">{escape(str(test.get("name", "")))} · '
+        f"{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))} points</li>"
+        for test in tests
+    )
+    sentences = "".join(
+        f"<pre>{escape(target)} is not implemented yet (it raises NotImplementedError)</pre>"
+        for target in targets
+    )
+    return (
+        '<section class="test failed not-implemented">'
+        f"<h3>Not implemented yet: {escape(', '.join(targets))}</h3>{sentences}"
+        f"<p>{len(tests)} tests need {'it' if len(targets) == 1 else 'them'} and lost their points:</p>"
+        f'<ul class="tests">{items}</ul></section>'
+    )
 
 
 def _test_key(test: dict[str, Any]) -> str:
@@ -219,6 +306,7 @@ def _assignment_section(
         [round(rates[key], 1) for key in order],
         horizontal=True,
         unit="%",
+        full=100,
     )
     body.append(f"<figure>{_image(chart, f'pass rate per test of {assignment}')}</figure>")
     hardest = [
