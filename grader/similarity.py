@@ -4,8 +4,8 @@ work does, with the shared regions marked side by side.
 Winnowing (Schleimer, Wilkerson and Aiken, SIGMOD 2003) as the maintained library copydetect implements it:
 1. Each submission's code for an assignment (its modules, or its notebook's `%%writefile` cells, as staging
    finds them) is one document. copydetect tokenises it with Pygments and filters it: names become V, F or O,
-   strings S (a docstring is one S), comments and whitespace vanish. Renaming variables, rewriting comments and
-   docstrings, and reformatting change nothing; reordering functions changes only where matches sit.
+   strings S (a docstring is one S), comments and whitespace vanish. Renaming variables, rewriting comments
+   and docstrings, and reformatting change nothing; reordering functions changes only where matches sit.
 2. Every k-gram of the filtered text (k = `noise` characters) is hashed and winnowed (one hash kept per
    window of `guarantee - noise + 1`), so any shared run of `guarantee` filtered characters is found.
    Hashes that also occur in the released stubs (signatures, docstrings, the given files such as hw2's
@@ -75,6 +75,9 @@ GUARANTEE = 30
 # A pair needs at least this many matched filtered characters (about three lines of code) to be flagged:
 # a submission that is nearly all stub shares a share of 1.0 with anyone from one common line.
 MIN_MATCHED = 100
+# Side-by-side pages for the most similar pairs only: a class that shares one leaked solution would otherwise
+# get a page per pair (45,000 for 300 students); the CSV lists every flagged pair.
+MAX_PAGES = 500
 PAIRS_FOLDER = "similarity"
 CSV_NAME = "similarity.csv"
 PAGE_NAME = "similarity.html"
@@ -88,6 +91,7 @@ class SimilarityConfig:
     noise: int = NOISE
     guarantee: int = GUARANTEE
     min_matched: int = MIN_MATCHED
+    pages: int = MAX_PAGES
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
@@ -119,10 +123,6 @@ class Pair:
     matched: int  # matched filtered characters, on a's side
     page: str = ""  # the side-by-side page, relative to the results folder
 
-    @property
-    def flagged_key(self) -> tuple[str, str, str]:
-        return (self.assignment, self.a, self.b)
-
 
 @dataclass
 class ClassSimilarity:
@@ -136,9 +136,7 @@ class ClassSimilarity:
     fingerprint_seconds: float
     compare_seconds: float
     documents: dict[tuple[str, str], Document] = field(default_factory=dict, repr=False)
-    regions: dict[tuple[str, str, str], tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]] = (
-        field(default_factory=dict, repr=False)
-    )
+    fingerprints: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
 
 def _copydetect() -> Any:
@@ -214,9 +212,10 @@ def _boilerplate_hashes(texts: Sequence[str], config: SimilarityConfig) -> Any:
 
 
 class _Fingerprint:
-    """A document's fingerprint: its modules' copydetect CodeFingerprints joined, positions shifted, so that
-    no k-gram spans two modules (each module is fingerprinted and cleaned of its stub on its own).
-    Has what copydetect's `compare_files` reads: k, hashes, hash_idx, filtered_code, offsets, token_coverage."""
+    """A document's fingerprint: its modules' copydetect CodeFingerprints joined, positions shifted, so
+    that no k-gram spans two modules (each module is fingerprinted and cleaned of its stub on its own).
+    Has what copydetect's `compare_files` reads: k, hashes, hash_idx, filtered_code, offsets and
+    token_coverage."""
 
     def __init__(self, parts: list[tuple[Any, int]], k: int) -> None:
         import numpy as np
@@ -273,13 +272,14 @@ def compare_class(
     for document in documents:
         by_assignment.setdefault(document.assignment, []).append(document)
     pairs: list[Pair] = []
-    regions: dict[tuple[str, str, str], Any] = {}
+    fingerprints: dict[tuple[str, str], Any] = {}
     fingerprint_seconds = compare_seconds = 0.0
     compared = 0
     for assignment, docs in sorted(by_assignment.items()):
         started = time.perf_counter()
         boilerplate = _boilerplate_hashes(boilerplate_texts(assignment), config)
         prints = [fingerprint(document, boilerplate, config) for document in docs]
+        fingerprints.update({(assignment, d.student): f for d, f in zip(docs, prints)})
         fingerprint_seconds += time.perf_counter() - started
         started = time.perf_counter()
         for i in range(len(docs)):
@@ -298,11 +298,12 @@ def compare_class(
                     pairs.append(
                         Pair(assignment, a, b, similarity, float(share_a), float(share_b), int(matched))
                     )
-                    regions[(assignment, a, b)] = _regions(prints[i], prints[j], config.noise)
         compare_seconds += time.perf_counter() - started
     pairs.sort(key=lambda p: (-p.similarity, p.assignment, p.a, p.b))
     pairs = [
         Pair(**{**p.__dict__, "page": f"{PAIRS_FOLDER}/{p.assignment}/pair-{rank:04d}.html"})
+        if rank <= config.pages
+        else p
         for rank, p in enumerate(pairs, start=1)
     ]
     return ClassSimilarity(
@@ -314,7 +315,7 @@ def compare_class(
         fingerprint_seconds=fingerprint_seconds,
         compare_seconds=compare_seconds,
         documents={(d.assignment, d.student): d for d in documents},
-        regions=regions,
+        fingerprints=fingerprints,
     )
 
 
@@ -437,8 +438,9 @@ def _marked(
         anchor = f' id="{side}{number}"' if number > 0 and (side, number) not in seen else ""
         seen.add((side, number))  # type: ignore[arg-type]
         link = f'<a href="#{other}{number}">' if number > 0 else "<a>"
+        colour = f"m{max(number, 0) % 6}"
         out.append(
-            f'<mark class="m{max(number, 0) % 6}"{anchor} title="match {number}">{link}{escape(text[s:e])}</a></mark>'
+            f'<mark class="{colour}"{anchor} title="match {number}">{link}{escape(text[s:e])}</a></mark>'
         )
         at = e
     out.append(escape(text[at:end]))
@@ -458,7 +460,11 @@ def pair_page(result: ClassSimilarity, pair: Pair) -> str:
     each region numbered and linked to the region it matches on the other side."""
     first = result.documents[(pair.assignment, pair.a)]
     second = result.documents[(pair.assignment, pair.b)]
-    left, right = result.regions.get(pair.flagged_key, ([], []))
+    left, right = _regions(
+        result.fingerprints[(pair.assignment, pair.a)],
+        result.fingerprints[(pair.assignment, pair.b)],
+        result.config.noise,
+    )
     title = f"{pair.assignment}: {pair.a} and {pair.b}"
     body = [
         f"<h1>{escape(title)}</h1>",
@@ -478,9 +484,8 @@ def pair_page(result: ClassSimilarity, pair: Pair) -> str:
     )
     for name in names:
         cells = [_percent(shares[name]) if name in shares else "absent" for shares in (shares_a, shares_b)]
-        body.append(
-            f'<tr><td><a href="#{escape(quote(name))}">{escape(name)}</a></td><td>{cells[0]}</td><td>{cells[1]}</td></tr>'
-        )
+        link = f'<a href="#{escape(quote(name))}">{escape(name)}</a>'
+        body.append(f"<tr><td>{link}</td><td>{cells[0]}</td><td>{cells[1]}</td></tr>")
     body.append("</table>")
     spans_a = {name: (s, e) for name, s, e in first.modules}
     spans_b = {name: (s, e) for name, s, e in second.modules}
@@ -496,9 +501,8 @@ def pair_page(result: ClassSimilarity, pair: Pair) -> str:
             else:
                 body.append(f"<div><h3>{escape(who)}</h3><p>no {escape(name)}</p></div>")
         body.append("</div>")
-    body.append(
-        '<p><a href="../../summary.html">class summary</a> · <a href="../../similarity.html">all pairs</a></p>'
-    )
+    back = '<a href="../../summary.html">class summary</a>'
+    body.append(f'<p>{back} · <a href="../../{PAGE_NAME}">all pairs</a></p>')
     return _page(title, body, PAIR_STYLE)
 
 
@@ -510,8 +514,8 @@ def summary_section(result: ClassSimilarity) -> str:
     body.append(
         f"<p>Every pair of submissions of the same assignment compared with copydetect's winnowing "
         f"({result.compared} pairs; stubs, docstrings and given files removed). Pairs at "
-        f"{_percent(config.threshold)} or more are listed (at least {config.min_matched} matching characters); "
-        "similar code is a reason to look, not a verdict.</p>"
+        f"{_percent(config.threshold)} or more are listed (at least {config.min_matched} matching "
+        "characters); similar code is a reason to look, not a verdict.</p>"
     )
     for assignment, count in result.students.items():
         flagged = [p for p in result.pairs if p.assignment == assignment]
@@ -521,7 +525,7 @@ def summary_section(result: ClassSimilarity) -> str:
         body.append("<table><tr><th>students</th><th>similarity</th><th>shares</th><th>matched</th></tr>")
         for p in flagged:
             body.append(
-                f'<tr><td><a href="{escape(p.page)}">{escape(p.a)} and {escape(p.b)}</a></td>'
+                f"<tr><td>{_pair_link(p)}</td>"
                 f"<td>{_percent(p.similarity)}</td><td>{_percent(p.share_a)} / {_percent(p.share_b)}</td>"
                 f"<td>{p.matched}</td></tr>"
             )
@@ -531,6 +535,11 @@ def summary_section(result: ClassSimilarity) -> str:
         body.extend(f"<li>{escape(student)}: {escape(why)}</li>" for student, why in result.skipped)
         body.append("</ul>")
     return "\n".join(body)
+
+
+def _pair_link(pair: Pair) -> str:
+    names = f"{escape(pair.a)} and {escape(pair.b)}"
+    return f'<a href="{escape(quote(pair.page))}">{names}</a>' if pair.page else names
 
 
 def similarity_page(result: ClassSimilarity) -> str:
@@ -545,6 +554,8 @@ def write_similarity(result: ClassSimilarity, out_dir: Path) -> list[Path]:
     write_text_atomic(written[0], similarity_csv(result))
     write_text_atomic(written[1], similarity_page(result))
     for pair in result.pairs:
+        if not pair.page:
+            continue
         path = out_dir / pair.page
         write_text_atomic(path, pair_page(result, pair))
         written.append(path)
