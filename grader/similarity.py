@@ -51,6 +51,7 @@ __all__ = [
     "Pair",
     "SimilarityConfig",
     "boilerplate_texts",
+    "check_available",
     "compare_class",
     "compare_submissions",
     "documents_of",
@@ -149,6 +150,11 @@ def _copydetect() -> Any:
             hint='pip install "course-grader[similarity]" (scripts/setup.sh installs it)',
         ) from None
     return copydetect
+
+
+def check_available() -> None:
+    """Raise the ConfigurationError that says how to install copydetect when it is missing."""
+    _copydetect()
 
 
 def document_of(student: str, source: Source) -> Document:
