@@ -145,7 +145,11 @@ def test_csv_and_pages(sample_class, tmp_path):
     assert [float(r["similarity"]) for r in rows] == sorted(
         (float(r["similarity"]) for r in rows), reverse=True
     )
-    copy = next(r for r in rows if {r["student_a"], r["student_b"]} == {"ada-complete", "zed-copy"})
+    copy = next(
+        r
+        for r in rows
+        if {r["student_a"], r["student_b"]} == {"ada-complete", "zed-copy"} and r["assignment"] == HW1
+    )
     page = (tmp_path / copy["page"]).read_text()
     assert page in [p.read_text() for p in written]
     assert "<script" not in page and "Content-Security-Policy" in page
