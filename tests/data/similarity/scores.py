@@ -25,10 +25,7 @@ Leaves out: location-based attention (Luong 2015), whose weights depend only on 
 
 from __future__ import annotations
 
-import math
-
 import torch
-
 from torch import Tensor
 
 
