@@ -267,3 +267,8 @@ def test_the_batch_lists_similar_pairs_in_its_summary(tmp_path, chromium):
     # Without --similarity the summary has no such section, and no pair is computed.
     again = grade_batch(find_submissions(root), config=config, out_dir=out)
     assert again.similarity is None and "Similar submissions" not in again.summary_page.read_text()
+    # `grader similarity` into the graded batch's folder puts the pairs back into its summary.
+    result = CliRunner().invoke(main, ["similarity", str(root), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = (out / "summary.html").read_text()
+    assert "Similar submissions" in page and "ada and zed" in page and "40 / 100" in page
