@@ -93,6 +93,22 @@ def test_copies_are_flagged_and_independent_work_is_not(sample_class):
     )
 
 
+def test_pairs_are_scored_as_copydetects_compare_files_scores_them(sample_class):
+    from copydetect.detector import compare_files
+
+    from grader.similarity import overlap
+
+    _, result = sample_class
+    prints = [f for (assignment, _), f in sorted(result.fingerprints.items()) if assignment == HW1]
+    checked = 0
+    for i, first in enumerate(prints):
+        for second in prints[i + 1 :]:
+            matched, shares, _ = compare_files(first, second)
+            assert overlap(first, second) == pytest.approx((int(matched), float(shares[0]), float(shares[1])))
+            checked += bool(matched)
+    assert checked >= 20  # most pairs share something: the oracle is not only checked on zeros
+
+
 def test_the_stubs_alone_are_similar_to_nothing(sample_class, tmp_path):
     root, result = sample_class
     assert not any("eve-untouched" in pair for a in result.students for pair in flagged(result, a))
