@@ -288,3 +288,28 @@ def test_the_batch_lists_similar_pairs_in_its_summary(tmp_path, chromium):
     assert result.exit_code == 0, result.output
     page = (out / "summary.html").read_text()
     assert "Similar submissions" in page and "ada and zed" in page and "40 / 100" in page
+
+
+def test_batch_similarity_options_reach_grade_batch(tmp_path, monkeypatch):
+    import grader.batch
+    from grader.batch import BatchSummary
+    from grader.similarity import ClassSimilarity
+
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    calls = {}
+
+    def fake_grade_batch(submissions, **kwargs):
+        calls.update(kwargs)
+        compared = ClassSimilarity(kwargs["similarity"], [], {HW1: 1}, 0, [("ben", "unreadable")], 0.1, 0.2)
+        return BatchSummary(
+            rows=[], graded=0, errors=0, missing=0, fresh=0, skipped=0, wall_seconds=0.1,
+            gradebook=tmp_path / "g.csv", summary_page=tmp_path / "s.html", similarity=compared,
+        )  # fmt: skip
+
+    monkeypatch.setattr(grader.batch, "grade_batch", fake_grade_batch)
+    args = ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, [*args, "--similarity", "--similarity-threshold", "0.8"])
+    assert calls["similarity"] == SimilarityConfig(threshold=0.8)
+    assert "0 similar pairs of 0 compared" in result.output and "ben: unreadable" in result.output
+    CliRunner().invoke(main, args)
+    assert calls["similarity"] is None
