@@ -655,8 +655,11 @@ def similarity_page(result: ClassSimilarity) -> str:
 
 
 def write_similarity(result: ClassSimilarity, out_dir: Path) -> list[Path]:
-    """Write similarity.csv, similarity.html and a side-by-side page per flagged pair into `out_dir`."""
+    """Write similarity.csv, similarity.html and a side-by-side page per flagged pair into `out_dir`
+    (`similarity/<assignment>/pair-NNNN.html`, replacing a previous run's)."""
     out_dir = Path(out_dir)
+    for stale in sorted((out_dir / PAIRS_FOLDER).glob("*/pair-*.html")):  # a previous run's pages
+        stale.unlink()
     written = [out_dir / CSV_NAME, out_dir / PAGE_NAME]
     write_text_atomic(written[0], similarity_csv(result))
     write_text_atomic(written[1], similarity_page(result))

@@ -173,6 +173,23 @@ def test_csv_and_pages(sample_class, tmp_path):
     assert "softmax.py" in page and "zed-copy" in page
 
 
+def test_pages_only_for_the_most_similar_pairs_and_none_left_from_before(sample_class, tmp_path):
+    root, result = sample_class
+    write_similarity(result, tmp_path)
+    assert len(list((tmp_path / "similarity").glob("*/pair-*.html"))) == len(result.pairs) > 3
+    documents, _ = read_class(find_submissions(root), assignment=HW1)
+    capped = compare_class(documents, config=SimilarityConfig(pages=2))
+    write_similarity(capped, tmp_path)
+    assert sorted(p.name for p in (tmp_path / "similarity").glob("*/pair-*.html")) == [
+        "pair-0001.html",
+        "pair-0002.html",
+    ]
+    rows = list(csv.DictReader((tmp_path / "similarity.csv").open()))
+    assert len(rows) == len(capped.pairs) > 2 and [bool(r["page"]) for r in rows[:3]] == [True, True, False]
+    listing = (tmp_path / "similarity.html").read_text()
+    assert listing.count('href="similarity/') == 2
+
+
 def test_a_pair_page_escapes_everything(tmp_path):
     source = tmp_path / "src"
     materialize(HW1, Variant("reference", ""), source)
