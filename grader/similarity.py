@@ -16,8 +16,9 @@ Winnowing (Schleimer, Wilkerson and Aiken, SIGMOD 2003) as the maintained librar
    of B's in A), so a half-done submission copied from a complete one is flagged too. A pair is flagged at
    `threshold` or above when at least `min_matched` filtered characters match.
 
-Python's `hash()` makes copydetect's fingerprints valid in one process only (PYTHONHASHSEED), so they are
-computed and compared in the process that calls `compare_class` and never stored.
+copydetect hashes k-grams with Python's `hash()`, salted per process (PYTHONHASHSEED), so its fingerprints and
+similarities would change from run to run; `kgram_hashes` replaces that one function with a deterministic
+64-bit hash, and the same class gives the same report every time.
 
 Pages follow grader.feedback's rules: self-contained, no script, a Content-Security-Policy that forbids
 everything but inline style, and every piece of submission text escaped.
@@ -58,6 +59,7 @@ __all__ = [
     "compare_class",
     "compare_submissions",
     "documents_of",
+    "kgram_hashes",
     "pair_page",
     "read_class",
     "similarity_csv",
@@ -152,7 +154,33 @@ def _copydetect() -> Any:
             "similarity needs copydetect, which is not installed",
             hint='pip install "course-grader[similarity]" (scripts/setup.sh installs it)',
         ) from None
+    # copydetect hashes k-grams with Python's hash(), which PYTHONHASHSEED salts differently in every process:
+    # winnowing keeps different fingerprints each run, and the similarities move by a few points. The same
+    # k-grams hashed deterministically instead (and on arrays, so faster): every run reports the same pairs.
+    copydetect.utils.hashed_kgrams = kgram_hashes
     return copydetect
+
+
+def kgram_hashes(string: str, k: int) -> Any:
+    """A 64-bit hash of every k-gram of `string` (in order, as copydetect's `hashed_kgrams` returns them), the
+    same in every process: a polynomial rolling hash modulo 2**64, then splitmix64's finaliser so that
+    winnowing's minimum is spread evenly."""
+    import numpy as np
+
+    codes = np.frombuffer(string.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    count = len(codes) - k + 1
+    if count <= 0:
+        return np.array([], dtype=np.int64)
+    with np.errstate(over="ignore"):
+        h = np.zeros(count, dtype=np.uint64)
+        for j in range(k):
+            h = h * np.uint64(1_000_003) + codes[j : j + count]
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+    return h.view(np.int64)
 
 
 def check_available() -> None:

@@ -332,3 +332,21 @@ def test_batch_similarity_options_reach_grade_batch(tmp_path, monkeypatch):
     assert "0 similar pairs of 0 compared" in result.output and "ben: unreadable" in result.output
     CliRunner().invoke(main, args)
     assert calls["similarity"] is None
+
+
+def test_every_run_reports_the_same_similarities(sample_class, tmp_path):
+    """copydetect's own k-gram hash is salted per process, the grader's is not: reports are reproducible."""
+    import os
+    import subprocess
+    import sys
+
+    root, _ = sample_class
+    tables = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        command = [sys.executable, "-m", "grader.cli", "similarity", str(root), "--out", str(out)]
+        command += ["--assignment", HW1, "--similarity-threshold", "0.01"]
+        subprocess.run(command, check=True, env=env, capture_output=True, timeout=120)
+        tables.append((out / "similarity.csv").read_text())
+    assert tables[0] == tables[1] and tables[0].count("\n") > 10
