@@ -45,7 +45,13 @@ from .gradebook import (
     read_gradebook_rows,
 )
 from .lms import canvas_csv, gradescope_csv
-from .report import gradescope_error, gradescope_results, write_json_atomic, write_text_atomic
+from .report import (
+    gradescope_error,
+    gradescope_results,
+    instructor_details,
+    write_json_atomic,
+    write_text_atomic,
+)
 from .runner import GradeConfig, grade
 
 __all__ = [
@@ -58,6 +64,8 @@ __all__ = [
 ]
 
 RESULTS_NAME = "results.json"
+INSTRUCTOR_NAME = "results.instructor.json"  # the grader's own tracebacks: never the student's
+INSTRUCTOR_KEY = "_instructor"
 GRADEBOOK_NAME = "gradebook.csv"
 SUMMARY_NAME = "summary.html"
 LMS_NAMES = {"canvas.csv": canvas_csv, "gradescope.csv": gradescope_csv}  # grader.lms: the grades to import
@@ -223,6 +231,9 @@ def grade_one(student: str, path: str | Path, config: GradeConfig, assignment: s
         results = grade(path, config=config, assignment=assignment)
         row = gradescope_results(results)
         row.update(status=GRADED, error=None)
+        details = instructor_details(results)
+        if details:
+            row[INSTRUCTOR_KEY] = details  # taken out before results.json is written
     except SubmissionError as exc:
         row = gradescope_error(exc.message, exc.hint)
         row.update(status=ERROR, error=exc.message)
@@ -348,7 +359,10 @@ def grade_batch(
 
     def finish(results: dict[str, Any]) -> None:
         nonlocal done
+        details = results.pop(INSTRUCTOR_KEY, None)
         write_json_atomic(out_dir / results["student"] / RESULTS_NAME, results)
+        if details:
+            write_json_atomic(out_dir / results["student"] / INSTRUCTOR_NAME, {"details": details})
         for row in assignment_rows(results):
             write_text_atomic(out_dir / feedback_path(row), feedback_page(row))
         done += 1

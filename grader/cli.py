@@ -136,10 +136,14 @@ def run(
     verbose: bool,
 ) -> None:
     """Grade the submission at PATH (a folder, a module or a notebook)."""
+    from rich.text import Text
+
     from .feedback import feedback_page
     from .report import (
         gradescope_error,
         gradescope_results,
+        instructor_details,
+        instructor_path,
         render_table,
         write_json_atomic,
         write_text_atomic,
@@ -172,9 +176,15 @@ def run(
     for result in results:
         render_table(result, console, verbose=verbose)
     report = gradescope_results(results)
+    details = instructor_details(results)
+    for test, detail in details.items():  # on Gradescope, stdout is the instructor's, not the student's
+        err_console.print(Text(f"internal error in {test} (instructor only):\n{detail}"), soft_wrap=True)
     if json_path is not None:
         write_json_atomic(json_path, report)
         console.print(f"results written to {json_path}")
+        if details:
+            write_json_atomic(instructor_path(json_path), {"details": details})
+            console.print(f"instructor-only details written to {instructor_path(json_path)}")
     if html_path is not None:
         write_text_atomic(html_path, feedback_page(report))
         console.print(f"feedback page written to {html_path}")
