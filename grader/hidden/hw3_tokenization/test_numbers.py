@@ -79,7 +79,9 @@ def _tokenwise_hint(student, a: str, b: str) -> str:
 @pytest.mark.points(3)
 def test_tokenwise_greater(student, seed, check):
     """tokenwise_greater compares piece by piece as the lecture did (9.11 'wins' over 9.9)"""
-    for a, b in _decimals(seed, 10):
+    # Besides random pairs: equal numbers (equal lists are not greater), and pieces that differ as strings but
+    # not as integers ("05" and "5": compared as integers, neither is greater).
+    for a, b in [*_decimals(seed, 10), ("3.14", "3.14"), ("2.05", "2.5")]:
         with check.part(f"{a} vs {b}"):
             for x, y in ((a, b), (b, a)):
                 got = student.call("number_tokens.tokenwise_greater", x, y, MERGES)
