@@ -7,24 +7,24 @@ torch threads) or, beyond one machine, a Dask distributed cluster (`scheduler` i
 from the workers (a shared filesystem).
 
 Per student, `out_dir/<student>/results.json` (Gradescope's format plus `student`, `content_hash`,
-`grader_version`, `seed`, `seconds`, `status`, `error`) and the feedback page `feedback.html` are
-written atomically as soon as that student is graded, so an interrupted batch loses nothing already
-graded. A re-run skips a student whose content hash, grader version, seed and assignment are
-unchanged. `out_dir/gradebook.csv` and the class summary `out_dir/summary.html` are rebuilt at the end
-from the per-student files, so a resumed run's are complete.
+`grader_version`, `seed`, `options`, `seconds`, `status`, `error`) and a feedback page per assignment,
+`out_dir/<student>/<assignment>/feedback.html`, are written atomically as soon as that student is graded, so
+an interrupted batch loses nothing already graded. A re-run skips a student whose content hash, grader
+version, seed, options and assignment are unchanged. The class's rows, one per student and assignment
+(grader.gradebook), are rebuilt at the end from the per-student files into `out_dir/gradebook.csv` and the
+class summary `out_dir/summary.html`, so a resumed run's are complete.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import csv
 import hashlib
-import io
 import json
 import multiprocessing
 import os
 import stat
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,14 +33,18 @@ from typing import Any
 from . import __version__
 from .assignments import ASSIGNMENTS
 from .errors import ConfigurationError, GraderError, SubmissionError
-from .feedback import class_summary_page, feedback_page
-from .report import (
-    assignment_of_test,
-    gradescope_error,
-    gradescope_results,
-    write_json_atomic,
-    write_text_atomic,
+from .feedback import class_summary_page, feedback_page, feedback_path
+from .gradebook import (
+    ERROR,
+    GRADED,
+    GRADER_ERROR,
+    MISSING,
+    assignment_rows,
+    gradebook_csv,
+    missing_row,
+    read_gradebook_rows,
 )
+from .report import gradescope_error, gradescope_results, write_json_atomic, write_text_atomic
 from .runner import GradeConfig, grade
 
 __all__ = [
@@ -54,26 +58,27 @@ __all__ = [
 
 RESULTS_NAME = "results.json"
 GRADEBOOK_NAME = "gradebook.csv"
-FEEDBACK_NAME = "feedback.html"
 SUMMARY_NAME = "summary.html"
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".git"}
-
-# Row statuses: graded (a score, whatever it is); error (the submission cannot be graded: the student's
-# to fix, kept on resume); grader-error (the grader failed: not kept, so a re-run tries again).
-GRADED, ERROR, GRADER_ERROR = "graded", "error", "grader-error"
 
 Progress = Callable[[int, int, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What a batch did: one row per student (the results.json dicts, in submission order) and counts."""
+    """What a batch did: one row per student and assignment (see grader.gradebook), in submission order.
+
+    `graded`, `errors` and `missing` count rows by status; `fresh` counts the students graded in this run,
+    `skipped` those whose stored results were up to date.
+    """
 
     rows: list[dict[str, Any]]
     graded: int
-    skipped: int
     errors: int
+    missing: int
+    fresh: int
+    skipped: int
     wall_seconds: float
     gradebook: Path
     summary_page: Path
@@ -83,7 +88,8 @@ class BatchSummary:
     def grading_seconds(self) -> float:
         """Sum of the per-submission grading times of the students graded in this run (not skipped)."""
         skipped = set(self.skipped_students)
-        return sum(float(r.get("seconds", 0.0)) for r in self.rows if r["student"] not in skipped)
+        seconds = {r["student"]: float(r.get("seconds") or 0.0) for r in self.rows}  # a student's, per row
+        return sum(value for student, value in seconds.items() if student not in skipped)
 
 
 def _visible(entry: Path) -> bool:
@@ -100,13 +106,16 @@ def _only_subfolder(folder: Path) -> Path | None:
     return None
 
 
-def find_submissions(folder: Path, *, assignment: str | None = None) -> list[tuple[str, Path]]:
+def find_submissions(folder: Path, *, assignment: str | None = None) -> list[tuple[str, Path | None]]:
     """(student, path) pairs, sorted by student: one subfolder, notebook or module per student.
 
     nbgrader's layout `submitted/<student>/<assignment>/` is recognised when `folder/submitted` exists or
     when every student folder holds exactly one folder and nothing else; the path is then the assignment
-    folder (`assignment` picks one when a student has several). Symlinks are listed, not followed: grading
-    them gives the student an error row. Hidden entries and other files are ignored.
+    folder (`assignment` picks one when a student has several). In that layout, a student whose folders are
+    all named after other assignments has no submission for `assignment`: the path is None. A student with
+    several assignment folders and no `assignment` named gets the whole folder (each assignment is graded).
+    Symlinks are listed, not followed: grading them gives the student an error row. Hidden entries and
+    other files are ignored.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -130,16 +139,35 @@ def find_submissions(folder: Path, *, assignment: str | None = None) -> list[tup
         found[student] = entry
     dirs = [p for p in found.values() if p.is_dir() and not p.is_symlink()]
     nested = folder.name == "submitted" or (
-        bool(dirs) and all(_only_subfolder(p) is not None for p in dirs)
+        bool(dirs) and all(_only_subfolder(p) is not None or _assignment_folders(p) for p in dirs)
         # A student folder holding one assignment-named package is the ordinary layout too; both read alike.
     )
-    result = []
+    result: list[tuple[str, Path | None]] = []
     for student, path in found.items():
+        chosen: Path | None = path
         if nested and path.is_dir() and not path.is_symlink():
-            chosen = path / assignment if assignment and (path / assignment).is_dir() else None
-            path = chosen or _only_subfolder(path) or path
-        result.append((student, path))
+            if assignment and (path / assignment).is_dir():
+                chosen = path / assignment
+            elif assignment and _only_other_assignments(path, assignment):
+                chosen = None
+            else:
+                chosen = _only_subfolder(path) or path
+        result.append((student, chosen))
     return result
+
+
+def _only_other_assignments(folder: Path, assignment: str) -> bool:
+    """Whether `folder` holds only folders named after assignments, none of them `assignment`."""
+    names = _assignment_folders(folder)
+    return bool(names) and assignment not in names
+
+
+def _assignment_folders(folder: Path) -> list[str]:
+    """The names of the folders in `folder` when it holds nothing but folders named after assignments."""
+    entries = [e for e in folder.iterdir() if _visible(e)]
+    if all(e.is_dir() and not e.is_symlink() and e.name in ASSIGNMENTS for e in entries):
+        return [e.name for e in entries]
+    return []
 
 
 def content_hash(path: Path) -> str:
@@ -211,6 +239,19 @@ def _identity(student: str, path: Path, config: GradeConfig, assignment: str | N
         "grader_version": __version__,
         "seed": config.seed,
         "assignment": assignment,
+        "options": _options(config),
+    }
+
+
+def _options(config: GradeConfig) -> dict[str, Any]:
+    """The grading options besides the seed that can change a score: a change regrades on resume."""
+    return {
+        "device": config.device,
+        "timeout": config.timeout,
+        "budget": config.budget,
+        "memory_gib": config.memory_gib,
+        "isolation": config.isolation,
+        "run_as": config.run_as,
     }
 
 
@@ -232,6 +273,7 @@ def _up_to_date(
         and previous.get("grader_version") == __version__
         and previous.get("seed") == config.seed
         and previous.get("assignment") == assignment
+        and previous.get("options") == _options(config)
     )
 
 
@@ -244,7 +286,7 @@ def _failed_row(
     return row
 
 
-def _check_students(submissions: list[tuple[str, Path]]) -> None:
+def _check_students(submissions: list[tuple[str, Path | None]]) -> None:
     seen: set[str] = set()
     for student, _ in submissions:
         if not student or student in (".", "..") or "/" in student or os.sep in student:
@@ -255,7 +297,7 @@ def _check_students(submissions: list[tuple[str, Path]]) -> None:
 
 
 def grade_batch(
-    submissions: Iterable[tuple[str, Path]],
+    submissions: Iterable[tuple[str, Path | None]],
     *,
     config: GradeConfig,
     out_dir: Path,
@@ -269,9 +311,10 @@ def grade_batch(
     `scheduler`: None for a local process pool of `workers` processes; else a Dask scheduler address
     (`tcp://host:8786`) or a `distributed` cluster object. Students whose results are up to date in
     `out_dir` are skipped. A submission that cannot be graded gets a row with its error; it never stops
-    the batch.
+    the batch. A path of None is a student with no submission for `assignment`: a "missing" row, nothing
+    graded. `progress` is called once per student with that student's whole results.json.
     """
-    submissions = [(student, Path(path)) for student, path in submissions]
+    submissions = [(student, None if path is None else Path(path)) for student, path in submissions]
     _check_students(submissions)
     if assignment is not None and assignment not in ASSIGNMENTS:
         from .assignments import get_assignment
@@ -282,11 +325,12 @@ def grade_batch(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    total = len(submissions)
+    present = [(student, path) for student, path in submissions if path is not None]
+    total = len(present)
     done = 0
     skipped: list[str] = []
     todo: list[tuple[str, Path]] = []
-    for student, path in submissions:
+    for student, path in present:
         previous = _load(out_dir / student / RESULTS_NAME)
         if _up_to_date(previous, content_hash(path), config, assignment):
             skipped.append(student)
@@ -296,34 +340,59 @@ def grade_batch(
         else:
             todo.append((student, path))
 
-    def finish(row: dict[str, Any]) -> None:
+    def finish(results: dict[str, Any]) -> None:
         nonlocal done
-        write_json_atomic(out_dir / row["student"] / RESULTS_NAME, row)
-        write_text_atomic(out_dir / row["student"] / FEEDBACK_NAME, feedback_page(row))
+        write_json_atomic(out_dir / results["student"] / RESULTS_NAME, results)
+        for row in assignment_rows(results):
+            write_text_atomic(out_dir / feedback_path(row), feedback_page(row))
         done += 1
         if progress:
-            progress(done, total, row)
+            progress(done, total, results)
 
     if todo:
         if scheduler is None:
             _run_local(todo, config, assignment, workers, finish)
         else:
             _run_dask(todo, config, assignment, scheduler, finish)
-    rows = [_load(out_dir / student / RESULTS_NAME) or {} for student, _ in submissions]
+    rows = _class_rows(submissions, out_dir, assignment)
     gradebook = out_dir / GRADEBOOK_NAME
     write_text_atomic(gradebook, gradebook_csv(rows))
     summary_page = out_dir / SUMMARY_NAME
     write_text_atomic(summary_page, class_summary_page(rows))
+    statuses = Counter(row.get("status") for row in rows)
     return BatchSummary(
         rows=rows,
-        graded=len(todo),
+        graded=statuses[GRADED],
+        errors=statuses[ERROR] + statuses[GRADER_ERROR],
+        missing=statuses[MISSING],
+        fresh=len(todo),
         skipped=len(skipped),
-        errors=sum(1 for r in rows if r.get("status") != GRADED),
         wall_seconds=time.perf_counter() - started,
         gradebook=gradebook,
         summary_page=summary_page,
         skipped_students=skipped,
     )
+
+
+def _class_rows(
+    submissions: list[tuple[str, Path | None]], out_dir: Path, assignment: str | None
+) -> list[dict[str, Any]]:
+    """The rows of every student, from the stored results; a missing submission out of the assignment's
+    points as the others were graded (0 when nobody was)."""
+    rows: list[dict[str, Any]] = []
+    for student, path in submissions:
+        if path is None:
+            rows.append(missing_row(student, assignment or "", 0))
+            continue
+        stored = _load(out_dir / student / RESULTS_NAME)
+        if stored is None:  # unreadable after the run: say so rather than drop the student
+            stored = {"student": student, "status": GRADER_ERROR, "error": f"{RESULTS_NAME} is unreadable"}
+        rows.extend(assignment_rows(stored))
+    points = {row["assignment"]: row["max_score"] for row in rows if row.get("status") == GRADED}
+    for row in rows:
+        if row["status"] == MISSING:
+            row["max_score"] = points.get(row["assignment"], 0)
+    return rows
 
 
 def _init_worker(threads: int) -> None:
@@ -417,42 +486,3 @@ def _run_dask(
             except Exception as exc:  # a worker lost or a grader bug: an error row, retried next run
                 row = _failed_row(student, path, config, assignment, exc)
             finish(row)
-
-
-def gradebook_csv(rows: list[dict[str, Any]]) -> str:
-    """One row per student: student, total, status, error, then one column per hidden test (its score).
-
-    A test column is the test's name; with several assignments in a batch it is `assignment:name`.
-    """
-    assignments = {assignment_of_test(t) for r in rows for t in r.get("tests", [])} - {""}
-    columns: list[str] = []
-    per_row = []
-    for row in rows:
-        scores = {}
-        for test in row.get("tests", []):
-            number = str(test.get("number", test.get("name", "")))
-            name = number.split(":", 1)[-1] if len(assignments) <= 1 else number
-            scores[name] = test.get("score", 0)
-            if name not in columns:
-                columns.append(name)
-        per_row.append(scores)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "total", "status", "error", *columns])
-    for row, scores in zip(rows, per_row):
-        writer.writerow(
-            [
-                row.get("student", ""),
-                f"{row.get('score', 0):g}",
-                row.get("status", ""),
-                row.get("error") or "",
-                *(f"{scores[c]:g}" if c in scores else "" for c in columns),
-            ]
-        )
-    return buffer.getvalue()
-
-
-def read_gradebook_rows(path: Path) -> list[dict[str, str]]:
-    """The gradebook CSV as a list of dicts (for tests and scripts)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))

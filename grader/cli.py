@@ -43,6 +43,15 @@ budget_option = click.option(
     help="Seconds of grading per submission; tests not reached by then are recorded as not run.",
 )
 
+isolation_option = click.option(
+    "--isolation",
+    type=click.Choice(["best", "strict", "process"]),
+    default="best",
+    show_default=True,
+    help="best: namespaces where bubblewrap works here, else a plain process (every report says so); "
+    "strict: refuse to grade without namespaces; process: never use them.",
+)
+
 
 @click.group()
 @click.version_option(__version__, prog_name="grader")
@@ -59,18 +68,18 @@ def main() -> None:
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of every random choice in grading."
 )
-@click.option("--device", default="cpu", show_default=True, help="Device for the reference and the checks.")
+@click.option(
+    "--device",
+    default="cpu",
+    show_default=True,
+    help="Where the student's code runs: cpu, cuda or cuda:N (the tensors the grader passes in, and the "
+    "models student code returns, are moved there); the reference and the checks run on the CPU.",
+)
 @click.option(
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
 )
 @budget_option
-@click.option(
-    "--isolation",
-    type=click.Choice(["best", "strict", "process"]),
-    default="best",
-    show_default=True,
-    help="strict: refuse to grade without namespaces; process: never use them.",
-)
+@isolation_option
 @click.option(
     "--visibility",
     type=click.Choice(VISIBILITIES),
@@ -162,6 +171,7 @@ def run(
     "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
 )
 @budget_option
+@isolation_option
 @click.option("--run-as", metavar="USER", help="Run student code as this unprivileged user (needs root).")
 @click.option(
     "--nbgrader-db",
@@ -171,7 +181,7 @@ def run(
 @click.option(
     "--nbgrader-assignment",
     metavar="NAME",
-    help="The nbgrader assignment to write into (default: --assignment, else the graded assignment).",
+    help="With --assignment: the nbgrader assignment to write it into (default: the same name).",
 )
 @translate_errors
 def batch(
@@ -183,23 +193,39 @@ def batch(
     seed: int,
     timeout: float,
     budget: float,
+    isolation: str,
     run_as: str | None,
     nbgrader_db: str | None,
     nbgrader_assignment: str | None,
 ) -> None:
     """Grade a class: every submission in FOLDER (one folder or notebook per student, or nbgrader's
-    submitted/<student>/<assignment>/); results.json and feedback.html per student, gradebook.csv and
-    summary.html in --out."""
+    submitted/<student>/<assignment>/); results.json per student, feedback.html per student and assignment,
+    gradebook.csv (a line per student and assignment) and summary.html in --out."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
     from rich.text import Text
 
     from .batch import find_submissions, grade_batch
+    from .report import format_points
     from .runner import GradeConfig
+    from .sandbox import choose_level
 
+    if nbgrader_assignment and not assignment:
+        raise ConfigurationError(
+            "--nbgrader-assignment names where one assignment goes; say which with --assignment",
+            hint="without them, each assignment goes into the nbgrader assignment of the same name",
+        )
     submissions = find_submissions(folder, assignment=assignment)
-    config = GradeConfig(seed=seed, timeout=timeout, budget=budget, run_as=run_as)
+    config = GradeConfig(seed=seed, timeout=timeout, budget=budget, isolation=isolation, run_as=run_as)
     config.limits()  # an unknown --run-as user is a configuration error before any grading
+    if nbgrader_db:
+        from .assignments import ASSIGNMENTS
+        from .nbgrader_gradebook import check_gradebook
+
+        targets = [nbgrader_assignment or assignment] if assignment else list(ASSIGNMENTS)
+        check_gradebook(nbgrader_db, targets)
+    if isolation == "strict" and scheduler is None:
+        choose_level(isolation)  # no namespaces here: one isolation error now, not one per student
     columns = (
         TextColumn("grading"),
         BarColumn(),
@@ -208,12 +234,11 @@ def batch(
         TextColumn("{task.description}"),
     )
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("", total=len(submissions))
+        task = bar.add_task("", total=sum(1 for _, path in submissions if path is not None))
 
         def progress(done: int, total: int, row: dict[str, Any]) -> None:
-            bar.update(
-                task, completed=done, description=f"last: {row.get('student')} {row.get('score', 0):g}"
-            )
+            last = f"last: {row.get('student')} {format_points(row.get('score', 0))}"
+            bar.update(task, completed=done, description=last)
 
         summary = grade_batch(
             submissions,
@@ -226,6 +251,7 @@ def batch(
         )
     table = Table(title="batch", title_justify="left")
     table.add_column("student", overflow="fold")
+    table.add_column("assignment", overflow="fold")
     table.add_column("score", justify="right")
     table.add_column("seconds", justify="right")
     table.add_column("status", overflow="fold")
@@ -234,42 +260,39 @@ def batch(
         status = row.get("error") or row.get("status", "")
         table.add_row(
             Text(str(row.get("student"))),
-            f"{row.get('score', 0):g}",
+            Text(str(row.get("assignment") or "")),
+            f"{format_points(row.get('score', 0))}/{format_points(row.get('max_score', 0))}"
+            if row.get("status") == "graded"
+            else "",
             f"{row.get('seconds', 0):.1f}",
             Text(status + (" (unchanged, skipped)" if row.get("student") in skipped else "")),
         )
     console.print(table)
+    counts = f"{summary.graded} graded, {summary.errors} could not be graded"
+    if summary.missing:
+        counts += f", {summary.missing} without a submission"
+    if summary.skipped:
+        counts += f" ({summary.skipped} students unchanged since the last run, not graded again)"
     console.print(
-        f"{summary.graded} graded, {summary.skipped} skipped (unchanged), {summary.errors} not graded; "
-        f"{summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}; class summary: {summary.summary_page}"
+        f"{counts}; {summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}; "
+        f"class summary: {summary.summary_page}; feedback: {out_dir}/<student>/<assignment>/feedback.html"
     )
     if nbgrader_db:
         from .nbgrader_gradebook import export_to_nbgrader_gradebook
 
-        target = nbgrader_assignment or assignment or _only_assignment(summary.rows)
-        written = export_to_nbgrader_gradebook(summary.rows, nbgrader_db, target)
-        console.print(
-            f"{len(written)} students' scores written to nbgrader assignment {target} in {nbgrader_db}"
-        )
-    if summary.rows and summary.errors == len(summary.rows):
+        rename = {assignment: nbgrader_assignment} if assignment and nbgrader_assignment else None
+        written = export_to_nbgrader_gradebook(summary.rows, nbgrader_db, rename=rename)
+        for target, students in written.items():
+            console.print(
+                f"{len(students)} students' scores written to nbgrader assignment {target} in {nbgrader_db}"
+            )
+    if summary.rows and summary.graded == 0:
         reasons = sorted({str(row.get("error")) for row in summary.rows})
         raise GraderError(
             f"no submission could be graded; {reasons[0]}"
             + (f" (and {len(reasons) - 1} other reasons)" if len(reasons) > 1 else ""),
             hint="the gradebook lists each student's error",
         )
-
-
-def _only_assignment(rows: list[dict[str, Any]]) -> str:
-    from .report import assignment_of_test
-
-    graded = {assignment_of_test(test) for row in rows for test in row.get("tests", [])}
-    if len(graded) != 1:
-        raise ConfigurationError(
-            "--nbgrader-db needs one assignment per batch",
-            hint="name it with --nbgrader-assignment (or --assignment)",
-        )
-    return graded.pop()
 
 
 @main.command()
@@ -283,7 +306,13 @@ def check(path: Path) -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(path_type=Path), default=Path("assignments"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("assignments"),
+    show_default=True,
+    help="Folder to write the release into (or, with --check, to compare with it).",
+)
 @click.option("--check", "only_check", is_flag=True, help="Only report whether the release is stale.")
 @translate_errors
 def release(out: Path, only_check: bool) -> None:
@@ -314,12 +343,18 @@ def release(out: Path, only_check: bool) -> None:
 @click.option(
     "--course-id", default="course", show_default=True, help="nbgrader's course id (new config only)."
 )
+@click.option(
+    "--nbgrader-points",
+    is_flag=True,
+    help="Give the notebook's test cells the template's points, for a course graded by nbgrader's autograde "
+    "alone (default: 0 points; the grade is `grader batch --nbgrader-db`'s).",
+)
 @translate_errors
-def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str) -> None:
+def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str, nbgrader_points: bool) -> None:
     """Build nbgrader's source/<assignment>/ in COURSE_DIR from templates/ and solutions/."""
     from .nbgrader_source import build_course, config_advice
 
-    written = build_course(course_dir, list(names) or None, course_id=course_id)
+    written = build_course(course_dir, list(names) or None, course_id=course_id, check_points=nbgrader_points)
     for path in written:
         console.print(f"wrote {path}")
     for advice in config_advice(course_dir):
@@ -330,7 +365,13 @@ def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str) ->
 
 @main.command("export-gradescope")
 @click.argument("assignment")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("dist"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder to write <assignment>-gradescope.zip into.",
+)
 @click.option(
     "--visibility",
     type=click.Choice(VISIBILITIES),
@@ -351,7 +392,13 @@ def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str) ->
     show_default=True,
     help="The unprivileged user student code runs as on Gradescope ('' keeps root).",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of every random choice in grading, the same for every student.",
+)
 @click.option(
     "--gradescope-timeout",
     type=int,
@@ -403,12 +450,25 @@ def doctor() -> None:
 
 
 @main.command()
-@click.option("--workdir", type=click.Path(path_type=Path), default=Path("build/samples"), show_default=True)
 @click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("build/demo"), show_default=True
+    "--workdir",
+    type=click.Path(path_type=Path),
+    default=Path("build/samples"),
+    show_default=True,
+    help="Folder to write the sample students' submissions into.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("build/demo"),
+    show_default=True,
+    help="Results folder: each student's results.json and feedback.html, gradebook.csv, summary.html.",
 )
 @click.option("--workers", type=int, default=2, show_default=True, help="Local grading processes.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of every random choice in grading."
+)
 @translate_errors
 def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     """Grade the bundled sample submissions as a class and print their scores."""
@@ -416,6 +476,7 @@ def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     from rich.text import Text
 
     from .batch import grade_batch
+    from .report import format_points
     from .runner import GradeConfig
     from .samples import sample_scores, write_samples
 
@@ -427,7 +488,8 @@ def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     def progress(done: int, total: int, row: dict[str, Any]) -> None:
         graded = ((row.get("extra_data") or {}).get("assignments") or {}).values()
         out_of = sum(float(a.get("max_score", 0)) for a in graded)
-        console.print(f"  [{done}/{total}] {row.get('student')}: {row.get('score', 0):g}/{out_of:g}")
+        score = format_points(row.get("score", 0))
+        console.print(f"  [{done}/{total}] {row.get('student')}: {score}/{format_points(out_of)}")
 
     summary = grade_batch(
         submissions, config=GradeConfig(seed=seed), out_dir=out_dir, workers=workers, progress=progress
@@ -436,10 +498,12 @@ def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     for column in ("student", "assignment", "score", "the first test that lost points said"):
         table.add_column(column, overflow="fold")
     for student, assignment, score, max_score, problem in sample_scores(summary.rows):
-        table.add_row(Text(student), assignment, f"{score:g}/{max_score:g}", Text(problem))
+        table.add_row(
+            Text(student), assignment, f"{format_points(score)}/{format_points(max_score)}", Text(problem)
+        )
     console.print(table)
     console.print(
-        f"{summary.wall_seconds:.0f} s. Feedback pages: {out_dir}/<student>/feedback.html; "
+        f"{summary.wall_seconds:.0f} s. Feedback pages: {out_dir}/<student>/<assignment>/feedback.html; "
         f"class summary: {summary.summary_page}; gradebook: {summary.gradebook}"
     )
 

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import __version__, svg
-from .report import assignment_of_test
+from .report import assignment_of_test, format_points
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 MAX_OUTPUT = 20_000
@@ -114,7 +114,7 @@ def _test_section(test: dict[str, Any]) -> str:
         f'<section class="test {_css_class(verdict)}" id="{escape(str(test.get("number", "")))}">',
         f"<h3>{escape(str(test.get('name', '')))}</h3>",
         f'<p><span class="{_css_class(verdict)}">{escape(verdict)}</span> · '
-        f"{test.get('score', 0):g} / {test.get('max_score', 0):g} points</p>",
+        f"{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))} points</p>",
     ]
     if "message" in extra:
         if extra.get("message"):
@@ -136,14 +136,15 @@ def feedback_page(results: dict[str, Any], *, student: str | None = None) -> str
     student = student or results.get("student")
     tests = list(results.get("tests", []))
     max_score = sum(float(t.get("max_score", 0)) for t in tests)
-    assignments = ", ".join((results.get("extra_data") or {}).get("assignments") or {})
+    named = (results.get("extra_data") or {}).get("assignments") or {}
+    assignments = results.get("assignment") or ", ".join(named)
     heading = (
         "Feedback" + (f" on {assignments}" if assignments else "") + (f" for {student}" if student else "")
     )
     body = [f"<h1>{escape(heading)}</h1>"]
     body.append(
-        f'<p class="total">Score: {float(results.get("score", 0)):g}'
-        + (f" / {max_score:g}" if max_score else "")
+        f'<p class="total">Score: {format_points(results.get("score", 0))}'
+        + (f" / {format_points(max_score)}" if max_score else "")
         + "</p>"
     )
     if results.get("output"):
@@ -155,7 +156,7 @@ def feedback_page(results: dict[str, Any], *, student: str | None = None) -> str
             anchor, name = escape(str(test.get("number", ""))), escape(str(test.get("name", "")))
             body.append(
                 f'<tr><td><a href="#{anchor}">{name}</a></td>'
-                f"<td>{test.get('score', 0):g} / {test.get('max_score', 0):g}</td>"
+                f"<td>{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))}</td>"
                 f'<td class="{_css_class(verdict)}">{escape(verdict)}</td></tr>'
             )
         body.append("</table>")
@@ -182,7 +183,8 @@ def _assignment_section(
     percents = [100.0 * score / top if top else 0.0 for score, top, _ in entries]
     body.append(
         f"<p>{len(entries)} students graded. Mean {statistics.fmean(percents):.1f}%, median "
-        f"{statistics.median(percents):.4g}%, min {min(percents):.4g}%, max {max(percents):.4g}%.</p>"
+        f"{format_points(statistics.median(percents))}%, min {format_points(min(percents))}%, "
+        f"max {format_points(max(percents))}%.</p>"
     )
     bins = Counter(min(int(percent // 10), 9) for percent in percents)
     labels = [f"{10 * b}–{10 * b + 10}" if b < 9 else "90–100" for b in range(10)]
@@ -223,47 +225,93 @@ def _assignment_section(
     return body
 
 
+def feedback_path(row: dict[str, Any]) -> str:
+    """Where a batch writes the feedback page of one row, relative to its results folder.
+
+    `<student>/<assignment>/feedback.html`, or `<student>/feedback.html` when no assignment is known.
+    """
+    parts = [str(row.get("student", "")), str(row.get("assignment") or ""), "feedback.html"]
+    return "/".join(part for part in parts if part)
+
+
 def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class summary") -> str:
     """A class's results at a glance, per assignment: score histogram, pass rate per test, the tests most
-    students fail; then who could not be graded and every student's scores."""
-    rows = list(rows)
+    students fail; then what could not be graded and every student's scores, linked to their pages.
+
+    `rows` are a batch's rows, one per student and assignment (grader.gradebook); a row holding several
+    assignments' tests (one student's whole results.json) counts once per assignment.
+    """
+    rows = [part for row in rows for part in _per_assignment(row)]
     graded = [r for r in rows if r.get("status", "graded") == "graded"]
+    missing = [r for r in rows if r.get("status") == "missing"]
+    errors = [r for r in rows if r not in graded and r not in missing]
+    students = list(dict.fromkeys(str(r.get("student", "")) for r in rows))
     body = [f"<h1>{escape(title)}</h1>"]
-    ungraded = len(rows) - len(graded)
-    body.append(f"<p>{len(rows)} submissions: {len(graded)} graded, {ungraded} could not be graded.</p>")
+    counts = f"{len(graded)} graded, {len(errors)} could not be graded"
+    if missing:
+        counts += f", {len(missing)} missing"
+    body.append(f"<p>{len(students)} students, {len(rows) - len(missing)} submissions: {counts}.</p>")
     per_assignment: dict[str, list[tuple[float, float, list[dict[str, Any]]]]] = {}
-    per_student: dict[str, dict[str, str]] = {}
     for row in graded:
-        by_assignment: dict[str, list[dict[str, Any]]] = {}
-        for test in row.get("tests", []):
-            by_assignment.setdefault(assignment_of_test(test), []).append(test)
-        for assignment, tests in by_assignment.items():
-            score = sum(float(t.get("score", 0)) for t in tests)
-            top = sum(float(t.get("max_score", 0)) for t in tests)
-            per_assignment.setdefault(assignment, []).append((score, top, tests))
-            per_student.setdefault(str(row.get("student", "")), {})[assignment] = f"{score:g}/{top:g}"
+        tests = list(row.get("tests", []))
+        score = sum(float(t.get("score", 0)) for t in tests)
+        top = sum(float(t.get("max_score", 0)) for t in tests)
+        per_assignment.setdefault(str(row.get("assignment") or ""), []).append((score, top, tests))
     for assignment in sorted(per_assignment):
         body.extend(_assignment_section(assignment, per_assignment[assignment]))
-    errors = [r for r in rows if r.get("status", "graded") != "graded"]
     if errors:
-        body.append("<h2>Could not be graded</h2><table><tr><th>student</th><th>why</th></tr>")
-        body.extend(
-            f"<tr><td>{escape(str(r.get('student', '')))}</td><td>{escape(str(r.get('error', '')))}</td></tr>"
-            for r in errors
-        )
-        body.append("</table>")
-    body.append("<h2>Students</h2><table><tr><th>student</th><th>scores</th><th>status</th></tr>")
-    for row in rows:
-        student = str(row.get("student", ""))
-        scores = per_student.get(student) or {"": f"{float(row.get('score', 0)):g}"}
-        shown = ", ".join(f"{name} {value}".strip() for name, value in sorted(scores.items()))
         body.append(
-            f'<tr><td><a href="{escape(_feedback_link(student))}">{escape(student)}</a></td>'
-            f"<td>{escape(shown)}</td><td>{escape(str(row.get('status', '')))}</td></tr>"
+            "<h2>Could not be graded</h2><table><tr><th>student</th><th>assignment</th><th>why</th></tr>"
         )
+        for r in errors:
+            link = f'<a href="{escape(quote(feedback_path(r)))}">{escape(str(r.get("student", "")))}</a>'
+            assignment, why = escape(str(r.get("assignment") or "")), escape(str(r.get("error", "")))
+            body.append(f"<tr><td>{link}</td><td>{assignment}</td><td>{why}</td></tr>")
+        body.append("</table>")
+    assignments = sorted({str(r.get("assignment") or "") for r in rows} - {""})
+    by_student: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        by_student.setdefault(str(row.get("student", "")), {})[str(row.get("assignment") or "")] = row
+    header = "".join(f"<th>{escape(a)}</th>" for a in assignments) or "<th>score</th>"
+    body.append(f"<h2>Students</h2><table><tr><th>student</th>{header}</tr>")
+    for student in students:
+        cells = []
+        for assignment in assignments or [""]:
+            row = by_student[student].get(assignment) or by_student[student].get("")
+            cells.append(f"<td>{_student_cell(row)}</td>")
+        body.append(f"<tr><td>{escape(student)}</td>{''.join(cells)}</tr>")
     body.append("</table>")
     return _page(title, body)
 
 
-def _feedback_link(student: str) -> str:
-    return f"{quote(student)}/feedback.html"
+def _per_assignment(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """`row` split by the assignment of its tests, when it names none itself."""
+    if row.get("assignment") or not row.get("tests"):
+        return [row]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for test in row["tests"]:
+        groups.setdefault(assignment_of_test(test), []).append(test)
+    return [
+        {
+            **row,
+            "assignment": assignment,
+            "tests": tests,
+            "score": sum(float(t.get("score", 0)) for t in tests),
+            "max_score": sum(float(t.get("max_score", 0)) for t in tests),
+        }
+        for assignment, tests in groups.items()
+    ]
+
+
+def _student_cell(row: dict[str, Any] | None) -> str:
+    """One student's result on one assignment in the summary's table, linked to its feedback page."""
+    if row is None:
+        return ""
+    status = row.get("status", "graded")
+    if status == "missing":
+        return "no submission"
+    if status == "graded":
+        text = f"{format_points(row.get('score', 0))} / {format_points(row.get('max_score', 0))}"
+    else:
+        text = "could not be graded"
+    return f'<a href="{escape(quote(feedback_path(row)))}">{escape(text)}</a>'

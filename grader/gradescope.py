@@ -26,6 +26,9 @@ from .errors import ConfigurationError
 from .verdicts import VISIBILITIES
 
 TORCH_PIN = "torch==2.13.0"
+# Gradescope has no GPU: PyTorch's CPU-only build (about 190 MB) rather than PyPI's default torch for Linux,
+# the CUDA build (about 530 MB plus 2.2 GB of nvidia-* and triton packages). PyPI is the fallback.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 SOURCE_ITEMS = ("pyproject.toml", "README.md", "grader", "solutions")
 SKIPPED = {"__pycache__", ".pytest_cache", ".ruff_cache"}
 
@@ -41,7 +44,13 @@ if [ -z "${{GRADER_SKIP_APT:-}}" ]; then
   apt-get install -y -qq python3 python3-venv python3-pip bubblewrap >/dev/null
 fi
 "${{PYTHON:-python3}}" -m venv "$root/venv"
-"$root/venv/bin/pip" install --quiet --disable-pip-version-check "{torch}" "$root/source"
+pip=("$root/venv/bin/pip" install --quiet --disable-pip-version-check)
+# torch: the CPU-only build from PyTorch's index, since there is no GPU here (PyPI's Linux torch is the CUDA
+# build, about 2.7 GB with its nvidia-* packages); PyPI when that index fails. The second install keeps it.
+if ! "${{pip[@]}}" --timeout 30 --retries 2 --index-url {torch_index} "{torch}"; then
+  echo "note: PyTorch's CPU index failed; {torch} comes from PyPI instead" >&2
+fi
+"${{pip[@]}}" "{torch}" "$root/source"
 site="$("$root/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 # The runtime stays readable by everyone; the grader, the reference and the source only by root.
 chmod 755 "$root" "$root/venv"
@@ -115,7 +124,7 @@ def build_autograder(
     destination.mkdir(parents=True, exist_ok=True)
     zip_path = destination / f"{chosen.name}-gradescope.zip"
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
-        _add_script(archive, "setup.sh", SETUP_SH.format(torch=TORCH_PIN))
+        _add_script(archive, "setup.sh", SETUP_SH.format(torch=TORCH_PIN, torch_index=TORCH_CPU_INDEX))
         _add_script(
             archive,
             "run_autograder",

@@ -10,7 +10,9 @@ goes with fenced directives; it never contains solution code:
                                     data.py) is a read-only cell instead: nbgrader would replace a
                                     solution cell that has no region by the stub, whole.
     ```{test} step3_softmax points=10
-    assert ...                      an autograded test cell with its points; `### BEGIN HIDDEN TESTS` /
+    assert ...                      an autograded test cell (a check worth 0 points in nbgrader: the grade
+                                    is the grader's; its points count only in a course graded by
+                                    nbgrader alone, see build_notebook); `### BEGIN HIDDEN TESTS` /
     ```                             `### END HIDDEN TESTS` regions are removed from the student release
     ```{code} worked_example
     print(...)                      a read-only code cell (setup, worked examples)
@@ -244,8 +246,15 @@ def has_solution_region(text: str) -> bool:
     return any(line.strip() == BEGIN for line in text.splitlines())
 
 
-def build_notebook(name: str, templates_dir: Path = TEMPLATES_ROOT) -> dict[str, Any]:
-    """The source notebook of assignment `name` (nbformat 4.5, a JSON-ready dict) with nbgrader metadata."""
+def build_notebook(
+    name: str, templates_dir: Path = TEMPLATES_ROOT, *, check_points: bool = False
+) -> dict[str, Any]:
+    """The source notebook of assignment `name` (nbformat 4.5, a JSON-ready dict) with nbgrader metadata.
+
+    Its test cells are nbgrader grade cells worth 0 points: the grade is the grader's (`grader batch
+    --nbgrader-db`), and the cells stay the students' checks. `check_points` gives them the template's
+    points instead, for a course graded by nbgrader's autograde alone.
+    """
     assignment = get_assignment(name)
     path = template_path(name, templates_dir)
     if not path.is_file():
@@ -270,7 +279,7 @@ def build_notebook(name: str, templates_dir: Path = TEMPLATES_ROOT) -> dict[str,
         else:
             grade_id = cell.name or f"{cell.kind}-{number:02d}"
             grade = cell.kind == "test"
-            points = cell.points if grade else None
+            points = (cell.points if check_points else 0) if grade else None
             cells.append(_cell(cell.kind, cell.source, grade_id, grade=grade, points=points))
         if grade_id in seen:
             raise ConfigurationError(f"{where}: cell id {grade_id!r} is used twice (line {seen[grade_id]})")
@@ -295,8 +304,11 @@ def build_course(
     *,
     templates_dir: Path = TEMPLATES_ROOT,
     course_id: str = "course",
+    check_points: bool = False,
 ) -> list[Path]:
     """Write nbgrader's source folder of each templated assignment into `course_dir`; the notebooks written.
+
+    The test cells are worth 0 points unless `check_points` (see `build_notebook`).
 
     `source/<name>/` is replaced; `nbgrader_config.py` is written only when absent; nothing else in the
     course folder (release/, submitted/, the gradebook) is touched.
@@ -305,7 +317,9 @@ def build_course(
     chosen = names or templated_assignments(templates_dir)
     if not chosen:
         raise ConfigurationError(f"no notebook templates (*{TEMPLATE_SUFFIX}) in {templates_dir}")
-    notebooks = {name: build_notebook(name, templates_dir) for name in chosen}  # all or nothing
+    notebooks = {  # all or nothing
+        name: build_notebook(name, templates_dir, check_points=check_points) for name in chosen
+    }
     course_dir.mkdir(parents=True, exist_ok=True)
     config = course_dir / "nbgrader_config.py"
     if not config.exists():

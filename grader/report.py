@@ -27,6 +27,15 @@ STYLE = {
 }
 
 
+def format_points(value: float) -> str:
+    """A score, points or a percentage as people read it: at most two decimals, no trailing zeros.
+
+    84.666667 -> "84.67", 87.5 -> "87.5", 3.0 -> "3". Only for display: results.json keeps full precision.
+    """
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
 def student_feedback(test: TestResult) -> str:
     """What a student reads for one test: message, hint, their own output."""
     lines = [test.message] if test.message else []
@@ -76,13 +85,14 @@ def render_table(result: AssignmentResult, console: Console, *, verbose: bool = 
             message += f"\nHint: {test.hint}"
         table.add_row(  # Text, not markup: messages hold brackets ("[weights] ...") and the student's text
             Text(test.title),
-            f"{test.score:g}/{test.max_score:g}",
+            f"{format_points(test.score)}/{format_points(test.max_score)}",
             Text(f"{test.verdict.symbol} {test.verdict.value}", style=STYLE[test.verdict]),
             Text(message),
         )
     console.print(table)
+    total = f"{format_points(result.score)}/{format_points(result.max_score)}"
     console.print(
-        f"[bold]Total: {result.score:g}/{result.max_score:g}[/bold]   seed {result.seed}   "
+        f"[bold]Total: {total}[/bold]   seed {result.seed}   "
         f"isolation: {result.isolation}   device: {result.device}   {result.duration:.1f} s"
     )
     for line in intake_lines(result.graded_files, result.ignored_files):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every CUDA path in one command, for whoever has a GPU; it stops within 10 minutes:
-#   1. setup      scripts/setup.sh (skip with --no-setup to use an existing .venv, or PYTHON=/path/to/python)
+#   1. setup      scripts/setup.sh with torch from PyTorch's CUDA index (GRADER_TORCH_INDEX, default cu130; skip
+#                 with --no-setup to use an existing .venv, or PYTHON=/path/to/python)
 #   2. tests      the tests marked `cuda` (pytest -m cuda)
 #   3. grading    `grader run solutions/<assignment> --device cuda` for every assignment: each must score 100
 #   4. parity     scripts/gpu_check.py: each reference model on the CPU and on CUDA, outputs and gradients
@@ -17,7 +18,7 @@ SETUP=1
 for arg in "$@"; do
   case "$arg" in
     --no-setup) SETUP=0 ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "usage: $0 [--no-setup]" >&2; exit 2 ;;
   esac
 done
@@ -68,6 +69,8 @@ if [ "$DEVICE" = cuda ] && [ "$(cuda_in_python)" = 0 ] && ! gpu_hardware; then
 fi
 
 if [ "$SETUP" = 1 ]; then
+  # setup.sh takes the CPU build of torch unless told otherwise; here the CUDA build is the point.
+  export GRADER_TORCH_INDEX="${GRADER_TORCH_INDEX-https://download.pytorch.org/whl/cu130}"
   run_step setup 240 bash scripts/setup.sh
 else
   say "setup: skipped (--no-setup or PYTHON given), using $PYTHON"
@@ -80,7 +83,8 @@ if [ "$DEVICE" = cuda ]; then
   if [ "$(cuda_in_python)" = 0 ]; then
     say "a GPU is present (nvidia-smi) but torch in $PYTHON cannot use it:"
     "$PYTHON" -c "import torch; print('  torch', torch.__version__, 'built for CUDA', torch.version.cuda)" 2>&1
-    say "install a CUDA build of torch into it (https://pytorch.org/get-started/locally/), then rerun"
+    say "setup.sh keeps a torch==2.13.0 already installed; for a CUDA build:"
+    say "  rm -rf .venv && GRADER_TORCH_INDEX=https://download.pytorch.org/whl/cu130 bash scripts/setup.sh"
     exit 1
   fi
   "$PYTHON" -c "import torch; print('[gpu-check] device:', torch.cuda.get_device_name(0), '| torch', torch.__version__)"

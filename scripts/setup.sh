@@ -11,7 +11,16 @@ if ! command -v bwrap >/dev/null 2>&1; then
   fi
 fi
 python3 -m venv .venv
-# torch is pinned so that pip takes the CPU wheel; an unpinned torch pulls a CUDA build of several GB.
+# torch: PyTorch's CPU-only build from its own index (about 190 MB), because PyPI's torch for Linux x86_64 is
+# the CUDA build (about 530 MB, plus 2.2 GB of nvidia-* and triton packages) and grading needs no GPU.
+# GRADER_TORCH_INDEX names another index (a CUDA one such as https://download.pytorch.org/whl/cu130 on a GPU
+# machine), or "" for PyPI's default. Where the index cannot be reached, torch comes from PyPI, or from local
+# wheels this machine's pip configuration adds; the second install keeps a torch==2.13.0 already there.
+torch_index="${GRADER_TORCH_INDEX-https://download.pytorch.org/whl/cpu}"
+if [ -n "$torch_index" ] && ! .venv/bin/pip install --quiet --disable-pip-version-check --timeout 20 \
+  --retries 1 --index-url "$torch_index" "torch==2.13.0" 2>/dev/null; then
+  echo "note: torch==2.13.0 could not be installed from $torch_index; it comes from PyPI instead" >&2
+fi
 # The nbgrader extra: tests/test_nbgrader.py runs the real `nbgrader generate_assignment` and a Jupyter kernel.
 # (Some machines' pip configuration names local package folders that may be absent: those warnings are noise.)
 .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0" -e ".[dev,nbgrader]" \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
@@ -77,9 +78,17 @@ def test_batch_maps_options_to_grade_batch_and_prints_a_summary(tmp_path, monkey
 
     def fake_grade_batch(submissions, **kwargs):
         calls.update(kwargs, submissions=submissions)
-        row = {"student": "ada", "score": 87.5, "seconds": 3.25, "status": "graded", "error": None}
+        row = {
+            "student": "ada",
+            "assignment": "hw1_attention",
+            "score": 87.66667,
+            "max_score": 100,
+            "seconds": 3.25,
+            "status": "graded",
+            "error": None,
+        }
         return BatchSummary(
-            rows=[row], graded=0, skipped=1, errors=0, wall_seconds=0.1,
+            rows=[row], graded=1, errors=0, missing=0, fresh=0, skipped=1, wall_seconds=0.1,
             gradebook=tmp_path / "out" / "gradebook.csv", summary_page=tmp_path / "out" / "summary.html",
             skipped_students=["ada"],
         )  # fmt: skip
@@ -95,7 +104,8 @@ def test_batch_maps_options_to_grade_batch_and_prints_a_summary(tmp_path, monkey
     assert calls["workers"] == 2 and calls["scheduler"] == "tcp://127.0.0.1:8786"
     assert calls["assignment"] == "hw1_attention" and calls["out_dir"] == tmp_path / "out"
     assert calls["config"].seed == 3 and calls["config"].timeout == 5
-    assert "ada" in result.output and "87.5" in result.output and "1 skipped" in result.output
+    assert "ada" in result.output and "87.67/100" in result.output and "87.666" not in result.output
+    assert "1 graded, 0 could not be graded (1 students unchanged since the last run" in result.output
 
 
 def test_batch_on_a_missing_folder_says_so(tmp_path):
@@ -120,17 +130,34 @@ def test_batch_writes_scores_into_an_nbgrader_gradebook_when_asked(tmp_path, mon
 
     (tmp_path / "class" / "ada").mkdir(parents=True)
     tests = [{"number": "hw1_attention:test_softmax", "score": 3, "max_score": 3}]
-    row = {"student": "ada", "score": 3, "seconds": 1.0, "status": "graded", "error": None, "tests": tests}
+    row = {
+        "student": "ada",
+        "assignment": "hw1_attention",
+        "score": 3,
+        "max_score": 3,
+        "seconds": 1.0,
+        "status": "graded",
+        "error": None,
+        "tests": tests,
+    }
     summary = BatchSummary(
-        rows=[row], graded=1, skipped=0, errors=0, wall_seconds=0.1, gradebook=tmp_path / "g.csv",
-        summary_page=tmp_path / "s.html",
+        rows=[row], graded=1, errors=0, missing=0, fresh=1, skipped=0, wall_seconds=0.1,
+        gradebook=tmp_path / "g.csv", summary_page=tmp_path / "s.html",
     )  # fmt: skip
-    monkeypatch.setattr(grader.batch, "grade_batch", lambda submissions, **kwargs: summary)
+    order = []
+    monkeypatch.setattr(
+        grader.batch, "grade_batch", lambda submissions, **kwargs: order.append("grade") or summary
+    )
+    monkeypatch.setattr(
+        grader.nbgrader_gradebook,
+        "check_gradebook",
+        lambda db, names: order.append(("check", db, len(names))),
+    )
     exported = []
     monkeypatch.setattr(
         grader.nbgrader_gradebook,
         "export_to_nbgrader_gradebook",
-        lambda rows, db, assignment: exported.append((rows, db, assignment)) or ["ada"],
+        lambda rows, db, rename: exported.append((rows, db, rename)) or {"hw1_attention": ["ada"]},
     )
     args = [
         "batch",
@@ -142,8 +169,24 @@ def test_batch_writes_scores_into_an_nbgrader_gradebook_when_asked(tmp_path, mon
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert exported == [([row], "sqlite:///x.db", "hw1_attention")]
+    assert order == [("check", "sqlite:///x.db", 4), "grade"]  # every assignment it may grade, checked first
+    assert exported == [([row], "sqlite:///x.db", None)]
     assert "1 students' scores written to nbgrader assignment hw1_attention" in result.output
+
+
+def test_nbgrader_assignment_without_assignment_is_refused_before_grading(tmp_path, monkeypatch):
+    import grader.batch
+
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    monkeypatch.setattr(grader.batch, "grade_batch", lambda *a, **k: pytest.fail("graded"))
+    args = ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(
+        main, [*args, "--nbgrader-db", "sqlite:///x.db", "--nbgrader-assignment", "a1"]
+    )
+    assert result.exit_code == 3, result.output
+    assert (
+        "--nbgrader-assignment names where one assignment goes; say which with --assignment" in result.output
+    )
 
 
 def test_the_table_shows_four_lines_of_a_message_and_says_how_many_more_verbose_shows():
@@ -161,3 +204,178 @@ def test_the_table_shows_four_lines_of_a_message_and_says_how_many_more_verbose_
     assert "[case 3] wrong" in text and "[case 4]" not in text and "(+3 more lines: run with -v)" in text
     render_table(result, console, verbose=True)
     assert "[case 6] wrong" in console.export_text()
+
+
+def _commands(group, prefix=()):
+    import click
+
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_every_option_of_every_command_has_help():
+    import click
+
+    missing = [
+        f"grader {' '.join(path)} {param.opts[0]}"
+        for path, command in [((), main), *_commands(main)]
+        for param in command.params
+        if isinstance(param, click.Option) and not (param.help or "").strip()
+    ]
+    assert missing == []
+
+
+def test_doctor_reports_every_mechanism_of_the_sandbox_and_what_is_lost_without_it(monkeypatch):
+    from grader import doctor
+    from grader.sandbox import Limits
+    from grader.sandbox.sandbox import rlimits
+
+    assert set(doctor.RLIMIT_TEXT) == set(rlimits(Limits()))  # each rlimit the child gets has its line
+    monkeypatch.setattr(doctor.pids_cgroup, "unavailable_reason", lambda: "no pids controller here")
+    monkeypatch.setattr(doctor, "fallback_reason", lambda: None)
+    found = {m.name: m for m in doctor.mechanisms()}
+    expected = {"namespaces (bubblewrap)", "pids cgroup", "unprivileged user (--run-as)"}
+    assert expected | {label for label, _, _ in doctor.RLIMIT_TEXT.values()} == set(found)
+    cgroup = found["pids cgroup"]
+    assert not cgroup.available and "256 processes and threads" in cgroup.does
+    assert cgroup.line() == (
+        "pids cgroup",
+        f"NOT available (no pids controller here) — {cgroup.does}. Without it: {cgroup.without}.",
+    )
+    assert "fork bomb" in cgroup.without and "PID namespace" in cgroup.without
+    assert found["memory limit"].available and "6 GiB" in found["memory limit"].does
+    lines = dict(doctor.diagnose())
+    for mechanism in found.values():
+        assert " Without it: " in lines[mechanism.name]
+    assert lines["pids cgroup"].startswith("NOT available (no pids controller here)")
+
+
+def test_doctor_says_what_the_process_level_loses(monkeypatch):
+    from grader import doctor
+
+    monkeypatch.setattr(doctor, "fallback_reason", lambda: "bubblewrap (bwrap) is not installed")
+    monkeypatch.setattr(doctor.pids_cgroup, "unavailable_reason", lambda: "no write access")
+    found = {m.name: m for m in doctor.mechanisms()}
+    namespaces = found["namespaces (bubblewrap)"]
+    assert not namespaces.available and namespaces.reason == "bubblewrap (bwrap) is not installed"
+    assert "reach the network" in namespaces.without
+    assert "process group" in found["pids cgroup"].without
+
+
+def _fake_batch(tmp_path, monkeypatch, rows):
+    import grader.batch
+    from grader.batch import BatchSummary
+
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    calls = {}
+
+    def fake_grade_batch(submissions, **kwargs):
+        calls.update(kwargs, submissions=submissions)
+        for done, row in enumerate(rows, 1):
+            kwargs["progress"](done, len(rows), row)
+        return BatchSummary(
+            rows=rows, graded=len(rows), errors=0, missing=0, fresh=len(rows), skipped=0, wall_seconds=0.1,
+            gradebook=tmp_path / "out" / "gradebook.csv", summary_page=tmp_path / "out" / "summary.html",
+        )  # fmt: skip
+
+    monkeypatch.setattr(grader.batch, "grade_batch", fake_grade_batch)
+    return calls
+
+
+def test_batch_passes_isolation_into_the_grading_config(tmp_path, monkeypatch):
+    row = {"student": "ada", "score": 50, "seconds": 1.0, "status": "graded", "error": None}
+    calls = _fake_batch(tmp_path, monkeypatch, [row])
+    args = ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert calls["config"].isolation == "best"
+    result = CliRunner().invoke(main, [*args, "--isolation", "process"])
+    assert result.exit_code == 0, result.output
+    assert calls["config"].isolation == "process"
+    result = CliRunner().invoke(main, [*args, "--isolation", "none"])
+    assert result.exit_code == 2 and "'best', 'strict', 'process'" in result.output
+
+
+def test_batch_with_strict_isolation_and_no_namespaces_stops_before_grading(tmp_path, monkeypatch):
+    import grader.sandbox.isolation
+
+    calls = _fake_batch(tmp_path, monkeypatch, [])
+    monkeypatch.setattr(grader.sandbox.isolation, "probe_namespaces", lambda: "bwrap is not installed")
+    args = ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--isolation", "strict"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 4 and "needs namespaces, but bwrap is not installed" in result.output
+    assert calls == {}
+
+
+def test_scores_are_shown_with_at_most_two_decimals():
+    from grader.report import format_points
+
+    shown = [84.666667, 84.6, 87.5, 100.0, 0.0, 3.33333, 2 / 3, 1e-9, 99.999]
+    assert [format_points(v) for v in shown] == [
+        "84.67",
+        "84.6",
+        "87.5",
+        "100",
+        "0",
+        "3.33",
+        "0.67",
+        "0",
+        "100",
+    ]
+
+
+def test_batch_prints_scores_rounded(tmp_path, monkeypatch):
+    row = {"student": "ada", "score": 84.666667, "seconds": 1.0, "status": "graded", "error": None}
+    _fake_batch(tmp_path, monkeypatch, [row])
+    result = CliRunner().invoke(main, ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "84.67" in result.output and "84.666" not in result.output
+
+
+def test_demo_prints_scores_rounded(tmp_path, monkeypatch):
+    import grader.samples
+
+    tests = [{"number": "hw1_attention:test_a", "score": 84.666667, "max_score": 100}]
+    row = {
+        "student": "ada", "score": 84.666667, "tests": tests, "status": "graded", "error": None,
+        "extra_data": {"assignments": {"hw1_attention": {"score": 84.666667, "max_score": 100}}},
+    }  # fmt: skip
+    _fake_batch(tmp_path, monkeypatch, [row])
+    monkeypatch.setattr(grader.samples, "write_samples", lambda workdir: [("ada", workdir / "ada")])
+    monkeypatch.setattr(
+        grader.samples, "sample_scores", lambda rows: [("ada", "hw1_attention", 84.666667, 100.0, "x")]
+    )
+    result = CliRunner().invoke(
+        main, ["demo", "--workdir", str(tmp_path / "w"), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "ada: 84.67/100" in result.output and "84.67/100" in result.output.split("sample submissions")[1]
+    assert "84.666" not in result.output
+
+
+def test_the_terminal_table_and_the_pages_round_scores_but_results_json_keeps_them():
+    from rich.console import Console
+
+    from grader.feedback import class_summary_page, feedback_page
+    from grader.report import gradescope_results, render_table
+    from grader.verdicts import AssignmentResult, TestResult, Verdict
+
+    tests = (
+        TestResult("test_a", "a", 100 / 3, 22.2222, Verdict.PARTIAL, message="part of it"),
+        TestResult("test_b", "b", 200 / 3, 62.4444, Verdict.PARTIAL, message="most of it"),
+    )
+    result = AssignmentResult("hw1_attention", tests, seed=0, isolation="process", device="cpu", duration=1)
+    console = Console(record=True, width=200)
+    render_table(result, console)
+    text = console.export_text()
+    assert "22.22/33.33" in text and "Total: 84.67/100" in text
+    report = gradescope_results([result])
+    assert report["score"] == 84.6666 and report["tests"][0]["score"] == 22.2222  # full precision kept
+    page = feedback_page(report)
+    assert "Score: 84.67 / 100" in page and "22.22 / 33.33" in page
+    summary = class_summary_page([{**report, "student": "ada", "status": "graded"}])
+    assert "84.67 / 100</a>" in summary and "median 84.67%" in summary
+    for shown in (text, page, summary):
+        assert "84.666" not in shown and "22.2222" not in shown and "33.333" not in shown

@@ -133,11 +133,12 @@ def test_the_class_summary_ranks_the_tests_most_students_fail():
         rows.append(row)
     rows.append({"student": "broken", "score": 0, "status": "error", "error": "syntax error in a.py"})
     page = class_summary_page(rows)
-    assert "5 submissions: 4 graded, 1 could not be graded" in page
+    assert "5 students, 5 submissions: 4 graded, 1 could not be graded" in page
     hardest = re.findall(r"<li>(.*?)</li>", page)
     assert hardest[0].startswith("the GPT trains below the bar: 3 of 4")
     assert hardest[1].startswith("softmax works: 1 of 4")
-    assert "syntax error in a.py" in page and 'href="s0/feedback.html"' in page
+    assert "syntax error in a.py" in page and 'href="s0/hw2_transformer/feedback.html"' in page
+    assert 'href="broken/feedback.html"' in page  # a submission of no known assignment
     assert page.count("<img ") == 2  # histogram, pass rates
 
 
@@ -211,7 +212,13 @@ def test_the_class_summary_has_a_section_per_assignment_scored_in_percent():
     assert re.findall(r"<h2>(hw\w+)</h2>", page) == ["hw1_attention", "hw3_tokenization"]
     assert "2 students graded. Mean 75.0%, median 75%, min 50%, max 100%." in page
     assert page.count("<img ") == 4
-    assert "hw1_attention 100/100, hw3_tokenization 3/3" in page and "hw1_attention 50/100" in page
+    students = re.findall(r"<tr><td>(\w+)</td>(.*?)</tr>", page)
+    assert [student for student, _ in students] == ["ada", "ben"]
+    assert re.findall(r">([^<>]+)</a>", students[0][1]) == ["100 / 100", "3 / 3"]
+    assert re.findall(r"<td>(.*?)</td>", students[1][1]) == [
+        '<a href="ben/hw1_attention/feedback.html">50 / 100</a>',
+        "",  # ben handed in no hw3 (in a batch: a "missing" row, shown as "no submission")
+    ]
 
 
 @pytest.mark.slow

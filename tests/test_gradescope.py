@@ -201,3 +201,48 @@ def test_the_export_grades_within_a_budget_below_the_gradescope_timeout(tmp_path
         assert "--visibility after_due_date " in archive.read("run_autograder").decode()
     with pytest.raises(ConfigurationError, match="leaves no time to grade"):
         build_autograder(HW1.name, tmp_path, gradescope_timeout=60)
+
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+# Stands in for `python3 -m venv DIR`: a venv whose pip logs its arguments (and fails on PyTorch's index
+# when INDEX_DOWN is set) and whose python prints a site-packages folder.
+venv="$3"
+mkdir -p "$venv/bin" "$venv/site/grader" "$venv/site/solutions"
+cat > "$venv/bin/pip" <<'PIP'
+#!/usr/bin/env bash
+echo "$*" >> "$PIP_LOG"
+case "$*" in *--index-url*) [ -z "${INDEX_DOWN:-}" ] ;; esac
+PIP
+printf '#!/usr/bin/env bash\\necho "%s/site"\\n' "$venv" > "$venv/bin/python"
+chmod +x "$venv/bin/pip" "$venv/bin/python"
+"""
+
+
+@pytest.mark.parametrize("index_down", [False, True], ids=["cpu-index", "pypi-fallback"])
+def test_setup_installs_the_cpu_build_of_torch_with_pypi_as_the_fallback(tmp_path, index_down):
+    """setup.sh takes torch from PyTorch's CPU-only index (Gradescope has no GPU; PyPI's Linux torch is the
+    CUDA build), and from PyPI, with the same pin, when that index fails."""
+    from grader.gradescope import TORCH_CPU_INDEX, TORCH_PIN
+
+    assert TORCH_PIN == "torch==2.13.0" and TORCH_CPU_INDEX == "https://download.pytorch.org/whl/cpu"
+    root = autograder(tmp_path)
+    fake_python = tmp_path / "python3"
+    fake_python.write_text(FAKE_PYTHON)
+    fake_python.chmod(0o755)
+    pip_log = tmp_path / "pip.log"
+    env = {
+        "AUTOGRADER_ROOT": str(root),
+        "PYTHON": str(fake_python),
+        "GRADER_SKIP_APT": "1",
+        "PIP_LOG": str(pip_log),
+        "PATH": "/usr/bin:/bin",
+        **({"INDEX_DOWN": "1"} if index_down else {}),
+    }
+    completed = subprocess.run(
+        ["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    first, second = pip_log.read_text().splitlines()
+    assert f"--index-url {TORCH_CPU_INDEX} {TORCH_PIN}" in first and "source" not in first
+    assert second.endswith(f"{TORCH_PIN} {root}/source") and "--index-url" not in second
+    assert ("comes from PyPI instead" in completed.stderr) is index_down

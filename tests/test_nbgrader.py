@@ -4,6 +4,7 @@ the grader scores like the equivalent modules."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -380,27 +381,50 @@ def _filled_in(release: Path, source: dict, target: Path) -> None:
     target.write_text(json.dumps(notebook), encoding="utf-8")
 
 
-@pytest.mark.slow
-def test_nbgrader_autograde_runs_the_hidden_tests(released, tmp_path):
-    """nbgrader's own autograde: the filled-in release earns every point (hidden tests included), the
-    untouched release none."""
-    name = "hw3_tokenization"
-    course = tmp_path / "course"
-    shutil.copytree(released[name].parent.parent, course)  # with the gradebook generate_assignment made
-    release = released[name] / f"{name}.ipynb"
-    _filled_in(release, build_notebook(name), course / "submitted" / "ada" / name / f"{name}.ipynb")
-    (course / "submitted" / "bob" / name).mkdir(parents=True)
-    shutil.copy(release, course / "submitted" / "bob" / name / f"{name}.ipynb")
+def _nbgrader(course: Path, *args: str, timeout: float = 300) -> str:
+    """Run an nbgrader command in `course`; its output, after asserting it succeeded."""
     completed = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "autograde", name, "--force"],
+        [sys.executable, "-m", "nbgrader", *args],
         cwd=course,
         env=_nbgrader_env(),
         capture_output=True,
         text=True,
         check=False,
-        timeout=300,
+        timeout=timeout,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return completed.stdout + completed.stderr
+
+
+def _generate(course: Path, names: list[str]) -> None:
+    for name in names:  # one at a time: each writes the course's one gradebook
+        _nbgrader(course, "generate_assignment", name, "--force")
+
+
+def test_the_source_notebook_s_checks_are_worth_no_points_unless_asked():
+    for check_points, total in ((False, 0), (True, 100)):
+        notebook = build_notebook("hw1_attention", check_points=check_points)
+        points = [c["metadata"]["nbgrader"].get("points") for c in notebook["cells"]]
+        assert sum(p for p in points if p is not None) == total
+        assert sum(p is not None for p in points) >= 5  # the checks are still nbgrader's grade cells
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_alone_runs_the_hidden_tests_with_the_templates_points(tmp_path):
+    """A course graded by nbgrader alone (`nbgrader-source --nbgrader-points`): the filled-in release earns
+    every point of its test cells (hidden tests included), the untouched release none."""
+    name = "hw3_tokenization"
+    course = tmp_path / "course"
+    result = CliRunner().invoke(
+        main, ["nbgrader-source", str(course), "--assignment", name, "--nbgrader-points"]
+    )
+    assert result.exit_code == 0, result.output
+    _generate(course, [name])
+    release = course / "release" / name / f"{name}.ipynb"
+    _filled_in(release, build_notebook(name), course / "submitted" / "ada" / name / f"{name}.ipynb")
+    (course / "submitted" / "bob" / name).mkdir(parents=True)
+    shutil.copy(release, course / "submitted" / "bob" / name / f"{name}.ipynb")
+    _nbgrader(course, "autograde", name, "--force")
     # (nbgrader warns that the test cells' checksums changed: it saves them before removing the hidden tests.)
     from nbgrader.api import Gradebook
 
@@ -408,6 +432,118 @@ def test_nbgrader_autograde_runs_the_hidden_tests(released, tmp_path):
         ada, bob = (gradebook.find_submission(name, student) for student in ("ada", "bob"))
         assert ada.max_score == 100 and ada.score == 100, ada.score
         assert bob.score == 0
+
+
+def _edited(path: Path, edit) -> None:
+    """The notebook at `path` with one sample bug (a grader.variants.Edit) made in its module's cell."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    cells = [c for c in notebook["cells"] if "".join(c["source"]).startswith("%%writefile")]
+    (cell,) = [c for c in cells if "".join(c["source"]).splitlines()[0].endswith(f"/{edit.file}")]
+    source = "".join(cell["source"])
+    assert source.count(edit.old) == 1, edit
+    cell["source"] = source.replace(edit.old, edit.new)
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+
+
+def _export(course: Path) -> dict[tuple[str, str], tuple[float, float]]:
+    """`nbgrader export`'s CSV: {(assignment, student): (score, max_score)}."""
+    _nbgrader(course, "export", "--to", "grades.csv")
+    with open(course / "grades.csv", newline="", encoding="utf-8") as f:
+        return {
+            (row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"]))
+            for row in csv.DictReader(f)
+        }
+
+
+@pytest.mark.slow
+def test_grader_batch_gives_nbgrader_one_honest_grade_per_student_and_assignment(tmp_path):
+    """A course of four students over two assignments in nbgrader's layout, graded by `grader batch
+    --nbgrader-db`: nbgrader's own export shows the grader's score out of 100 for each student and
+    assignment, nothing waits for a manual grade, and a later `nbgrader autograde` changes nothing."""
+    pytest.importorskip("nbgrader")
+    pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from grader.batch import read_gradebook_rows
+    from grader.samples import SAMPLES
+
+    names = ["hw1_attention", "hw3_tokenization"]
+    course = tmp_path / "course"
+    build_course(course, names)
+    _generate(course, names)
+    bug = {name: next(v for v in SAMPLES[name] if v.edits).edits[0] for name in names}
+    submitted = course / "submitted"
+    for name in names:
+        release = course / "release" / name / f"{name}.ipynb"
+        answers = build_notebook(name)
+        _filled_in(release, answers, submitted / "ada" / name / f"{name}.ipynb")  # complete
+        (submitted / "bob" / name).mkdir(parents=True)
+        shutil.copy(release, submitted / "bob" / name / f"{name}.ipynb")  # untouched
+        _filled_in(release, answers, submitted / "dan" / name / f"{name}.ipynb")
+    _filled_in(
+        course / "release" / names[0] / f"{names[0]}.ipynb",
+        build_notebook(names[0]),
+        submitted / "carol" / names[0] / f"{names[0]}.ipynb",
+    )  # carol hands in no hw3
+    _edited(submitted / "carol" / names[0] / f"{names[0]}.ipynb", bug[names[0]])
+    _edited(submitted / "dan" / names[1] / f"{names[1]}.ipynb", bug[names[1]])
+
+    db_url = "sqlite:///gradebook.db"
+    batch = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "batch", "submitted", "--out", "results", "--workers", "2",
+         "--nbgrader-db", db_url],
+        cwd=course, capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert batch.returncode == 0, batch.stdout[-3000:] + batch.stderr[-3000:]
+    ours = {
+        (row["assignment"], row["student"]): (float(row["score"]), float(row["max_score"]))
+        for row in read_gradebook_rows(course / "results" / "gradebook.csv")
+    }
+    assert ours[("hw1_attention", "ada")] == ours[("hw3_tokenization", "ada")] == (100, 100)
+    assert ours[("hw1_attention", "bob")] == ours[("hw3_tokenization", "bob")] == (0, 100)
+    assert 0 < ours[("hw1_attention", "carol")][0] < 100 and ours[("hw1_attention", "dan")] == (100, 100)
+    assert 0 < ours[("hw3_tokenization", "dan")][0] < 100 and ("hw3_tokenization", "carol") not in ours
+    for student in ("ada", "bob", "carol", "dan"):
+        assert (course / "results" / student / "hw1_attention" / "feedback.html").is_file()
+
+    exported = _export(course)
+    # nbgrader lists every student for every assignment; one with no submission scores 0.
+    assert exported == {**ours, ("hw3_tokenization", "carol"): (0.0, 100.0)}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="course") as gradebook:
+        for name in names:
+            assert gradebook.find_assignment(name).max_score == 100
+            for student in ("ada", "bob", "carol", "dan"):
+                try:
+                    submission = gradebook.find_submission(name, student)
+                except MissingEntry:
+                    assert (name, student) == ("hw3_tokenization", "carol")
+                    continue
+                assert not submission.needs_manual_grade, (name, student)
+
+    for name in names:
+        _nbgrader(course, "autograde", name, "--force")
+    assert _export(course) == exported
+
+
+@pytest.mark.slow  # importing nbgrader.api and creating a gradebook cost several seconds
+def test_a_gradebook_whose_notebook_checks_carry_points_is_refused_before_grading(tmp_path):
+    pytest.importorskip("nbgrader")
+    from nbgrader.api import Gradebook
+
+    from grader.nbgrader_gradebook import check_gradebook
+
+    db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    check_gradebook(db_url, [])  # creates the gradebook (nbgrader runs alembic for that, found by the grader)
+    with Gradebook(db_url, course_id="course") as gradebook:
+        gradebook.add_assignment("hw1_attention")
+        gradebook.add_notebook("hw1_attention", "hw1_attention")
+        gradebook.add_grade_cell("step3", "hw1_attention", "hw1_attention", max_score=10, cell_type="code")
+        gradebook.add_grade_cell("essay", "hw1_attention", "hw1_attention", max_score=5, cell_type="markdown")
+        gradebook.add_grade_cell("check", "hw1_attention", "hw1_attention", max_score=0, cell_type="code")
+    check_gradebook(db_url, ["hw3_tokenization"])  # an assignment not in the gradebook yet is fine
+    with pytest.raises(ConfigurationError, match=r"in hw1_attention.ipynb \(10 points\); nbgrader would add"):
+        check_gradebook(db_url, ["hw3_tokenization", "hw1_attention"])
 
 
 # ---------------------------------------------------------------- the grader accepts the notebook
@@ -439,7 +575,13 @@ def _row(student: str, scores: dict[str, float], status: str = "graded") -> dict
         {"number": f"hw1_attention:{name}", "name": name, "score": score, "max_score": 50.0}
         for name, score in scores.items()
     ]
-    return {"student": student, "status": status, "score": sum(scores.values()), "tests": tests}
+    return {
+        "student": student,
+        "assignment": "hw1_attention",
+        "status": status,
+        "score": sum(scores.values()),
+        "tests": tests,
+    }
 
 
 @pytest.mark.slow  # importing nbgrader.api and creating a gradebook cost several seconds
@@ -454,15 +596,22 @@ def test_scores_are_written_into_nbgrader_gradebook(tmp_path):
         _row("ada", {"test_softmax": 50.0, "test_mha": 20.0}),
         _row("bob", {}, status="error"),  # refused submission: 0 on every test
         _row("eve", {}, status="grader-error"),  # the grader's failure: no score recorded
+        _row("max", {}, status="missing"),  # nothing handed in: no submission
+        {**_row("ann", {"test_x": 1.0}), "assignment": "hw3_tokenization"},  # into its own assignment
     ]
-    assert export_to_nbgrader_gradebook(rows, db_url, "hw1_attention") == ["ada", "bob"]
-    # Again with a new score: replaced, not duplicated.
+    assert export_to_nbgrader_gradebook(rows, db_url) == {
+        "hw1_attention": ["ada", "bob"],
+        "hw3_tokenization": ["ann"],
+    }
+    # Again with a new score: replaced, not duplicated; and renamed.
     rows[0] = _row("ada", {"test_softmax": 50.0, "test_mha": 45.0})
-    export_to_nbgrader_gradebook(rows, db_url, "hw1_attention")
+    export_to_nbgrader_gradebook(rows[:1], db_url)
+    assert export_to_nbgrader_gradebook(rows[:1], db_url, rename={"hw1_attention": "ps1"}) == {"ps1": ["ada"]}
     with Gradebook(db_url, course_id="course") as gradebook:
-        assert {s.id for s in gradebook.students} == {"ada", "bob"}
+        assert {s.id for s in gradebook.students} == {"ada", "bob", "ann"}
         ada = gradebook.find_submission("hw1_attention", "ada")
         assert ada.score == 95.0 and ada.max_score == 100.0
         assert gradebook.find_grade("test_mha", "grader", "hw1_attention", "ada").score == 45.0
         assert gradebook.find_submission("hw1_attention", "bob").score == 0.0
+        assert gradebook.find_submission("ps1", "ada").score == 95.0
         assert not ada.needs_manual_grade

@@ -90,8 +90,19 @@ class PidsCgroup:
 
 def available() -> bool:
     """Whether sandboxes here get a pids cgroup."""
+    return unavailable_reason() is None
+
+
+def unavailable_reason() -> str | None:
+    """None when a sandbox here gets a pids cgroup (tried by making one), else why it does not."""
+    v1 = (V1_ROOT / "cgroup.procs").exists()
+    v2 = (V2_ROOT / "cgroup.controllers").exists() and _has_pids_v2(V2_ROOT)
+    if not v1 and not v2:
+        return f"no cgroup hierarchy with the pids controller under {V2_ROOT}"
+    if _usable_root() is None:
+        return f"no write access to {V1_ROOT if v1 else V2_ROOT} (the grader must run as root)"
     probe = PidsCgroup.create(16)
     if probe is None:
-        return False
+        return "the kernel refused to create a pids cgroup here"
     probe.remove()
-    return True
+    return None

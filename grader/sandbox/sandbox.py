@@ -108,21 +108,29 @@ class BadAnswer(SandboxFailure):
     """The child answered with something the protocol rejects."""
 
 
+def rlimits(limits: Limits) -> dict[str, tuple[int, int]]:
+    """The rlimits the child runs under: the `resource` constant's name -> (soft, hard).
+
+    `grader doctor` reports each of them, so a limit added here shows up there.
+    """
+    return {
+        # The CPU limit's hard value is a little above the soft one, so that the child first gets SIGXCPU
+        # (reported as the CPU limit) rather than an anonymous SIGKILL.
+        "RLIMIT_CPU": (limits.cpu_seconds, limits.cpu_seconds + 5),
+        "RLIMIT_AS": (limits.memory_bytes, limits.memory_bytes),
+        "RLIMIT_FSIZE": (limits.file_bytes, limits.file_bytes),
+        "RLIMIT_NOFILE": (limits.open_files, limits.open_files),
+        "RLIMIT_CORE": (0, 0),
+    }
+
+
 def _prepare_child(limits: Limits, cgroup: PidsCgroup | None) -> None:
     """Runs in the child between fork and exec: own session, its cgroup, rlimits."""
     os.setsid()
     if cgroup is not None:
         cgroup.enter()
-    # The CPU limit's hard value is a little above the soft one, so that the child first gets SIGXCPU
-    # (reported as the CPU limit) rather than an anonymous SIGKILL.
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-    for kind, value in (
-        (resource.RLIMIT_AS, limits.memory_bytes),
-        (resource.RLIMIT_FSIZE, limits.file_bytes),
-        (resource.RLIMIT_NOFILE, limits.open_files),
-        (resource.RLIMIT_CORE, 0),
-    ):
-        resource.setrlimit(kind, (value, value))
+    for name, values in rlimits(limits).items():
+        resource.setrlimit(getattr(resource, name), values)
     if limits.run_as is not None:
         uid, gid = limits.run_as
         os.setgroups([])
