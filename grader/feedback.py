@@ -9,6 +9,7 @@ text from a submission (its messages, what it printed) can only ever show up as 
 from __future__ import annotations
 
 import base64
+import re
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -35,11 +36,15 @@ section.test { border: 1px solid #ddd; border-left: .4rem solid #a11; border-rad
 section.test.passed { border-left-color: #17692b } section.test.partial { border-left-color: #d9a400 }
 pre { white-space: pre-wrap; background: #f6f6f6; padding: .5rem; border-radius: .2rem; overflow-x: auto }
 .hint { background: #eef5ff; padding: .4rem .6rem; border-radius: .2rem }
+section.diagnosis { background: #fff6e0; padding: .2rem 1rem; border-radius: .3rem }
 figure { margin: .8rem 0 } figcaption { color: #555; font-size: .9rem } img { max-width: 100% }
 .token { display: inline-block; padding: 0 .15rem; margin: .1rem 0; border-radius: .15rem;
   font-family: monospace; white-space: pre }
 .t0 { background: #dbe9f6 } .t1 { background: #fde2c8 }
 .t2 { background: #d8f0d2 } .t3 { background: #ecdff5 }
+.token.differs { background: #fbd0d0; outline: 2px solid #a11; outline-offset: -1px; font-weight: bold }
+.legend { color: #555; font-size: .9rem }
+ul.tests li { margin: .15rem 0 }
 """
 
 
@@ -65,6 +70,11 @@ def _pre(text: str) -> str:
     return f"<pre>{escape(text)}</pre>"
 
 
+def _shown(token: str) -> str:
+    """A token as text, its line breaks and tabs written out so that each stays visibly inside its box."""
+    return escape(token).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
 def render_figure(figure: dict[str, Any]) -> str:
     """One recorded figure (see grader.figures) as HTML: an SVG image, or token spans for a split."""
     kind, title = figure.get("kind"), str(figure.get("title", ""))
@@ -82,13 +92,22 @@ def render_figure(figure: dict[str, Any]) -> str:
         )
         content = _image(chart, title)
     elif kind == "tokens":
+        differs = figure.get("differs") or {}
         rows = []
         for name, tokens in figure["splits"].items():
+            marked = set(differs.get(name) or ())
             spans = "".join(
-                f'<span class="token t{i % 4}">{escape(token)}</span>' for i, token in enumerate(tokens)
+                f'<span class="token t{i % 4}{" differs" if i in marked else ""}">{_shown(token)}</span>'
+                for i, token in enumerate(tokens)
             )
-            rows.append(f"<p><strong>{escape(name)}</strong> ({len(tokens)} tokens): {spans}</p>")
+            count = f"{len(tokens)} tokens" + (f", {len(marked)} cut differently" if marked else "")
+            rows.append(f"<p><strong>{escape(name)}</strong> ({count}): {spans}</p>")
         content = f"<p><strong>{escape(title)}</strong></p>" + "".join(rows)
+        if any(differs.values()):
+            content += (
+                '<p class="legend"><span class="token differs">marked</span> a token the other split does '
+                "not have: the same part of the text, cut differently</p>"
+            )
     else:
         return ""
     return (
@@ -147,6 +166,15 @@ def feedback_page(results: dict[str, Any], *, student: str | None = None) -> str
         + (f" / {format_points(max_score)}" if max_score else "")
         + "</p>"
     )
+    diagnoses = [
+        lines
+        for totals in ((results.get("extra_data") or {}).get("assignments") or {}).values()
+        if (lines := (totals.get("diagnosis") or {}).get("lines"))
+    ]
+    if diagnoses:
+        body.append('<section class="diagnosis"><h2>What your results point to</h2><ul>')
+        body.extend(f"<li>{escape(str(line))}</li>" for lines in diagnoses for line in lines)
+        body.append("</ul></section>")
     if results.get("output"):
         body.append(_pre(str(results["output"])))
     if tests:
@@ -161,14 +189,83 @@ def feedback_page(results: dict[str, Any], *, student: str | None = None) -> str
             )
         body.append("</table>")
         lost = [t for t in tests if float(t.get("score", 0)) < float(t.get("max_score", 0))]
-        pictured = [t for t in tests if t not in lost and (t.get("extra_data") or {}).get("figures")]
-        if lost:
-            body.append("<h2>What to fix</h2>")
-            body.extend(_test_section(test) for test in lost)
-        if pictured:
+        lost_pictured = [t for t in lost if _figures(t)]
+        lost_other = [t for t in lost if not _figures(t)]
+        passed_pictured = [t for t in tests if t not in lost and _figures(t)]
+        if lost_pictured:
+            body.append("<h2>What to fix: pictures of the tests that lost points</h2>")
+            body.append(
+                '<p class="meta">Each picture shows what your code gave beside what was expected, '
+                "in the case where the test failed.</p>"
+            )
+            body.extend(_test_section(test) for test in lost_pictured)
+        if lost_other:
+            body.append(
+                "<h2>What to fix" + (": the other tests that lost points" if lost_pictured else "") + "</h2>"
+            )
+            body.extend(_lost_sections(lost_other))
+        if passed_pictured:
             body.append("<h2>Pictures from tests you passed</h2>")
-            body.extend(_test_section(test) for test in pictured)
+            body.extend(_test_section(test) for test in passed_pictured)
     return _page(heading, body)
+
+
+def _figures(test: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in (test.get("extra_data") or {}).get("figures") or [] if isinstance(f, dict)]
+
+
+NOT_IMPLEMENTED = re.compile(r"^(?:\[.*\] )?(\S+) is not implemented yet \(it raises NotImplementedError\)$")
+
+
+def _not_implemented(test: dict[str, Any]) -> tuple[str, ...]:
+    """The functions a test found not implemented, when that is all its message says (else ())."""
+    extra = test.get("extra_data") or {}
+    if _figures(test) or extra.get("hint") or str(extra.get("student_output", "")).strip():
+        return ()
+    message = str(extra["message"] if "message" in extra else test.get("output", ""))
+    targets: list[str] = []
+    for line in filter(str.strip, message.splitlines()):
+        match = NOT_IMPLEMENTED.match(line.strip())
+        if match is None:
+            return ()
+        if match.group(1) not in targets:
+            targets.append(match.group(1))
+    return tuple(targets)
+
+
+def _lost_sections(tests: list[dict[str, Any]]) -> list[str]:
+    """A card per test, except that tests which only found the same functions not implemented share one
+    card, listing them with their points (an untouched stub gets a few cards, not one per test)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for test in tests:
+        groups.setdefault(_not_implemented(test), []).append(test)
+    sections = []
+    for test in tests:
+        key = _not_implemented(test)
+        members = groups.pop(key, []) if key else [test]
+        if len(members) == 1:
+            sections.append(_test_section(test))
+        elif members:
+            sections.append(_not_implemented_section(key, members))
+    return sections
+
+
+def _not_implemented_section(targets: tuple[str, ...], tests: list[dict[str, Any]]) -> str:
+    items = "".join(
+        f'<li id="{escape(str(test.get("number", "")))}">{escape(str(test.get("name", "")))} · '
+        f"{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))} points</li>"
+        for test in tests
+    )
+    sentences = "".join(
+        f"<pre>{escape(target)} is not implemented yet (it raises NotImplementedError)</pre>"
+        for target in targets
+    )
+    return (
+        '<section class="test failed not-implemented">'
+        f"<h3>Not implemented yet: {escape(', '.join(targets))}</h3>{sentences}"
+        f"<p>{len(tests)} tests need {'it' if len(targets) == 1 else 'them'} and lost their points:</p>"
+        f'<ul class="tests">{items}</ul></section>'
+    )
 
 
 def _test_key(test: dict[str, Any]) -> str:
@@ -209,6 +306,7 @@ def _assignment_section(
         [round(rates[key], 1) for key in order],
         horizontal=True,
         unit="%",
+        full=100,
     )
     body.append(f"<figure>{_image(chart, f'pass rate per test of {assignment}')}</figure>")
     hardest = [
@@ -259,6 +357,7 @@ def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class su
         per_assignment.setdefault(str(row.get("assignment") or ""), []).append((score, top, tests))
     for assignment in sorted(per_assignment):
         body.extend(_assignment_section(assignment, per_assignment[assignment]))
+        body.extend(_mistakes_section([r for r in graded if (r.get("assignment") or "") == assignment]))
     if errors:
         body.append(
             "<h2>Could not be graded</h2><table><tr><th>student</th><th>assignment</th><th>why</th></tr>"
@@ -282,6 +381,39 @@ def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class su
         body.append(f"<tr><td>{escape(student)}</td>{''.join(cells)}</tr>")
     body.append("</table>")
     return _page(title, body)
+
+
+def _diagnosis(row: dict[str, Any]) -> dict[str, Any]:
+    totals = ((row.get("extra_data") or {}).get("assignments") or {}).get(str(row.get("assignment") or ""))
+    return (totals or {}).get("diagnosis") or {}
+
+
+def _mistakes_section(rows: list[dict[str, Any]]) -> list[str]:
+    """The known mistakes of one assignment's graded rows: how many students made each, and who; then the lost
+    tests no known mistake explains."""
+    made: dict[str, list[str]] = {}
+    unexplained: Counter[str] = Counter()
+    for row in rows:
+        diagnosis = _diagnosis(row)
+        for match in diagnosis.get("matches", []):
+            made.setdefault(str(match.get("description", "")), []).append(str(row.get("student", "")))
+        unexplained.update(str(test) for test in diagnosis.get("unexplained", []))
+    if not made and not unexplained:
+        return []
+    body = ["<h3>Mistakes in this class</h3>"]
+    if made:
+        body.append("<table><tr><th>known mistake</th><th>students</th><th>who</th></tr>")
+        for description, students in sorted(made.items(), key=lambda item: (-len(item[1]), item[0])):
+            body.append(
+                f"<tr><td>{escape(description)}</td><td>{len(students)}</td>"
+                f"<td>{escape(', '.join(students))}</td></tr>"
+            )
+        body.append("</table>")
+    if unexplained:
+        body.append("<p>Lost tests no known mistake explains (students):</p><ul>")
+        body.extend(f"<li>{escape(test)}: {count}</li>" for test, count in unexplained.most_common())
+        body.append("</ul>")
+    return body
 
 
 def _per_assignment(row: dict[str, Any]) -> list[dict[str, Any]]:

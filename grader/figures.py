@@ -2,9 +2,9 @@
 
 A test asks for the `figure` fixture and records what a picture would say better than a message: a
 heatmap (the student's attention weights next to the reference's), curves (a training loss, episode
-returns), token splits (how a tokenizer cut a text). Figures never change a score: `figure.attempt()`
-swallows any failure while the data for a figure is being gathered, and recording is bounded so that a
-student's huge output cannot bloat a results file.
+returns), token splits (how a tokenizer cut a text, with the tokens that differ from the expected split
+marked). Figures never change a score: `figure.attempt()` swallows any failure while the data for a figure
+is being gathered, and recording is bounded so that a student's huge output cannot bloat a results file.
 """
 
 from __future__ import annotations
@@ -96,13 +96,65 @@ def curves(
     }
 
 
-def token_split(title: str, splits: dict[str, Sequence[str]], *, caption: str = "") -> dict[str, Any]:
-    """How a text was cut into tokens: {"yours": ["Hel", "lo"], "reference": [...]}."""
-    pieces = {}
+def _piece(token: Any) -> tuple[str, int]:
+    """A token as (shown text, length in bytes); bytes that cut a character show as U+FFFD."""
+    if isinstance(token, (bytes, bytearray)):
+        return bytes(token).decode("utf-8", errors="replace"), len(token)
+    token = str(token)
+    return token, len(token.encode("utf-8", errors="surrogatepass"))
+
+
+def _spans(lengths: Sequence[int]) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for length in lengths:
+        spans.append((start, start + length))
+        start += length
+    return spans
+
+
+def differing_tokens(yours: Sequence[Any], expected: Sequence[Any]) -> tuple[list[int], list[int]]:
+    """The indices of the tokens of each split that the other split does not have (the same bytes of the
+    text cut differently), tokens given as str or bytes."""
+    a = _spans([_piece(token)[1] for token in yours])
+    b = _spans([_piece(token)[1] for token in expected])
+    in_a, in_b = set(a), set(b)
+    mine = [i for i, span in enumerate(a) if span not in in_b]
+    return mine, [i for i, span in enumerate(b) if span not in in_a]
+
+
+def token_split(
+    title: str,
+    splits: dict[str, Sequence[Any]],
+    *,
+    caption: str = "",
+    compare: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """How a text was cut into tokens: {"yours": ["Hel", "lo"], "reference": [...]}.
+
+    Tokens are str, or bytes (a token that cuts a character shows U+FFFD but keeps its length). With
+    `compare` (two names of `splits`), the tokens one split has and the other has not are recorded under
+    "differs", for the page to mark.
+    """
+    pieces: dict[str, list[str]] = {}
+    differs: dict[str, list[int]] = {}
+    if compare is not None:
+        first, second = compare
+        marked = differing_tokens(list(splits[first]), list(splits[second]))
+        differs = {
+            _label(first): [i for i in marked[0] if i < MAX_PIECES],
+            _label(second): [i for i in marked[1] if i < MAX_PIECES],
+        }
     for name, tokens in splits.items():
-        tokens = [str(token)[:MAX_LABEL] for token in list(tokens)[:MAX_PIECES]]
-        pieces[_label(name)] = tokens
-    return {"kind": "tokens", "title": _label(title), "splits": pieces, "caption": str(caption)[:500]}
+        pieces[_label(name)] = [_piece(token)[0][:MAX_LABEL] for token in list(tokens)[:MAX_PIECES]]
+    figure: dict[str, Any] = {
+        "kind": "tokens",
+        "title": _label(title),
+        "splits": pieces,
+        "caption": str(caption)[:500],
+    }
+    if compare is not None:
+        figure["differs"] = differs
+    return figure
 
 
 class Figures:

@@ -140,7 +140,9 @@ def build_autograder(
         # Only this assignment's hidden suite and reference travel: the zip is seen by every course TA.
         others = [name for name in ASSIGNMENTS if name != chosen.name]
         leave_out = frozenset(
-            f"{folder}/{name}" for name in others for folder in ("grader/hidden", "solutions")
+            path
+            for name in others
+            for path in (f"grader/hidden/{name}", f"solutions/{name}", f"grader/catalogue/{name}.py")
         )
         for item in SOURCE_ITEMS:
             _add_tree(archive, root / item, item, leave_out)

@@ -95,6 +95,8 @@ def render_table(result: AssignmentResult, console: Console, *, verbose: bool = 
         f"[bold]Total: {total}[/bold]   seed {result.seed}   "
         f"isolation: {result.isolation}   device: {result.device}   {result.duration:.1f} s"
     )
+    for line in result.diagnosis.lines() if result.diagnosis else ():
+        console.print(Text(line, style="bold"), soft_wrap=True)
     for line in intake_lines(result.graded_files, result.ignored_files):
         console.print(Text(line, style="dim"), soft_wrap=True)
     for note in result.notes:
@@ -132,7 +134,10 @@ def gradescope_results(results: list[AssignmentResult]) -> dict[str, Any]:
     intake = [
         (f"{r.assignment}: {line}" if len(results) > 1 else line)
         for r in results
-        for line in intake_lines(r.graded_files, r.ignored_files)
+        for line in (
+            *(r.diagnosis.lines() if r.diagnosis else ()),
+            *intake_lines(r.graded_files, r.ignored_files),
+        )
     ]
     return {
         "score": round(sum(r.score for r in results), 4),
@@ -153,6 +158,7 @@ def gradescope_results(results: list[AssignmentResult]) -> dict[str, Any]:
                     "isolation": r.isolation,
                     "graded_files": r.graded_files,
                     "ignored_files": {reason: list(paths) for reason, paths in r.ignored_files.items()},
+                    **({"diagnosis": r.diagnosis.to_dict()} if r.diagnosis else {}),
                 }
                 for r in results
             },

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from .diagnosis import diagnose_result
 from .errors import ConfigurationError, IsolationError
 from .plugin import GradingPlugin
 from .sandbox import IsolationLevel, Limits, Sandbox, choose_level
@@ -150,6 +151,7 @@ def run_suite(
         timings={"child_starts": float(sandbox.starts), "child_start_seconds": sandbox.start_seconds},
         graded_files=dict(source.graded) if source else {},
         ignored_files=dict(source.ignored) if source else {},
+        diagnosis=diagnose_result(assignment.name, plugin.results),
     )
 
 

@@ -70,8 +70,8 @@ def heatmap(
                     f'height="{cell:.1f}" fill="{colour}"><title>{escape(f"{row} → {columns[j]}: {shown}")}'
                     "</title></rect>"
                 )
-    width = panel_w * len(panels) + 70
-    bar_x, bar_h = width - 60, cell * len(rows)
+    width = panel_w * len(panels) + 90  # room for the colour bar and labels such as 4.49e-05
+    bar_x, bar_h = width - 80, cell * len(rows)
     for k in range(20):
         body.append(
             f'<rect x="{bar_x:.1f}" y="{top + bar_h * (1 - (k + 1) / 20):.1f}" width="12" '
@@ -159,10 +159,25 @@ def line_chart(
 
 
 def bar_chart(
-    title: str, labels: Sequence[str], values: Sequence[float], *, horizontal: bool = False, unit: str = ""
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    horizontal: bool = False,
+    unit: str = "",
+    full: float | None = None,
 ) -> str:
-    """Bars with their values written on them: a histogram (vertical) or a ranking (horizontal)."""
-    high = max([*values, 1e-12])
+    """Bars with their values written on them: a histogram (vertical) or a ranking (horizontal).
+
+    A bar's length is its value over `full` (a share in percent: full=100), or over the largest value when
+    `full` is None (counts). With `full`, each horizontal bar sits on a light track of the full length, so
+    that 50% reads as half the track.
+    """
+    high = max([*values, 1e-12]) if full is None else max(float(full), 1e-12)
+
+    def share(value: float) -> float:
+        return min(1.0, max(0.0, value / high))
+
     body = [_text(8, 16, title, extra='font-weight="bold"')]
     if horizontal:
         label_w = 10 + 6.2 * max((len(label) for label in labels), default=1)
@@ -170,18 +185,23 @@ def bar_chart(
         for i, (label, value) in enumerate(zip(labels, values)):
             y = top + i * row_h
             body.append(_text(label_w - 6, y + 12, label, "end"))
+            if full is not None:
+                body.append(
+                    f'<rect class="track" x="{label_w:.1f}" y="{y + 2:.1f}" width="{bar_w:.1f}" '
+                    f'height="{row_h - 4}" fill="#eeeeee"/>'
+                )
             body.append(
-                f'<rect x="{label_w:.1f}" y="{y + 2:.1f}" width="{bar_w * value / high:.1f}" '
+                f'<rect class="bar" x="{label_w:.1f}" y="{y + 2:.1f}" width="{bar_w * share(value):.1f}" '
                 f'height="{row_h - 4}" fill="{PALETTE[0]}"/>'
             )
-            body.append(_text(label_w + bar_w * value / high + 4, y + 12, f"{value:g}{unit}"))
+            body.append(_text(label_w + bar_w * share(value) + 4, y + 12, f"{value:g}{unit}"))
         return _svg(label_w + bar_w + 60, top + row_h * len(labels) + 10, body, title)
     bar, gap, top, plot_h = 34.0, 6.0, 28.0, 160.0
     for i, (label, value) in enumerate(zip(labels, values)):
         x = 20 + i * (bar + gap)
-        h = plot_h * value / high
+        h = plot_h * share(value)
         body.append(
-            f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar}" height="{h:.1f}" '
+            f'<rect class="bar" x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar}" height="{h:.1f}" '
             f'fill="{PALETTE[0]}"/>'
         )
         body.append(_text(x + bar / 2, top + plot_h - h - 3, f"{value:g}{unit}", "middle"))

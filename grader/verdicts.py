@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .diagnosis import Diagnosis
 
 
 class Verdict(enum.Enum):
@@ -60,6 +64,7 @@ class AssignmentResult:
     timings: dict[str, float] = field(default_factory=dict)
     graded_files: dict[str, str] = field(default_factory=dict)  # module -> path in the upload
     ignored_files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reason -> paths
+    diagnosis: Diagnosis | None = None  # the known mistakes the results point to; None without a catalogue
 
     @property
     def score(self) -> float:

@@ -40,6 +40,7 @@ class PageReport:
     console_errors: list[str] = field(default_factory=list)
     images: list[dict] = field(default_factory=list)
     title: str = ""
+    values: dict[str, object] = field(default_factory=dict)  # what each `evaluate` expression gave
 
     @property
     def broken_images(self) -> list[dict]:
@@ -73,8 +74,12 @@ class _Session:
         raise TimeoutError(f"no {method} within {timeout} s")
 
 
-def load_page(path: Path, *, settle: float = 0.5) -> PageReport:
-    """Open `path` (a local HTML file) in headless Chromium; console errors and every image's state."""
+def load_page(path: Path, *, settle: float = 0.5, evaluate: dict[str, str] | None = None) -> PageReport:
+    """Open `path` (a local HTML file) in headless Chromium; console errors and every image's state.
+
+    `evaluate` maps names to JavaScript expressions run by the harness (not by the page, whose policy forbids
+    scripts) after the page loaded, e.g. to read the order of headings; their JSON values land in `values`.
+    """
     binary = find_chromium()
     if binary is None:
         raise RuntimeError("no Chromium found; scripts/test.sh installs Debian's chromium-headless-shell")
@@ -111,13 +116,19 @@ def load_page(path: Path, *, settle: float = 0.5) -> PageReport:
                 returnByValue=True,
             )["result"]["value"]
             title = page.call("Runtime.evaluate", expression="document.title", returnByValue=True)
+            values = {
+                name: page.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get(
+                    "value"
+                )
+                for name, expression in (evaluate or {}).items()
+            }
             page.ws.settimeout(0.2)
             try:
                 while True:
                     page.events.append(json.loads(page.ws.recv()))
             except websocket.WebSocketTimeoutException:
                 pass
-            report = PageReport(images=images, title=title["result"]["value"])
+            report = PageReport(images=images, title=title["result"]["value"], values=values)
             for event in page.events:
                 method, params = event.get("method"), event.get("params", {})
                 if method == "Runtime.exceptionThrown":

@@ -3,6 +3,7 @@ loaded in a real headless Chromium (no console errors, every image renders)."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import math
 import re
@@ -12,7 +13,7 @@ import torch
 from browser import find_chromium, load_page
 
 from grader import figures, svg
-from grader.feedback import class_summary_page, feedback_page
+from grader.feedback import class_summary_page, feedback_page, render_figure
 from grader.report import gradescope_results
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -99,6 +100,8 @@ def test_the_page_shows_what_failed_with_hint_and_escapes_student_text():
     assert page.count('<img src="data:image/svg+xml;base64,') == 2  # the curves and the heatmap
     assert page.count('class="token t') == 4
     assert "92.5 / 100" in page and "Feedback for ada" in page
+    _, _, pictured = page.partition("<h2>What to fix: pictures of the tests that lost points</h2>")
+    assert 'alt="Your GPT&#x27;s training loss"' in pictured  # a loss curve (hw2) of a test that lost points
 
 
 def test_the_reference_page_pictures_the_students_attention_next_to_the_reference(hw1_reference_result):
@@ -140,6 +143,112 @@ def test_the_class_summary_ranks_the_tests_most_students_fail():
     assert "syntax error in a.py" in page and 'href="s0/hw2_transformer/feedback.html"' in page
     assert 'href="broken/feedback.html"' in page  # a submission of no known assignment
     assert page.count("<img ") == 2  # histogram, pass rates
+
+
+def _svgs(page: str) -> dict[str, str]:
+    """The SVG images of a page by their alt text."""
+    return {
+        alt: base64.b64decode(data).decode("utf-8")
+        for data, alt in re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]*)">', page)
+    }
+
+
+def test_pass_rates_are_drawn_against_100_percent_not_the_largest_rate():
+    """No test has full marks from everyone: 50% is still half the track, not the whole of it."""
+
+    def test(number: str, score: float) -> dict:
+        return {"number": f"hw1_attention:{number}", "name": number, "score": score, "max_score": 2}
+
+    rows = [{"student": s, "tests": [test("half", a), test("none", 0)]} for s, a in (("a", 2), ("b", 0))]
+    chart = _svgs(class_summary_page(rows))["pass rate per test of hw1_attention"]
+    tracks = [float(w) for w in re.findall(r'<rect class="track"[^>]* width="([\d.]+)"', chart)]
+    bars = [float(w) for w in re.findall(r'<rect class="bar"[^>]* width="([\d.]+)"', chart)]
+    assert len(tracks) == len(bars) == 2 and tracks[0] == tracks[1] > 100
+    assert bars == [tracks[0] / 2, 0.0]
+    assert ">50%<" in chart and ">0%<" in chart
+
+
+def test_counts_are_still_drawn_against_the_largest_count():
+    chart = svg.bar_chart("scores", ["a", "b"], [2, 4])
+    heights = [float(h) for h in re.findall(r'<rect class="bar"[^>]* height="([\d.]+)"', chart)]
+    assert heights[0] == heights[1] / 2 and "track" not in chart
+
+
+def _lost(number: str, message: str, *, figures_: list | None = None, score: float = 0) -> dict:
+    return {
+        "name": f"title of {number}",
+        "number": f"hw1_attention:{number}",
+        "score": score,
+        "max_score": 3,
+        "extra_data": {
+            "verdict": "failed",
+            "message": message,
+            "hint": "",
+            "student_output": "",
+            "figures": figures_ or [],
+        },
+    }
+
+
+def _not_implemented(target: str, *parts: str) -> str:
+    sentence = f"{target} is not implemented yet (it raises NotImplementedError)"
+    return "\n".join(f"[{part}] {sentence}" for part in parts) if parts else sentence
+
+
+def test_tests_that_only_found_the_same_function_missing_share_one_card():
+    tests = [
+        _lost("test_a", _not_implemented("softmax.softmax")),
+        _lost("test_b", _not_implemented("softmax.softmax", "dim=-1", "['a] b'] ok")),
+        _lost("test_c", _not_implemented("scores.dot_score")),
+        _lost("test_d", "max error 0.3"),
+        _lost("test_e", _not_implemented("softmax.softmax"), score=1),
+        _lost("test_f", _not_implemented("softmax.softmax") + "\n[other] max error 0.3"),
+    ]
+    page = feedback_page({"score": 1, "tests": tests})
+    assert page.count("<tr><td>") == 6 and "1 / 3" in page  # every test keeps its row and its points
+    cards = re.findall(r"<section .*?</section>", page, flags=re.S)
+    assert (
+        len(cards) == 4
+    )  # softmax (a, b, e), dot_score alone, test_d, test_f (more than a missing function)
+    (grouped,) = [card for card in cards if "Not implemented yet: softmax.softmax" in card]
+    assert "3 tests need it" in grouped
+    assert re.findall(r'<li id="([^"]+)">', grouped) == [f"hw1_attention:test_{x}" for x in "abe"]
+    assert "title of test_e · 1 / 3 points" in grouped
+    for anchor in re.findall(r'href="#([^"]+)"', page):  # every row of the table still leads to its test
+        assert f'id="{anchor}"' in page
+
+
+def test_pictures_of_failing_tests_come_before_those_of_passed_tests():
+    heat = figures.heatmap("weights", ["a"], ["b"], {"yours": [[1.0]], "expected": [[0.5]]})
+    passed = {**_lost("test_p", ""), "score": 3, "extra_data": {"verdict": "passed", "figures": [heat]}}
+    tests = [passed, _lost("test_x", "wrong"), _lost("test_y", "wrong too", figures_=[heat])]
+    page = feedback_page({"score": 3, "tests": tests})
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    assert headings == [
+        "Summary",
+        "What to fix: pictures of the tests that lost points",
+        "What to fix: the other tests that lost points",
+        "Pictures from tests you passed",
+    ]
+    order = [page.index(f'id="hw1_attention:{name}"') for name in ("test_y", "test_x", "test_p")]
+    assert order == sorted(order)
+
+
+def test_token_splits_mark_the_tokens_cut_differently():
+    yours = [b"Put", b" the", b" c", b"ube", b"\xf0\x9f", b"\x99\x82"]
+    expected = [b"Put", b" the", b" cube", b"\xf0\x9f\x99\x82"]
+    split = figures.token_split("t", {"yours": yours, "tiktoken": expected}, compare=("yours", "tiktoken"))
+    assert split["differs"] == {"yours": [2, 3, 4, 5], "tiktoken": [2, 3]}
+    assert (
+        split["splits"]["yours"][4:] == ["\ufffd", "\ufffd\ufffd"] and split["splits"]["tiktoken"][3] == "🙂"
+    )
+    html = render_figure(split)
+    assert (
+        html.count(" differs") == 6 + 1 and 'class="legend"' in html and "4 cut differently" in html
+    )  # + the legend
+    same = figures.token_split("t", {"a": ["x", "y"], "b": ["x", "y"]}, compare=("a", "b"))
+    assert same["differs"] == {"a": [], "b": []} and "legend" not in render_figure(same)
+    assert "a\\nb" in render_figure(figures.token_split("t", {"a": ["a\nb"]}))
 
 
 # -- a real browser -----------------------------------------------------------------------------------------
@@ -221,23 +330,105 @@ def test_the_class_summary_has_a_section_per_assignment_scored_in_percent():
     ]
 
 
-@pytest.mark.slow
-def test_a_failing_attention_test_is_pictured_under_what_to_fix_in_a_browser(tmp_path, chromium):
-    """A missing 1/sqrt(d): the page draws the SDPA weights beside the expected ones where the test failed."""
-    from variants.hw1_attention import VARIANTS
+# -- buggy submissions, graded once per module, in a browser ---------------------------------------------
+
+ORDER = """Array.from(document.querySelectorAll('h2, section.test')).map(e => e.tagName === 'H2' ?
+  'h2:' + e.textContent : e.id + (e.querySelector('figure') ? ' pictured' : ''))"""
+
+
+def _graded_page(assignment: str, name: str, tmp_path_factory) -> tuple:
+    """(result, page path) of catalogue variant `name`, graded at seed 0."""
+    import importlib
 
     from grader.runner import GradeConfig, grade
     from grader.variants import materialize
 
-    (no_scaling,) = [variant for variant in VARIANTS if variant.name == "no-scaling"]
-    (result,) = grade(materialize("hw1_attention", no_scaling, tmp_path), config=GradeConfig(seed=0))
-    failing = {t.name for t in result.tests if t.score < t.max_score and t.figures}
-    assert "test_sdpa_no_mask" in failing
-    page = feedback_page(gradescope_results([result]))
-    fix, _, passed = page.partition("Pictures from tests you passed")
-    assert "Your attention weights beside the expected ones" in fix
-    assert "Your attention weights beside the expected ones" not in passed
-    (tmp_path / "page.html").write_text(page, encoding="utf-8")
-    report = load_page(tmp_path / "page.html")
+    catalogue = importlib.import_module(f"grader.catalogue.{assignment}")
+    (variant,) = [v for v in [*catalogue.VARIANTS, catalogue.STUB] if v.name == name]
+    folder = tmp_path_factory.mktemp(name)
+    (result,) = grade(materialize(assignment, variant, folder), config=GradeConfig(seed=0))
+    page = folder / "feedback.html"
+    page.write_text(feedback_page(gradescope_results([result])), encoding="utf-8")
+    return result, page
+
+
+@pytest.fixture(scope="module")
+def no_scaling(tmp_path_factory):
+    return _graded_page("hw1_attention", "no-scaling", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def leftmost_merge(tmp_path_factory):
+    return _graded_page("hw3_tokenization", "bpe-encode-leftmost-pair", tmp_path_factory)
+
+
+def _sections(order: list[str]) -> dict[str, list[str]]:
+    """The ids of the test cards under each h2 heading, in page order."""
+    sections: dict[str, list[str]] = {}
+    for entry in order:
+        if entry.startswith("h2:"):
+            current = sections.setdefault(entry[3:], [])
+        else:
+            current.append(entry)
+    return sections
+
+
+@pytest.mark.slow
+def test_a_missing_scale_pictures_the_failing_attention_tests_first_in_a_browser(no_scaling, chromium):
+    """A missing 1/sqrt(d): SDPA and multi-head tests picture the weights beside the expected ones, and those
+    pictures come before the pictures of tests that passed."""
+    result, page = no_scaling
+    pictured = {t.name for t in result.tests if t.score < t.max_score and t.figures}
+    assert {"test_sdpa_no_mask", "test_mha_self_attention", "test_mha_causal_mask"} <= pictured
+    for test in result.tests:
+        for figure in test.figures:
+            if figure["kind"] == "heatmap" and "expected" in figure["panels"]:
+                assert figure["panels"]["yours"] != figure["panels"]["expected"], test.name
+    report = load_page(page, evaluate={"order": ORDER})
     assert report.console_errors == [] and report.broken_images == []
-    assert len(report.images) >= len(failing) + 1  # + the course sentence, from a test that passed
+    assert len(report.images) == len(pictured) + 1  # + the course sentence, from a test that passed
+    sections = _sections(report.values["order"])
+    assert list(sections)[1:] == [
+        "What to fix: pictures of the tests that lost points",
+        "What to fix: the other tests that lost points",
+        "Pictures from tests you passed",
+    ]
+    failing = sections["What to fix: pictures of the tests that lost points"]
+    assert "hw1_attention:test_mha_self_attention pictured" in failing
+    assert all(entry.endswith(" pictured") for entry in failing) and len(failing) == len(pictured)
+    assert sections["Pictures from tests you passed"] == ["hw1_attention:test_token_attention pictured"]
+
+
+@pytest.mark.slow
+def test_a_leftmost_merge_pictures_the_first_text_split_differently_in_a_browser(leftmost_merge, chromium):
+    """Merging the leftmost pair: the picture is a text where the split differs, with those tokens marked."""
+    result, page = leftmost_merge
+    by_name = {t.name: t for t in result.tests}
+    for name in ("test_encode_matches_tiktoken_own_merges", "test_encode_rank_table_edge_cases"):
+        test = by_name[name]
+        assert test.score < test.max_score
+        (split,) = test.figures
+        assert split["kind"] == "tokens" and all(split["differs"].values()), name
+        assert split["splits"]["yours"] != split["splits"]["tiktoken, same merges"]
+    marked = "Array.from(document.querySelectorAll('.token.differs')).length"
+    report = load_page(page, evaluate={"order": ORDER, "marked": marked})
+    assert report.console_errors == [] and report.broken_images == []
+    assert report.values["marked"] >= 4
+    sections = _sections(report.values["order"])
+    failing = sections["What to fix: pictures of the tests that lost points"]
+    assert "hw3_tokenization:test_encode_matches_tiktoken_own_merges pictured" in failing
+    assert list(sections).index("What to fix: pictures of the tests that lost points") == 1
+
+
+@pytest.mark.slow
+def test_an_untouched_stub_gets_a_card_per_missing_function_not_per_test(tmp_path_factory):
+    """The untouched hw1 release: one card per function not implemented, not one per test (36 before)."""
+    result, path = _graded_page("hw1_attention", "stub", tmp_path_factory)
+    page = path.read_text(encoding="utf-8")
+    cards = re.findall(r"<section .*?</section>", page, flags=re.S)
+    grouped = [card for card in cards if "not-implemented" in card]
+    assert len(result.tests) >= 30 and len(cards) <= len(result.tests) // 2
+    assert any("Not implemented yet: attention.scaled_dot_product_attention" in card for card in grouped)
+    assert page.count("<tr><td>") == len(result.tests)
+    for anchor in re.findall(r'href="#([^"]+)"', page):
+        assert f'id="{anchor}"' in page

@@ -43,9 +43,11 @@ def autograder(tmp_path: Path, **options) -> Path:
         for n in names
         if n.startswith(tuple(f"{d}/{a}/" for a in others for d in ("grader/hidden", "solutions")))
     ]
+    assert not [n for n in names if n.startswith(tuple(f"grader/catalogue/{a}.py" for a in others))]
     assert (
         f"solutions/{HW1.name}/softmax.py" in names and f"grader/hidden/{HW1.name}/test_softmax.py" in names
     )
+    assert f"grader/catalogue/{HW1.name}.py" in names  # its known mistakes, for the diagnosis
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     (root / "submission").mkdir()
     return root

@@ -1,9 +1,10 @@
 """Every hidden suite is valid: it grades the reference 100 (on several seeds, identically twice), the stub 0,
 every buggy variant below 100 in exactly the tests its bug touches at every grading seed, with exactly the
-hints its mistake calls for, and every valid alternative 100.
+hints its mistake calls for and diagnosed as itself, and every valid alternative 100.
 
-The catalogues live in tests/variants/<assignment>.py. Grading a submission takes a few seconds, so the
-grading tests are marked slow; each catalogue's own consistency is checked without grading.
+The catalogues live in grader/catalogue/<assignment>.py (the grader reads them to diagnose a submission).
+Grading a submission takes a few seconds, so the grading tests are marked slow; each catalogue's own
+consistency is checked without grading.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class Catalogue:
 
     @property
     def module(self):
-        return importlib.import_module(f"variants.{self.assignment}")
+        return importlib.import_module(f"grader.catalogue.{self.assignment}")
 
 
 CATALOGUES = [
@@ -152,6 +153,7 @@ def test_catalogue_edits_apply_to_the_reference(assignment: str, variant: Varian
 def test_reference_scores_100(assignment: str, reference_results):
     result = reference_results[assignment]
     assert result.score == 100 and all(t.score == t.max_score for t in result.tests), table(result)
+    assert result.diagnosis is not None and result.diagnosis.lines() == []  # no mistake to name
     assert {t.name for t in result.tests} == set(hidden_tests(assignment)), (
         "graded tests differ from the suite's"
     )
@@ -179,11 +181,14 @@ def test_stub_scores_0(catalogue: Catalogue, tmp_path: Path):
     result = grade_variant(catalogue.assignment, catalogue.module.STUB, tmp_path)
     earned = [t.name for t in result.tests if t.score > 0]
     assert result.score == 0 and not earned, table(result)
+    # Not a mistake: work not done yet.
+    assert result.diagnosis is not None and not result.diagnosis.matches and not result.diagnosis.unexplained
+    assert len(result.diagnosis.not_implemented) == len(result.tests)
 
 
 def unexplained_hints(assignment: str, variant: Variant, result: AssignmentResult) -> list[str]:
     """Hints in `result` that neither `variant` declares nor the catalogue lists as generic (about form)."""
-    generic = getattr(importlib.import_module(f"variants.{assignment}"), "GENERIC_HINTS", ())
+    generic = getattr(importlib.import_module(f"grader.catalogue.{assignment}"), "GENERIC_HINTS", ())
     allowed = (*variant.hints, *generic)
     shown = {test.hint for test in result.tests if test.hint}
     return sorted(hint for hint in shown if not any(expected in hint for expected in allowed))
@@ -206,6 +211,16 @@ def test_variant_loses_exactly_the_points_of_what_it_breaks(
     assert not missing, f"seed {seed}: {variant.name} should get the hints {missing}; it got {shown}"
     wrong = unexplained_hints(assignment, variant, result)
     assert not wrong, f"seed {seed}: {variant.name} got hints meant for other mistakes: {wrong}"
+    # The catalogue entry is a fingerprint: the grader's diagnosis names this very mistake first, and nothing
+    # it cannot explain.
+    diagnosis = result.diagnosis
+    assert diagnosis is not None and diagnosis.matches, f"seed {seed}: {variant.name} is not diagnosed"
+    assert len(diagnosis.matches) == 1 and variant.name in diagnosis.matches[0].names, (
+        f"seed {seed}: {variant.name} is diagnosed as {[m.names for m in diagnosis.matches]}"
+    )
+    assert not diagnosis.unexplained, (
+        f"seed {seed}: {variant.name} leaves {diagnosis.unexplained} unexplained"
+    )
 
 
 @pytest.mark.slow

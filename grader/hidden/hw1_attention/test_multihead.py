@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.compare import assert_close, expect_tensor, fail, mistake_hint, reproduces
+from grader.figures import heatmap
 
 MHA = "multihead.MultiHeadAttention"
 STEPS = (
@@ -213,12 +214,47 @@ def _pair(got, what: str) -> tuple:
     return got[0], got[1]
 
 
-def _check(check, got, oracle, query, key, value, mask, what, *, weights_share=0.4, expected=None):
-    """Two parts, output and weights, compared with torch's module and diagnosed against the mistakes."""
+def _picture_weights(figure, got_weights, expected, what: str) -> None:
+    """Draw the student's weights beside the expected ones, for the first (batch, head) where they differ.
+
+    Only when the student returned weights as a tensor of the expected shape (B, num_heads, Tq, Tk); the
+    picture is gathered inside figure.attempt(), so it never changes a score.
+    """
+    if figure is None or not isinstance(got_weights, torch.Tensor) or got_weights.shape != expected.shape:
+        return
+    with figure.attempt():
+        tq, tk = expected.shape[-2:]
+        yours = got_weights.detach().to(torch.float64).reshape(-1, tq, tk)
+        wanted = expected.detach().to(torch.float64).reshape(-1, tq, tk)
+        differ = [
+            i for i in range(len(wanted)) if not torch.allclose(yours[i], wanted[i], rtol=1e-4, atol=1e-5)
+        ]
+        index = differ[0] if differ else 0
+        batch, head = divmod(index, expected.shape[1])
+        figure.add(
+            heatmap(
+                f"Your attention weights beside the expected ones (batch {batch}, head {head})",
+                [f"q{i}" for i in range(tq)],
+                [f"k{j}" for j in range(tk)],
+                {"yours": yours[index], "expected": wanted[index]},
+                caption=f"{what.split(' with ')[0]}; the first head whose weights differ. Row i: the weights "
+                "query i gives each key (a row sums to 1; masked keys get 0).",
+            )
+        )
+
+
+def _check(
+    check, got, oracle, query, key, value, mask, what, *, weights_share=0.4, expected=None, figure=None
+):
+    """Two parts, output and weights, compared with torch's module and diagnosed against the mistakes.
+
+    When a part fails and `figure` is given, the student's weights are pictured beside the expected ones.
+    """
     if expected is None:
         expected = _torch_forward(oracle, query, key, value, mask)
     mistakes = _mistakes(oracle.state_dict(), oracle.num_heads, query, key, value, mask)
     got_out, got_weights = _pair(got, what)  # not a pair: no part can pass
+    before = len(check.parts)
     with check.part("output", 1 - weights_share):
         assert_close(
             got_out, expected[0], what=f"the output of {what}", hint=STEPS, mistakes=mistakes["output"]
@@ -232,17 +268,28 @@ def _check(check, got, oracle, query, key, value, mask, what, *, weights_share=0
                 hint=STEPS,
                 mistakes=mistakes["weights"],
             )
+    if not all(part.passed for part in check.parts[before:]):
+        _picture_weights(figure, got_weights, expected[1], what)
 
 
 @pytest.mark.points(4)
-def test_mha_self_attention(student, gen, check):
+def test_mha_self_attention(student, gen, check, figure):
     """self-attention mha(x) matches nn.MultiheadAttention: output and per-head weights, bias or not"""
     d, h = 24, 4
     x = _randn(gen, 2, 5, d)
     oracle = _torch_mha(gen, d, h)
     got = _student_mha(student, oracle)(x)
     _check(
-        check, got, oracle, x, x, x, None, "MultiHeadAttention(24, 4)(x) with x (2, 5, 24)", weights_share=0.3
+        check,
+        got,
+        oracle,
+        x,
+        x,
+        x,
+        None,
+        "MultiHeadAttention(24, 4)(x) with x (2, 5, 24)",
+        weights_share=0.3,
+        figure=figure,
     )
     with check.part("bias=False", 0.3):
         oracle = _torch_mha(gen, d, h, bias=False)
@@ -258,13 +305,14 @@ def test_mha_self_attention(student, gen, check):
 
 
 @pytest.mark.points(3)
-def test_mha_cross_attention(student, gen, check):
+def test_mha_cross_attention(student, gen, check, figure):
     """cross-attention mha(x, memory) and mha(x, key, value) with Tk != Tq match nn.MultiheadAttention"""
     d, h = 12, 3
     x, memory, other = _randn(gen, 2, 4, d), _randn(gen, 2, 7, d), _randn(gen, 2, 7, d)
     oracle = _torch_mha(gen, d, h)
     mha = _student_mha(student, oracle)
     state = oracle.state_dict()
+    cases = {}
     for name, args in (("key = value = memory", (x, memory)), ("separate key and value", (x, memory, other))):
         with check.part(name):
             key, value = args[1], args[-1]
@@ -272,6 +320,7 @@ def test_mha_cross_attention(student, gen, check):
             what = f"MultiHeadAttention(12, 3): {shown} with x (2, 4, 12) and key/value (2, 7, 12)"
             got_out, got_weights = _pair(mha(*args), what)
             expected = _torch_forward(oracle, x, key, value, None)
+            cases[name] = (got_weights, expected[1], what)
             mistakes = _mistakes(state, h, x, key, value)
             assert_close(
                 got_out, expected[0], what=f"the output of {what}", hint=STEPS, mistakes=mistakes["output"]
@@ -283,10 +332,13 @@ def test_mha_cross_attention(student, gen, check):
                 hint=STEPS,
                 mistakes=mistakes["weights"],
             )
+    failed = [part.name for part in check.parts if not part.passed and part.name in cases]
+    if failed:  # the first case that failed
+        _picture_weights(figure, *cases[failed[0]])
 
 
 @pytest.mark.points(3)
-def test_mha_causal_mask(student, gen, check):
+def test_mha_causal_mask(student, gen, check, figure):
     """causal self-attention with a (T, T) mask matches nn.MultiheadAttention with attn_mask=~mask"""
     # head_dim 8, so that neither T nor sqrt(d_model) can pass for sqrt(head_dim).
     d, h, t = 24, 3, 6
@@ -303,11 +355,12 @@ def test_mha_causal_mask(student, gen, check):
         x,
         mask,
         "MultiHeadAttention(24, 3)(x, mask=causal) with x (3, 6, 24) and a causal mask (6, 6)",
+        figure=figure,
     )
 
 
 @pytest.mark.points(3)
-def test_mha_padding_mask(student, gen, check):
+def test_mha_padding_mask(student, gen, check, figure):
     """a padding mask (B, 1, 1, T), alone and combined with a causal mask, matches nn.MultiheadAttention"""
     d, h, b, t = 16, 2, 3, 7
     x = _randn(gen, b, t, d)
@@ -321,7 +374,7 @@ def test_mha_padding_mask(student, gen, check):
         "mask (3, 1, 1, 7)"
     )
     got = mha(x, mask=pad)
-    _check(check, got, oracle, x, x, x, pad, what, weights_share=0.35)
+    _check(check, got, oracle, x, x, x, pad, what, weights_share=0.35, figure=figure)
     with check.part("padding and causal", 0.3):
         both = pad & torch.ones(t, t, dtype=torch.bool).tril()
         what = "MultiHeadAttention(16, 2)(x, mask=padding & causal) with x (3, 7, 16), mask (3, 1, 7, 7)"
@@ -464,7 +517,7 @@ def test_mha_gradients(student, gen, check):
 
 
 @pytest.mark.points(2)
-def test_mha_float64(student, gen, check):
+def test_mha_float64(student, gen, check, figure):
     """a float64 module (module.double()) gives float64 outputs and weights matching torch"""
     dtype = torch.float64
     d, h = 8, 2
@@ -480,6 +533,7 @@ def test_mha_float64(student, gen, check):
         memory,
         None,
         "MultiHeadAttention(8, 2).double()(x, memory) with float64 x (2, 3, 8) and memory (2, 5, 8)",
+        figure=figure,
     )
 
 

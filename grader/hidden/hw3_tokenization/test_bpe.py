@@ -278,18 +278,64 @@ def test_train_within_budget(student, seed):
 # -- encoding ------------------------------------------------------------------------------------------------
 
 
-def _check_encode(tokenizer, encoding: tiktoken.Encoding, texts: list[str], check, what: str) -> None:
+Difference = tuple[str, list, list]  # (text, the student's ids, tiktoken's ids)
+
+
+def _check_encode(
+    tokenizer, encoding: tiktoken.Encoding, texts: list[str], check, what: str
+) -> Difference | None:
+    """One part per text; returns the first text on which the student's ids differ from tiktoken's."""
+    first = None
     for number, text in enumerate(texts):
         with check.part(f"text {number + 1}"):
             got = tokenizer.call("encode", text)
             expected = encoding.encode(text)
             if got != expected:
+                first = first or (text, got, expected)
                 fail(
                     f"{what}.encode(text {number + 1}, {text[:40]!r}...) differs from tiktoken's with the "
                     f"same merges: {_first_difference(got, expected)}",
                     "pre-split with the pattern; in each chunk join the adjacent pair whose concatenated "
                     "bytes have the lowest rank, until none is a token",
                 )
+    return first
+
+
+def _picture_difference(figure, merges, difference: Difference, where: str, *, context: int = 60) -> None:
+    """The student's split beside tiktoken's around the first token where they differ, the differing tokens
+    marked. Drawn only when the student's ids are plain ints of the vocabulary (else nothing)."""
+    text, got, expected = difference
+    with figure.attempt():
+        vocab = _vocab(merges)
+        if not isinstance(got, list) or not all(type(i) is int and 0 <= i < len(vocab) for i in got):
+            return
+        yours, theirs = [vocab[i] for i in got], [vocab[i] for i in expected]
+        first = next(
+            (i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected))
+        )
+        start = max(0, first - 12)  # the tokens before `first` are the same in both splits
+        offset = sum(len(token) for token in theirs[start:first])
+
+        def window(tokens: list[bytes]) -> list[bytes]:
+            kept, at = [], 0
+            for token in tokens[start:]:
+                if at >= offset + context:
+                    break
+                kept.append(token)
+                at += len(token)
+            return kept
+
+        shown = text if len(text) <= 50 else text[:47] + "..."
+        figure.add(
+            token_split(
+                "Where your tokenizer's split first differs from tiktoken's",
+                {"yours": window(yours), "tiktoken, same merges": window(theirs)},
+                compare=("yours", "tiktoken, same merges"),
+                caption=f"{where}: encode({shown!r}), from token {start} (the first difference is token "
+                f"{first}, of {len(theirs)} tiktoken tokens). Marked: tokens the other split does not have; "
+                "a byte that is part of a character shows as �.",
+            )
+        )
 
 
 @pytest.mark.points(6)
@@ -300,7 +346,12 @@ def test_encode_matches_tiktoken_own_merges(student, seed, check, figure):
     merges = _merges(student.call("bpe.train", texts[0] + texts[1], 400), "train(text, 400)")
     tokenizer = student.new("bpe.BPETokenizer", merges)
     encoding = _encoding(merges)
-    _check_encode(tokenizer, encoding, [*texts, "plain ascii only"], check, "BPETokenizer(your merges)")
+    difference = _check_encode(
+        tokenizer, encoding, [*texts, "plain ascii only"], check, "BPETokenizer(your merges)"
+    )
+    if difference is not None:
+        _picture_difference(figure, merges, difference, "Trained with your train(text, 400)")
+        return
     with figure.attempt():
         yours = [tokenizer.call("decode", [token]) for token in tokenizer.call("encode", SAMPLE)]
         tiktokens = [
@@ -317,7 +368,7 @@ def test_encode_matches_tiktoken_own_merges(student, seed, check, figure):
 
 
 @pytest.mark.points(4)
-def test_encode_matches_tiktoken_reference_merges(student, seed, check):
+def test_encode_matches_tiktoken_reference_merges(student, seed, check, figure):
     """encode equals tiktoken with the reference's merges, for the GPT-4 and GPT-2 patterns"""
     texts = _hidden_texts(seed + 2)
     for pattern, name in ((GPT4, "GPT-4"), (GPT2, "GPT-2")):
@@ -325,7 +376,10 @@ def test_encode_matches_tiktoken_reference_merges(student, seed, check):
         tokenizer = student.new("bpe.BPETokenizer", merges, pattern)
         with check.part(name):
             inner = type(check)()
-            _check_encode(tokenizer, _encoding(merges, pattern), texts, inner, f"BPETokenizer({name})")
+            encoding = _encoding(merges, pattern)
+            difference = _check_encode(tokenizer, encoding, texts, inner, f"BPETokenizer({name})")
+            if difference is not None and not figure.items:
+                _picture_difference(figure, merges, difference, f"The reference's merges, {name} pattern")
             failed = [part for part in inner.parts if not part.passed]
             if failed:
                 fail(failed[0].message, failed[0].hint)
@@ -353,7 +407,7 @@ EDGE_TABLES = {
 
 
 @pytest.mark.points(4)
-def test_encode_rank_table_edge_cases(student, check):
+def test_encode_rank_table_edge_cases(student, check, figure):
     """encode follows tiktoken on small tables: whole-chunk tokens, concatenated-bytes ranks, ties"""
     for name, (merges, texts) in EDGE_TABLES.items():
         with check.part(name):
@@ -362,6 +416,9 @@ def test_encode_rank_table_edge_cases(student, check):
             for text in texts:
                 got, expected = tokenizer.call("encode", text), encoding.encode(text)
                 if got != expected:
+                    if not figure.items:
+                        where = "Merges " + ", ".join(f"{a.decode()}+{b.decode()}" for a, b in merges)
+                        _picture_difference(figure, merges, (text, got, expected), where)
                     fail(
                         f"with merges {merges}, encode({text!r}) gave {got}, tiktoken gives {expected}",
                         "tiktoken's rule: a chunk that is a token is that token; otherwise join the adjacent "
@@ -382,7 +439,7 @@ UNICODE_CASES = {
 
 
 @pytest.mark.points(4)
-def test_encode_unicode_edge_cases(student, check):
+def test_encode_unicode_edge_cases(student, check, figure):
     """encode equals tiktoken on surrogates (lone and paired), combining marks, ZWJ emoji, BOM, NUL, digits"""
     merges = reference.train(UNICODE_TRAINING, 300)
     tokenizer = student.new("bpe.BPETokenizer", merges)
@@ -402,6 +459,8 @@ def test_encode_unicode_edge_cases(student, check):
                     else "",
                 )
             if got != expected:
+                if not figure.items:
+                    _picture_difference(figure, merges, (text, got, expected), f"Unicode edge case: {name}")
                 replaced = text.encode("utf-8", "replace").decode("utf-8")
                 hint = ""
                 if replaced != text and got == encoding.encode(replaced):
