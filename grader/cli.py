@@ -332,6 +332,47 @@ def release(out: Path, only_check: bool) -> None:
         console.print(f"wrote {folder}")
 
 
+@main.command()
+@click.argument("assignment")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Mutants, results and audit.json.",
+)
+@click.option(
+    "--max", "max_mutants", type=int, default=60, show_default=True, help="Mutants to grade (a sample)."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample and of the grading.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Local grading processes.")
+@click.option("--scheduler", help="Grade on this Dask scheduler (tcp://host:8786) instead of locally.")
+@translate_errors
+def audit(
+    assignment: str, out_dir: Path, max_mutants: int, seed: int, workers: int, scheduler: str | None
+) -> None:
+    """Mutation testing of ASSIGNMENT's hidden suite: grade small changes of the reference and report which
+    the suite misses (each survivor as a diff) and what each test caught. Re-running resumes."""
+    from rich.text import Text
+
+    from .audit import audit as run_audit
+    from .audit import report_text
+
+    if max_mutants < 1:
+        raise ConfigurationError(f"--max must be at least 1, not {max_mutants}")
+
+    def progress(done: int, total: int, row: dict[str, Any]) -> None:
+        caught = float(row.get("score", 0)) < 100
+        console.print(f"  [{done}/{total}] {row.get('student')}: {'caught' if caught else 'survived'}")
+
+    report = run_audit(
+        assignment, out_dir, max_mutants=max_mutants, seed=seed, workers=workers, scheduler=scheduler,
+        progress=progress,
+    )  # fmt: skip
+    console.print(Text(report_text(report)))
+    console.print(f"report: {out_dir / 'audit.json'}; survivors: {out_dir / 'survivors.diff'}")
+
+
 @main.command("nbgrader-source")
 @click.argument("course_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option(

@@ -48,10 +48,17 @@ class Match:
         return bool(self.hints)
 
     def sentence(self) -> str:
-        evidence = f"{len(self.tests)} of {len(self.tests)} tests it affects were lost"
+        """The match for the student, with its evidence; a match no hint confirms says so."""
+        tests = f"{len(self.tests)} of {len(self.tests)} tests it affects were lost"
         if self.hints:
-            evidence += f", and its hint was shown ({self.hints[0]})"
-        return f"{self.description} ({evidence})"
+            return (
+                f"Your results match a known mistake: {self.description} ({tests}, and its hint was shown "
+                f"({self.hints[0]}))."
+            )
+        return (
+            f"Your results are consistent with a known mistake: {self.description} ({tests}; "
+            "no hint confirms it)."
+        )
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ class Diagnosis:
 
     def lines(self) -> list[str]:
         """The diagnosis as sentences for the student (empty when nothing was lost)."""
-        lines = [f"Your results match a known mistake: {match.sentence()}." for match in self.matches]
+        lines = [match.sentence() for match in self.matches]
         if self.not_implemented:
             lines.append(
                 f"{len(self.not_implemented)} tests lost points because a function is not implemented yet."

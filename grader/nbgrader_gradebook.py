@@ -71,6 +71,22 @@ def _api() -> Any:
     return nbgrader.api
 
 
+@contextlib.contextmanager
+def _opened(db_url: str, course_id: str) -> Iterator[Any]:
+    """nbgrader's Gradebook at `db_url`; a ConfigurationError naming the URL when it cannot be opened."""
+    api = _api()
+    try:
+        gradebook = api.Gradebook(db_url, course_id=course_id)
+    except Exception as exc:  # SQLAlchemy's and nbgrader's own errors: a bad URL, a missing folder, a lock
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigurationError(
+            f"cannot open the nbgrader gradebook {db_url}: {reason}",
+            hint="give an SQLAlchemy URL of nbgrader's database, e.g. sqlite:///course/gradebook.db",
+        ) from None
+    with gradebook:
+        yield gradebook
+
+
 def _points_elsewhere(gradebook: Any, assignment: str, notebook: str) -> list[tuple[str, float]]:
     """(notebook, points) of the autograded cells worth points in the assignment's other notebooks."""
     api = _api()
@@ -101,8 +117,7 @@ def check_gradebook(
     nbgrader must be installed, and no assignment of `assignments` that is already in the gradebook may hold
     autograded cells worth points in another notebook: nbgrader would add them to the grader's points.
     """
-    api = _api()
-    with _alembic_on_path(), api.Gradebook(db_url, course_id=course_id) as gradebook:
+    with _alembic_on_path(), _opened(db_url, course_id) as gradebook:
         for assignment in assignments:
             elsewhere = _points_elsewhere(gradebook, assignment, notebook)
             if elsewhere:
@@ -145,7 +160,7 @@ def export_to_nbgrader_gradebook(
             target = (rename or {}).get(str(row["assignment"]), str(row["assignment"]))
             per_assignment.setdefault(target, {})[str(row["student"])] = _test_scores(row)
     written: dict[str, list[str]] = {}
-    with _alembic_on_path(), api.Gradebook(db_url, course_id=course_id) as gradebook:
+    with _alembic_on_path(), _opened(db_url, course_id) as gradebook:
         for assignment, per_student in per_assignment.items():
             _write_assignment(api, gradebook, assignment, notebook, per_student)
             written[assignment] = sorted(per_student)

@@ -164,18 +164,25 @@ class GradingPlugin:
     # -- fixtures --------------------------------------------------------------------------------
     @pytest.fixture
     def seed(self, request: pytest.FixtureRequest) -> int:
+        """This test's seed: a stable function of the grading seed (`--seed`) and the test's id."""
         return test_seed(self.grading_seed, request.node.nodeid)
 
     @pytest.fixture
     def gen(self, seed: int) -> torch.Generator:
+        """A torch.Generator seeded with this test's `seed`: draw every random input from it."""
         return torch.Generator().manual_seed(seed)
 
     @pytest.fixture
     def device(self) -> str:
+        """The device student code runs on (`--device`): "cpu", "cuda" or "cuda:N"."""
         return self.device_name
 
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest, seed: int) -> StudentCode:
+        """The submission through the sandbox: `student.<module>.<function>(...)` returns plain values.
+
+        Calls are limited by the test's `timeout` marker; the sandbox's random state is seeded with `seed`.
+        """
         marker = request.node.get_closest_marker("timeout")
         self.code.timeout = float(marker.args[0]) if marker else None
         self.code.remember_timeouts = not (marker and marker.kwargs.get("speed", False))
@@ -184,12 +191,14 @@ class GradingPlugin:
 
     @pytest.fixture
     def check(self, request: pytest.FixtureRequest) -> Parts:
+        """Partial credit: each `with check.part(name, weight):` block is scored on its own."""
         parts = Parts()
         self._parts[request.node.nodeid] = parts
         return parts
 
     @pytest.fixture
     def figure(self, request: pytest.FixtureRequest) -> Figures:
+        """Pictures for the feedback page: `figure.add(...)`, or gather data inside `figure.attempt()`."""
         figures = Figures()
         self._figures[request.node.nodeid] = figures
         return figures

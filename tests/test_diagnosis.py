@@ -72,7 +72,12 @@ def test_a_hinted_mistake_whose_hint_was_not_shown_is_not_claimed():
 
 
 def test_a_mistake_without_hints_is_claimed_only_when_it_explains_everything():
-    assert names(diagnose(outcome({"t_train": "", "t_mha": ""}), CATALOGUE, GENERIC)) == [("no-train",)]
+    exact = diagnose(outcome({"t_train": "", "t_mha": ""}), CATALOGUE, GENERIC)
+    assert names(exact) == [("no-train",)] and not exact.matches[0].strong
+    assert exact.lines() == [
+        "Your results are consistent with a known mistake: never steps the optimiser "
+        "(2 of 2 tests it affects were lost; no hint confirms it)."
+    ]
     # The same tests lost, and one more that nothing explains: the pattern alone is no longer evidence.
     shaky = diagnose(outcome({"t_train": "", "t_mha": "", "t_softmax": ""}), CATALOGUE, GENERIC)
     assert names(shaky) == [] and shaky.unexplained == ("t_softmax", "t_mha", "t_train")
@@ -161,3 +166,24 @@ def test_the_student_sees_the_diagnosis_first_and_the_instructor_the_class_s_mis
     section = summary[summary.index("Mistakes in this class") :]
     assert "<td>forgets 1/sqrt(d)</td><td>2</td><td>ada, ben</td>" in section
     assert "<li>t_softmax: 1</li>" in section
+
+
+@pytest.mark.slow
+def test_a_real_mistake_no_catalogue_entry_describes_is_reported_as_unexplained(tmp_path: Path):
+    from grader.variants import Edit
+
+    unknown = Variant(
+        "softmax-slightly-off",
+        "caps every probability at 0.9 (no bug the catalogue knows)",
+        (
+            Edit(
+                "softmax.py",
+                "return exps * total.reciprocal()",
+                "return (exps * total.reciprocal()).clamp(max=0.9)",
+            ),
+        ),
+    )
+    (result,) = grade(materialize("hw1_attention", unknown, tmp_path), config=GradeConfig(seed=0))
+    assert result.score < 100
+    assert result.diagnosis.matches == () and result.diagnosis.unexplained, result.diagnosis
+    assert result.diagnosis.lines()[-1].startswith("No known mistake explains")

@@ -534,6 +534,9 @@ def test_a_gradebook_whose_notebook_checks_carry_points_is_refused_before_gradin
     from grader.nbgrader_gradebook import check_gradebook
 
     db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    for bad in ("notaurl", f"sqlite:///{tmp_path / 'missing' / 'folder' / 'gradebook.db'}"):
+        with pytest.raises(ConfigurationError, match=f"cannot open the nbgrader gradebook {bad}"):
+            check_gradebook(bad, [])
     check_gradebook(db_url, [])  # creates the gradebook (nbgrader runs alembic for that, found by the grader)
     with Gradebook(db_url, course_id="course") as gradebook:
         gradebook.add_assignment("hw1_attention")

@@ -251,7 +251,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=("test_encode_unicode_edge_cases",),
-        hints=("without_surrogates",),
+        hints=("which UTF-8 cannot encode",),
     ),
     Variant(
         "bpe-encode-surrogates-as-question-marks",
