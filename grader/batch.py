@@ -44,7 +44,14 @@ from .gradebook import (
     missing_row,
     read_gradebook_rows,
 )
-from .report import gradescope_error, gradescope_results, write_json_atomic, write_text_atomic
+from .lms import canvas_csv, gradescope_csv
+from .report import (
+    gradescope_error,
+    gradescope_results,
+    instructor_details,
+    write_json_atomic,
+    write_text_atomic,
+)
 from .runner import GradeConfig, grade
 
 __all__ = [
@@ -57,8 +64,11 @@ __all__ = [
 ]
 
 RESULTS_NAME = "results.json"
+INSTRUCTOR_NAME = "results.instructor.json"  # the grader's own tracebacks: never the student's
+INSTRUCTOR_KEY = "_instructor"
 GRADEBOOK_NAME = "gradebook.csv"
 SUMMARY_NAME = "summary.html"
+LMS_NAMES = {"canvas.csv": canvas_csv, "gradescope.csv": gradescope_csv}  # grader.lms: the grades to import
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".git"}
 
@@ -83,6 +93,7 @@ class BatchSummary:
     gradebook: Path
     summary_page: Path
     skipped_students: list[str] = field(default_factory=list)
+    similarity: Any = None  # grader.similarity.ClassSimilarity when the batch compared the class
 
     @property
     def grading_seconds(self) -> float:
@@ -220,6 +231,9 @@ def grade_one(student: str, path: str | Path, config: GradeConfig, assignment: s
         results = grade(path, config=config, assignment=assignment)
         row = gradescope_results(results)
         row.update(status=GRADED, error=None)
+        details = instructor_details(results)
+        if details:
+            row[INSTRUCTOR_KEY] = details  # taken out before results.json is written
     except SubmissionError as exc:
         row = gradescope_error(exc.message, exc.hint)
         row.update(status=ERROR, error=exc.message)
@@ -305,6 +319,7 @@ def grade_batch(
     scheduler: Any = None,
     assignment: str | None = None,
     progress: Progress | None = None,
+    similarity: Any = None,
 ) -> BatchSummary:
     """Grade `submissions` ((student, path) pairs) in worker processes; write results and the gradebook.
 
@@ -313,6 +328,8 @@ def grade_batch(
     `out_dir` are skipped. A submission that cannot be graded gets a row with its error; it never stops
     the batch. A path of None is a student with no submission for `assignment`: a "missing" row, nothing
     graded. `progress` is called once per student with that student's whole results.json.
+    `similarity` (a grader.similarity.SimilarityConfig) also compares every pair of submissions per
+    assignment: similarity.csv, a page per flagged pair, and their list in the class summary.
     """
     submissions = [(student, None if path is None else Path(path)) for student, path in submissions]
     _check_students(submissions)
@@ -342,7 +359,10 @@ def grade_batch(
 
     def finish(results: dict[str, Any]) -> None:
         nonlocal done
+        details = results.pop(INSTRUCTOR_KEY, None)
         write_json_atomic(out_dir / results["student"] / RESULTS_NAME, results)
+        if details:
+            write_json_atomic(out_dir / results["student"] / INSTRUCTOR_NAME, {"details": details})
         for row in assignment_rows(results):
             write_text_atomic(out_dir / feedback_path(row), feedback_page(row))
         done += 1
@@ -357,8 +377,17 @@ def grade_batch(
     rows = _class_rows(submissions, out_dir, assignment)
     gradebook = out_dir / GRADEBOOK_NAME
     write_text_atomic(gradebook, gradebook_csv(rows))
+    for name, export in LMS_NAMES.items():
+        write_text_atomic(out_dir / name, export(rows))
+    compared, sections = None, []
+    if similarity is not None:
+        from .similarity import compare_submissions, summary_section, write_similarity
+
+        compared = compare_submissions(submissions, assignment=assignment, config=similarity)
+        write_similarity(compared, out_dir)
+        sections.append(summary_section(compared))
     summary_page = out_dir / SUMMARY_NAME
-    write_text_atomic(summary_page, class_summary_page(rows))
+    write_text_atomic(summary_page, class_summary_page(rows, sections=sections))
     statuses = Counter(row.get("status") for row in rows)
     return BatchSummary(
         rows=rows,
@@ -371,7 +400,18 @@ def grade_batch(
         gradebook=gradebook,
         summary_page=summary_page,
         skipped_students=skipped,
+        similarity=compared,
     )
+
+
+def rebuild_summary(
+    submissions: list[tuple[str, Path | None]], out_dir: Path, assignment: str | None, sections: list[str]
+) -> Path:
+    """Rewrite the class summary of a graded batch in `out_dir` from its stored results, with `sections`."""
+    rows = _class_rows(submissions, Path(out_dir), assignment)
+    summary_page = Path(out_dir) / SUMMARY_NAME
+    write_text_atomic(summary_page, class_summary_page(rows, sections=sections))
+    return summary_page
 
 
 def _class_rows(

@@ -53,6 +53,28 @@ isolation_option = click.option(
 )
 
 
+similarity_threshold_option = click.option(
+    "--similarity-threshold",
+    "threshold",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=0.5,
+    show_default=True,
+    help="List a pair when this share (0-1) of one student's own code (stubs and docstrings aside) is also "
+    "in the other's.",
+)
+
+
+def _print_similarity(result: Any, out_dir: Path) -> None:
+    counts = ", ".join(f"{a}: {n} students" for a, n in result.students.items()) or "no code to compare"
+    console.print(
+        f"similarity: {len(result.pairs)} similar pairs of {result.compared} compared ({counts}); "
+        f"fingerprints {result.fingerprint_seconds:.1f} s, pairs {result.compare_seconds:.1f} s; "
+        f"{out_dir}/similarity.csv, {out_dir}/similarity.html"
+    )
+    for student, why in result.skipped:
+        err_console.print(f"[bold yellow]not compared:[/bold yellow] {student}: {why}", soft_wrap=True)
+
+
 @click.group()
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
@@ -114,10 +136,14 @@ def run(
     verbose: bool,
 ) -> None:
     """Grade the submission at PATH (a folder, a module or a notebook)."""
+    from rich.text import Text
+
     from .feedback import feedback_page
     from .report import (
         gradescope_error,
         gradescope_results,
+        instructor_details,
+        instructor_path,
         render_table,
         write_json_atomic,
         write_text_atomic,
@@ -150,9 +176,15 @@ def run(
     for result in results:
         render_table(result, console, verbose=verbose)
     report = gradescope_results(results)
+    details = instructor_details(results)
+    for test, detail in details.items():  # on Gradescope, stdout is the instructor's, not the student's
+        err_console.print(Text(f"internal error in {test} (instructor only):\n{detail}"), soft_wrap=True)
     if json_path is not None:
         write_json_atomic(json_path, report)
         console.print(f"results written to {json_path}")
+        if details:
+            write_json_atomic(instructor_path(json_path), {"details": details})
+            console.print(f"instructor-only details written to {instructor_path(json_path)}")
     if html_path is not None:
         write_text_atomic(html_path, feedback_page(report))
         console.print(f"feedback page written to {html_path}")
@@ -183,6 +215,13 @@ def run(
     metavar="NAME",
     help="With --assignment: the nbgrader assignment to write it into (default: the same name).",
 )
+@click.option(
+    "--similarity",
+    is_flag=True,
+    help="Also compare every pair of submissions per assignment (needs the similarity extra): "
+    "similarity.csv, a side-by-side page per similar pair, and their list in summary.html.",
+)
+@similarity_threshold_option
 @translate_errors
 def batch(
     folder: Path,
@@ -197,6 +236,8 @@ def batch(
     run_as: str | None,
     nbgrader_db: str | None,
     nbgrader_assignment: str | None,
+    similarity: bool,
+    threshold: float,
 ) -> None:
     """Grade a class: every submission in FOLDER (one folder or notebook per student, or nbgrader's
     submitted/<student>/<assignment>/); results.json per student, feedback.html per student and assignment,
@@ -218,6 +259,12 @@ def batch(
     submissions = find_submissions(folder, assignment=assignment)
     config = GradeConfig(seed=seed, timeout=timeout, budget=budget, isolation=isolation, run_as=run_as)
     config.limits()  # an unknown --run-as user is a configuration error before any grading
+    compare = None
+    if similarity:
+        from .similarity import SimilarityConfig, check_available
+
+        compare = SimilarityConfig(threshold=threshold)
+        check_available()  # a missing extra is a configuration error before any grading
     if nbgrader_db:
         from .assignments import ASSIGNMENTS
         from .nbgrader_gradebook import check_gradebook
@@ -248,6 +295,7 @@ def batch(
             scheduler=scheduler,
             assignment=assignment,
             progress=progress,
+            similarity=compare,
         )
     table = Table(title="batch", title_justify="left")
     table.add_column("student", overflow="fold")
@@ -275,8 +323,11 @@ def batch(
         counts += f" ({summary.skipped} students unchanged since the last run, not graded again)"
     console.print(
         f"{counts}; {summary.wall_seconds:.1f} s; gradebook: {summary.gradebook}; "
-        f"class summary: {summary.summary_page}; feedback: {out_dir}/<student>/<assignment>/feedback.html"
+        f"class summary: {summary.summary_page}; feedback: {out_dir}/<student>/<assignment>/feedback.html; "
+        f"for Canvas and Gradescope: {out_dir}/canvas.csv, {out_dir}/gradescope.csv"
     )
+    if summary.similarity is not None:
+        _print_similarity(summary.similarity, out_dir)
     if nbgrader_db:
         from .nbgrader_gradebook import export_to_nbgrader_gradebook
 
@@ -293,6 +344,30 @@ def batch(
             + (f" (and {len(reasons) - 1} other reasons)" if len(reasons) > 1 else ""),
             hint="the gradebook lists each student's error",
         )
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Results folder.")
+@click.option("--assignment", help="Compare every submission as this assignment instead of detecting it.")
+@similarity_threshold_option
+@translate_errors
+def similarity(folder: Path, out_dir: Path, assignment: str | None, threshold: float) -> None:
+    """Compare every pair of submissions in FOLDER per assignment (graded or not): similarity.csv,
+    similarity.html and a side-by-side page per similar pair in --out; when --out holds a graded batch
+    of FOLDER, its summary.html lists the pairs too."""
+    from .batch import GRADEBOOK_NAME, find_submissions, rebuild_summary
+    from .similarity import SimilarityConfig, compare_submissions, summary_section, write_similarity
+
+    submissions = find_submissions(folder, assignment=assignment)
+    result = compare_submissions(
+        submissions, assignment=assignment, config=SimilarityConfig(threshold=threshold)
+    )
+    write_similarity(result, out_dir)
+    if (out_dir / GRADEBOOK_NAME).is_file():
+        page = rebuild_summary(submissions, out_dir, assignment, [summary_section(result)])
+        console.print(f"class summary updated: {page}")
+    _print_similarity(result, out_dir)
 
 
 @main.command()

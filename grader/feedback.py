@@ -332,12 +332,15 @@ def feedback_path(row: dict[str, Any]) -> str:
     return "/".join(part for part in parts if part)
 
 
-def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class summary") -> str:
+def class_summary_page(
+    rows: Sequence[dict[str, Any]], *, title: str = "Class summary", sections: Sequence[str] = ()
+) -> str:
     """A class's results at a glance, per assignment: score histogram, pass rate per test, the tests most
     students fail; then what could not be graded and every student's scores, linked to their pages.
 
     `rows` are a batch's rows, one per student and assignment (grader.gradebook); a row holding several
-    assignments' tests (one student's whole results.json) counts once per assignment.
+    assignments' tests (one student's whole results.json) counts once per assignment. `sections` are HTML
+    sections (already escaped) put before the students' table, e.g. grader.similarity.summary_section.
     """
     rows = [part for row in rows for part in _per_assignment(row)]
     graded = [r for r in rows if r.get("status", "graded") == "graded"]
@@ -367,6 +370,7 @@ def class_summary_page(rows: Sequence[dict[str, Any]], *, title: str = "Class su
             assignment, why = escape(str(r.get("assignment") or "")), escape(str(r.get("error", "")))
             body.append(f"<tr><td>{link}</td><td>{assignment}</td><td>{why}</td></tr>")
         body.append("</table>")
+    body.extend(sections)
     assignments = sorted({str(r.get("assignment") or "") for r in rows} - {""})
     by_student: dict[str, dict[str, dict[str, Any]]] = {}
     for row in rows:

@@ -166,6 +166,19 @@ def gradescope_results(results: list[AssignmentResult]) -> dict[str, Any]:
     }
 
 
+def instructor_details(results: list[AssignmentResult]) -> dict[str, str]:
+    """{`assignment:test`: detail} of the tests with instructor-only detail (the grader's own tracebacks).
+
+    Never part of results.json or a feedback page: the student sees only that the grader failed.
+    """
+    return {f"{r.assignment}:{t.name}": t.detail for r in results for t in r.tests if t.detail}
+
+
+def instructor_path(json_path: Path) -> Path:
+    """Where the instructor-only details of a results.json go: beside it, `<name>.instructor.json`."""
+    return json_path.with_name(f"{json_path.stem}.instructor.json")
+
+
 def assignment_of_test(test: dict[str, Any]) -> str:
     """The assignment of one results.json test (its `number` is `assignment:test`); "" when it names none."""
     number = str(test.get("number", ""))

@@ -22,6 +22,7 @@ if [ -n "$torch_index" ] && ! .venv/bin/pip install --quiet --disable-pip-versio
   echo "note: torch==2.13.0 could not be installed from $torch_index; it comes from PyPI instead" >&2
 fi
 # The nbgrader extra: tests/test_nbgrader.py runs the real `nbgrader generate_assignment` and a Jupyter kernel.
+# The similarity extra: copydetect, for `grader similarity` and `grader batch --similarity`.
 # (Some machines' pip configuration names local package folders that may be absent: those warnings are noise.)
-.venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0" -e ".[dev,nbgrader]" \
+.venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0" -e ".[dev,nbgrader,similarity]" \
   2> >(grep -v "^WARNING: Location 'file://" >&2)

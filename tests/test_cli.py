@@ -379,3 +379,31 @@ def test_the_terminal_table_and_the_pages_round_scores_but_results_json_keeps_th
     assert "84.67 / 100</a>" in summary and "median 84.67%" in summary
     for shown in (text, page, summary):
         assert "84.666" not in shown and "22.2222" not in shown and "33.333" not in shown
+
+
+def test_the_grader_s_own_tracebacks_go_to_the_instructor_never_into_results_json(tmp_path, monkeypatch):
+    import grader.batch
+    import grader.runner
+    from grader.plugin import INTERNAL_MESSAGE
+    from grader.runner import GradeConfig
+    from grader.verdicts import AssignmentResult, TestResult, Verdict
+
+    broken = TestResult("test_x", "x", 10, 0, Verdict.INTERNAL_ERROR, message=INTERNAL_MESSAGE,
+                        detail="Traceback ...\nKeyError: 'secret'")  # fmt: skip
+    fine = TestResult("test_y", "y", 90, 90, Verdict.PASSED)
+    result = AssignmentResult(
+        "hw1_attention", (broken, fine), seed=0, isolation="process", device="cpu", duration=1
+    )
+    monkeypatch.setattr(grader.runner, "grade", lambda *args, **kwargs: [result])
+    (tmp_path / "sub").mkdir()
+    out = tmp_path / "results.json"
+    outcome = CliRunner().invoke(main, ["run", str(tmp_path / "sub"), "--json", str(out)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "secret" not in out.read_text() and INTERNAL_MESSAGE in out.read_text()
+    assert json.loads((tmp_path / "results.instructor.json").read_text()) == {
+        "details": {"hw1_attention:test_x": "Traceback ...\nKeyError: 'secret'"}
+    }
+    # In a batch: the worker's row carries the details to the writer, which keeps them out of results.json.
+    monkeypatch.setattr(grader.batch, "grade", lambda *args, **kwargs: [result])
+    row = grader.batch.grade_one("ada", tmp_path / "sub", GradeConfig(), None)
+    assert row[grader.batch.INSTRUCTOR_KEY] == {"hw1_attention:test_x": "Traceback ...\nKeyError: 'secret'"}

@@ -116,7 +116,7 @@ def test_cells_carry_nbgrader_metadata(name):
     assert len({m["grade_id"] for m in metadata}) == len(metadata)
     assert len({cell["id"] for cell in notebook["cells"]}) == len(metadata)
     tests = [m for m in metadata if m["grade"]]
-    assert tests and all(m["locked"] and not m["solution"] and m["points"] > 0 for m in tests)
+    assert tests and all(m["locked"] and not m["solution"] and m["points"] == 0 for m in tests)  # checks
     for cell in notebook["cells"]:
         m = cell["metadata"]["nbgrader"]
         if cell["cell_type"] == "markdown" or not (m["grade"] or m["solution"]):

@@ -24,9 +24,7 @@ import tiktoken
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from grader.compare import fail
-from grader.figures import token_split
-from grader.sandbox import StudentRaised
+from grader.suite import StudentRaised, fail, token_split
 from solutions.hw3_tokenization import bpe as reference
 
 # hypothesis keeps caches in ./.hypothesis by default; grading must not write into the instructor's folder.

@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from grader.compare import fail
+from grader.suite import fail
 from solutions.hw3_tokenization import bpe as reference_bpe
 from solutions.hw3_tokenization import number_tokens as reference
 

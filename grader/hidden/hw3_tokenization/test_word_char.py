@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from grader.compare import fail
+from grader.suite import fail
 
 WORDS = re.compile(r"\w+|[^\w\s]")
 LEXICON = (

@@ -11,7 +11,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from grader.compare import fail
+from grader.suite import fail
 from solutions.hw4_agents import basics as reference
 
 KEYS = {"observations", "actions", "rewards", "terminated", "truncated"}

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.compare import fail
-from grader.sandbox import StudentRaised
+from grader.suite import StudentRaised, fail
 from solutions.hw4_agents.bicycle import BUMP_REWARD, STEP_REWARD, BicycleEnv
 
 

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.compare import assert_close, fail
-from grader.rollouts import rollout
+from grader.suite import assert_close, fail, rollout
 from solutions.hw4_agents import decision_transformer as reference
 from solutions.hw4_agents.bicycle import BicycleEnv
 

@@ -11,8 +11,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from grader.compare import fail, first_difference
-from grader.rollouts import rollout
+from grader.suite import fail, first_difference, rollout
 from solutions.hw4_agents import dyna, tabular  # importing dyna registers DynaMaze-v0 in the grader
 
 PATH_BAR = 18

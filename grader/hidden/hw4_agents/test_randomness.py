@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.compare import fail
+from grader.suite import fail
 
 LAKE = {"is_slippery": True, "max_episode_steps": 8}
 

@@ -16,9 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.compare import assert_close, fail
-from grader.figures import curves
-from grader.rollouts import rollout
+from grader.suite import assert_close, curves, fail, rollout
 from solutions.hw4_agents import reinforce as reference
 
 CARTPOLE_STEPS, CARTPOLE_BAR = 6000, 35.0

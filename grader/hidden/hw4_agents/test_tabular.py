@@ -16,8 +16,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from grader.compare import fail, first_difference
-from grader.rollouts import rollout
+from grader.suite import fail, first_difference, rollout
 from solutions.hw4_agents import tabular as reference
 
 LAKE = {"is_slippery": False}
