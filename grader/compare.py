@@ -115,10 +115,18 @@ def assert_close(
 ) -> torch.Tensor:
     """Check `got` against `expected` (shape, dtype, NaN, values) and say precisely where it differs.
 
-    `mistakes` pairs known wrong answers with hints: when `got` reproduces one, its hint is shown.
+    `mistakes` pairs known wrong answers with hints: when `got` reproduces one, its hint is shown, also when
+    that mistake has another shape than `expected` (scores laid out (Tk, Tq) instead of (Tq, Tk)).
     """
-    hint = mistake_hint(got, expected, mistakes, hint)
-    got = expect_tensor(got, what=what, shape=tuple(expected.shape), dtype=expected.dtype)
+    reproduced = mistake_hint(got, expected, mistakes)
+    hint = reproduced or hint
+    got = expect_tensor(
+        got,
+        what=what,
+        shape=tuple(expected.shape),
+        dtype=expected.dtype,
+        shape_hint=reproduced or RESHAPE_HINT,
+    )
     if atol is None or rtol is None:
         default = (1e-10, 1e-7) if expected.dtype == torch.float64 else (1e-5, 1e-4)
         atol = default[0] if atol is None else atol

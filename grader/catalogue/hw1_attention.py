@@ -218,6 +218,35 @@ VARIANTS: list[Variant] = [
         breaks=("test_cosine_score",),
         hints=("clamp each norm to at least eps",),
     ),
+    Variant(
+        "location-w-transposed",
+        "location_score reads the lecture's W_a s_t as s @ W_a^T: wrong values for a square W_a, a shape "
+        "error for any other",
+        (Edit("scores.py", "return query @ weight", "return query @ weight.T"),),
+        breaks=("test_location_score", "test_score_gradients"),
+        hints=("W_a is used transposed",),
+    ),
+    Variant(
+        "location-softmax-applied",
+        "location_score copies the lecture's alpha_t = softmax(W_a s_t) and returns weights, not scores",
+        (Edit("scores.py", "return query @ weight", "return (query @ weight).softmax(dim=-1)"),),
+        breaks=("test_location_score", "test_score_gradients"),
+        hints=("returns the scores s @ W_a before the softmax",),
+    ),
+    Variant(
+        "location-column-vectors",
+        "location_score stacks the lecture's column vectors W_a s_t side by side: scores (..., Tk, Tq), so "
+        "the softmax over the last dim normalises over the target states instead of the source positions",
+        (
+            Edit(
+                "scores.py",
+                "return query @ weight",
+                "return weight.transpose(-2, -1) @ query.transpose(-2, -1)",
+            ),
+        ),
+        breaks=("test_location_score", "test_score_gradients"),
+        hints=("the scores come out as (..., Tk, Tq)",),
+    ),
     # -- attention.py: masks ---------------------------------------------------------------------------------
     Variant(
         "causal-diagonal-excluded",

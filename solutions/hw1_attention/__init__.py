@@ -2,7 +2,14 @@
 
 from .attention import causal_mask, padding_mask, scaled_dot_product_attention
 from .multihead import MultiHeadAttention
-from .scores import additive_score, cosine_score, dot_score, general_score, scaled_dot_score
+from .scores import (
+    additive_score,
+    cosine_score,
+    dot_score,
+    general_score,
+    location_score,
+    scaled_dot_score,
+)
 from .softmax import softmax
 from .word_example import build_word_index, encode_sentence, project_token, token_attention
 
@@ -15,6 +22,7 @@ __all__ = [
     "dot_score",
     "encode_sentence",
     "general_score",
+    "location_score",
     "padding_mask",
     "project_token",
     "scaled_dot_product_attention",

@@ -1,16 +1,18 @@
 """Alignment score functions: how well does each query match each key?
 
-Implements the score functions in the lecture's table "Types of Attention (pre Vaswani)", batched: every
-function takes queries (..., Tq, d_q) and keys (..., Tk, d_k) and returns one score per (query, key) pair,
-shape (..., Tq, Tk). Leading dimensions (batch, heads) broadcast like torch.matmul. A softmax over the last
-dimension (softmax.py) turns a row of scores into attention weights.
+Implements the six score functions in the lecture's table "Types of Attention (pre Vaswani)", batched: five
+take queries (..., Tq, d_q) and keys (..., Tk, d_k) and return one score per (query, key) pair, shape
+(..., Tq, Tk); the location-based one takes the queries alone and returns the same shape. Leading dimensions
+(batch, heads) broadcast like torch.matmul. A softmax over the last dimension (softmax.py) turns a row of
+scores into attention weights.
 
-    name          score(q, k)                     from
-    content-based cosine(q, k)                    Graves 2014 (Neural Turing Machines)
-    additive      v^T tanh(q W_q + k W_k)         Bahdanau et al. 2015
-    general       q^T W k                         Luong et al. 2015
-    dot-product   q^T k                           Luong et al. 2015
-    scaled dot    q^T k / sqrt(d)                 Vaswani et al. 2017
+    name            score                         from
+    content-based   cosine(q, k)                  Graves 2014 (Neural Turing Machines)
+    additive        v^T tanh(q W_q + k W_k)       Bahdanau et al. 2015
+    location-based  q^T W_a (no key at all)       Luong et al. 2015
+    general         q^T W k                       Luong et al. 2015
+    dot-product     q^T k                         Luong et al. 2015
+    scaled dot      q^T k / sqrt(d)               Vaswani et al. 2017
 
 The lecture writes additive attention as v^T tanh(W_a [s; h]) on the concatenation [s; h]. Splitting W_a into
 the block that multiplies s and the block that multiplies h gives v^T tanh(W_q s + W_k h), the same function,
@@ -19,8 +21,12 @@ and lets us project the Tq queries and the Tk keys once each instead of all Tq *
 Weights are passed in as tensors (shapes below) rather than owned by modules, so the functions stay pure and a
 test can hand them any weights it likes. Matrices multiply from the right (x @ W), as in the opening notebook.
 
-Leaves out: location-based attention (Luong 2015), whose weights depend only on the target position, not on a
-(query, key) pair, so it does not fit the score(q, k) shape; and any masking or normalisation (attention.py).
+The lecture writes location-based attention as the weights alpha_t = softmax(W_a s_t). location_score
+returns the scores W_a s_t, before the softmax, like the other five: every function here stops at the same
+point, and softmax(location_score(s, W_a), dim=-1) is the lecture's alpha_t.
+
+Leaves out: any masking or normalisation (attention.py), and Luong's local attention, which centres a window
+of source positions on a predicted position p_t.
 """
 
 from __future__ import annotations
@@ -128,4 +134,25 @@ def cosine_score(query: Tensor, key: Tensor, eps: float = 1e-8) -> Tensor:
     q_unit = query / query.norm(dim=-1, keepdim=True).clamp_min(eps)  # (..., Tq, d)
     k_unit = key / key.norm(dim=-1, keepdim=True).clamp_min(eps)  # (..., Tk, d)
     return dot_score(q_unit, k_unit)  # (..., Tq, Tk)
+    ### END SOLUTION
+
+
+def location_score(query: Tensor, weight: Tensor) -> Tensor:
+    """Luong's location-based score W_a s_t: each target state alone scores every source position.
+
+    Args:
+        query: the target states s_t, (..., Tq, d_q).
+        weight: W_a, shape (d_q, Tk): one column per source position, so W_a fixes how many there are.
+
+    Returns:
+        scores (..., Tq, Tk) with scores[..., t, i] = query[..., t, :] @ weight[:, i]. No key enters: the
+        lecture's weights alpha_t = softmax(W_a s_t) are softmax(location_score(s, W_a), dim=-1).
+    """
+    ### BEGIN SOLUTION
+    # The lecture writes W_a s_t with column vectors, W_a of shape (Tk, d_q). With row vectors and weights on
+    # the right (x @ W, as everywhere in this file) the same numbers are s_t @ W_a with W_a stored (d_q, Tk).
+    # Every other score compares the query with each key; here the keys never appear, so the weights say
+    # *where* to look (source position i) from the target state alone, whatever the source sentence says.
+    # That is why W_a has one column per position: a longer source needs a bigger W_a.
+    return query @ weight  # (..., Tq, d_q) @ (d_q, Tk) -> (..., Tq, Tk)
     ### END SOLUTION

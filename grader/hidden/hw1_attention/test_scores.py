@@ -1,7 +1,9 @@
-"""Hidden tests of scores.py: the five score functions against torch formulas, batched, broadcast, gradients.
+"""Hidden tests of scores.py: the six score functions against torch formulas, batched, broadcast, gradients.
 
 Sizes are chosen so that the usual mistakes show: d != Tk (which dimension was used for the scaling),
-d_q != d_k (a transposed W does not even fit), and hints name the mistake when the result reproduces it.
+d_q != d_k (a transposed W does not even fit), Tq != Tk (scores laid out (Tk, Tq) do not fit), and hints name
+the mistake when the result reproduces it. The location-based score is also checked on numbers small enough to
+verify by hand.
 """
 
 from __future__ import annotations
@@ -15,6 +17,25 @@ import torch.nn.functional as F
 from grader.compare import assert_close, reproduces
 
 FORWARD_WRONG = "the scores themselves are already wrong (see {}); fix the forward computation first"
+LOCATION_TRANSPOSED = (
+    "W_a is used transposed: the score is s @ W_a with W_a of shape (d, Tk), one column per source position"
+)
+LOCATION_SOFTMAX = (
+    "location_score returns the scores s @ W_a before the softmax, like the other score functions; "
+    "the lecture's alpha_t is softmax(location_score(s, W_a), dim=-1)"
+)
+LOCATION_LAYOUT = (
+    "the scores come out as (..., Tk, Tq), the lecture's column vectors W_a s_t side by side; "
+    "return (..., Tq, Tk): row t holds target t's scores for every source position"
+)
+
+
+def _location_mistakes(s: torch.Tensor, w_a: torch.Tensor) -> list[tuple[torch.Tensor, str]]:
+    scores = s @ w_a
+    mistakes = [(scores.softmax(dim=-1), LOCATION_SOFTMAX), (scores.transpose(-2, -1), LOCATION_LAYOUT)]
+    if w_a.shape[0] == w_a.shape[1]:
+        mistakes.append((s @ w_a.T, LOCATION_TRANSPOSED))
+    return mistakes
 
 
 def _randn(gen: torch.Generator, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -49,7 +70,7 @@ def test_dot_score(student, gen, check):
         )
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_scaled_dot_score(student, gen, check):
     """scaled_dot_score(q, k) = q @ k^T / sqrt(d), float32 and float64"""
     for dtype, (tq, tk, d) in ((torch.float32, (5, 9, 4)), (torch.float64, (7, 3, 12))):
@@ -72,7 +93,7 @@ def test_scaled_dot_score(student, gen, check):
             )
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_general_score(student, gen, check):
     """general_score(q, k, W) = q @ W @ k^T, for square and rectangular W"""
     with check.part("square W"):
@@ -162,8 +183,45 @@ def test_cosine_score(student, gen, check):
 
 
 @pytest.mark.points(2)
+def test_location_score(student, gen, check):
+    """location_score(s, W_a) = s @ W_a: the target state alone scores every source position"""
+    with check.part("by hand"):
+        # Each state picks rows of W_a: [1, 0] the first, [0, 1] the second, [1, 1] their sum, [0, 0] nothing.
+        s = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]])  # (Tq, d) = (4, 2)
+        w_a = torch.tensor([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]])  # (d, Tk) = (2, 3)
+        expected = torch.tensor([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0], [1.0, 1.0, 3.0], [0.0, 0.0, 0.0]])
+        got = student.call("scores.location_score", s, w_a)
+        assert_close(
+            got,
+            expected,
+            what="location_score(s, W_a) with s [[1, 0], [0, 1], [1, 1], [0, 0]], "
+            "W_a [[1, 2, 0], [0, -1, 3]]",
+            mistakes=_location_mistakes(s, w_a),
+        )
+    with check.part("square W_a, float64"):
+        s, w_a = _randn(gen, 3, 4, 5, dtype=torch.float64), _randn(gen, 5, 5, dtype=torch.float64)
+        got = student.call("scores.location_score", s, w_a)
+        assert_close(
+            got,
+            s @ w_a,
+            what="location_score(s, W_a) with float64 s (3, 4, 5), W_a (5, 5)",
+            mistakes=_location_mistakes(s, w_a),
+        )
+    with check.part("broadcast leading dims, d != Tk"):
+        s, w_a = _randn(gen, 2, 3, 4, 6), _randn(gen, 6, 7)
+        got = student.call("scores.location_score", s, w_a)
+        assert_close(
+            got,
+            s @ w_a,
+            what="location_score(s, W_a) with s (2, 3, 4, 6), W_a (6, 7)",
+            hint="W_a has shape (d, Tk): compute s @ W_a and let @ broadcast over the leading dims",
+            mistakes=_location_mistakes(s, w_a),
+        )
+
+
+@pytest.mark.points(2)
 def test_score_gradients(student, gen, check):
-    """gradients of scaled_dot_score and additive_score match torch autograd (float64)"""
+    """gradients of scaled_dot_score, additive_score and location_score match torch autograd (float64)"""
     dtype = torch.float64
     q, k = _randn(gen, 2, 4, 6, dtype=dtype), _randn(gen, 2, 5, 6, dtype=dtype)
     with check.part("scaled_dot_score"):
@@ -202,4 +260,16 @@ def test_score_gradients(student, gen, check):
                 leaf.grad,
                 what=f"the gradient of additive_score(q, k, W_q, W_k, v) w.r.t. {name}",
                 hint=hint,
+            )
+    with check.part("location_score"):
+        s, w_a = _randn(gen, 2, 4, 3, dtype=dtype), _randn(gen, 3, 5, dtype=dtype)
+        g = _randn(gen, 2, 4, 5, dtype=dtype)
+        leaves = [t.clone().requires_grad_(True) for t in (s, w_a)]
+        expected = leaves[0] @ leaves[1]
+        expected.backward(g)
+        got = student.call_with_grad("scores.location_score", args=(s, w_a), grad_output=g, wrt_args=(0, 1))
+        hint = "" if reproduces(got.value, expected.detach()) else FORWARD_WRONG.format("test_location_score")
+        for name, grad, leaf in zip(("s", "W_a"), got.args, leaves):
+            assert_close(
+                grad, leaf.grad, what=f"the gradient of location_score(s, W_a) w.r.t. {name}", hint=hint
             )

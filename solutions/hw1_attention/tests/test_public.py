@@ -17,7 +17,14 @@ import torch
 import torch.nn.functional as F
 from hw1_attention.attention import causal_mask, padding_mask, scaled_dot_product_attention
 from hw1_attention.multihead import MultiHeadAttention
-from hw1_attention.scores import additive_score, cosine_score, dot_score, general_score, scaled_dot_score
+from hw1_attention.scores import (
+    additive_score,
+    cosine_score,
+    dot_score,
+    general_score,
+    location_score,
+    scaled_dot_score,
+)
 from hw1_attention.softmax import softmax
 from hw1_attention.word_example import build_word_index, encode_sentence, project_token, token_attention
 
@@ -124,6 +131,25 @@ def test_step5_additive_score_one_pair_at_a_time(dtype: torch.dtype) -> None:
     assert scores.shape == (3, 5)
     for i, j in [(0, 0), (2, 4), (1, 3)]:
         assert_close(scores[i, j], torch.dot(v, torch.tanh(q[i] @ w_q + k[j] @ w_k)), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_step5_location_score_by_hand_and_batched(dtype: torch.dtype) -> None:
+    # Two-dimensional states, three source positions: each row of s picks and adds rows of W_a.
+    s = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]], dtype=dtype)  # (Tq, d)
+    w_a = torch.tensor([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]], dtype=dtype)  # (d, Tk)
+    expected = torch.tensor(
+        [[1.0, 2.0, 0.0], [0.0, -1.0, 3.0], [1.0, 1.0, 3.0], [0.0, 0.0, 0.0]], dtype=dtype
+    )
+    assert_close(location_score(s, w_a), expected, dtype)
+    gen = torch.Generator().manual_seed(4)
+    s = torch.randn(2, 3, 4, 6, generator=gen, dtype=dtype)  # (B, h, Tq, d)
+    w_a = torch.randn(6, 7, generator=gen, dtype=dtype)  # (d, Tk)
+    scores = location_score(s, w_a)
+    assert scores.shape == (2, 3, 4, 7)
+    assert_close(
+        scores[1, 2, 3], w_a.T @ s[1, 2, 3], dtype
+    )  # the lecture's W_a s_t; its W_a (Tk, d) is w_a.T
 
 
 # ---------------------------------------------------------------- step 6: masks
