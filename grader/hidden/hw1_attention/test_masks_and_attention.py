@@ -15,15 +15,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.compare import (
+from grader.suite import (
     assert_close,
     assert_equal,
     expect_tensor,
     fail,
+    heatmap,
     mistake_hint,
     reproduces,
 )
-from grader.figures import heatmap
 
 POLARITY = (
     "True means 'may attend' (as in F.scaled_dot_product_attention): fill the scores where the mask is False"

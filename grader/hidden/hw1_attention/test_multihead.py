@@ -16,8 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.compare import assert_close, expect_tensor, fail, mistake_hint, reproduces
-from grader.figures import heatmap
+from grader.suite import assert_close, expect_tensor, fail, heatmap, mistake_hint, reproduces
 
 MHA = "multihead.MultiHeadAttention"
 STEPS = (

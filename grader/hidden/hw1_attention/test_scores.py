@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.compare import assert_close, reproduces
+from grader.suite import assert_close, reproduces
 
 FORWARD_WRONG = "the scores themselves are already wrong (see {}); fix the forward computation first"
 LOCATION_TRANSPOSED = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grader.compare import assert_close, reproduces
+from grader.suite import assert_close, reproduces
 
 WRONG_DIM = "normalise along the `dim` argument: exps.sum(dim=dim, keepdim=True), and the max along it too"
 OVERFLOW = (

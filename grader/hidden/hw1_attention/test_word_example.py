@@ -12,8 +12,7 @@ import math
 import pytest
 import torch
 
-from grader.compare import assert_close, assert_equal, fail
-from grader.figures import heatmap
+from grader.suite import assert_close, assert_equal, fail, heatmap
 
 SENTENCE = "Put the cube on the table"
 
