@@ -331,6 +331,17 @@ def test_mha_cross_attention(student, gen, check, figure):
                 hint=STEPS,
                 mistakes=mistakes["weights"],
             )
+    with check.part("bias=False", 0.5):  # the cross-attention path unpacks the projections' biases itself
+        unbiased = _torch_mha(gen, d, h, bias=False)
+        what = "MultiHeadAttention(12, 3, bias=False): mha(x, memory) with x (2, 4, 12) and memory (2, 7, 12)"
+        got_out, _ = _pair(_student_mha(student, unbiased, bias=False)(x, memory), what)
+        expected = _torch_forward(unbiased, x, memory, memory, None)
+        assert_close(
+            got_out,
+            expected[0],
+            what=f"the output of {what}",
+            hint="with bias=False, in_proj_bias and out_proj.bias are None: pass them to F.linear as None",
+        )
     failed = [part.name for part in check.parts if not part.passed and part.name in cases]
     if failed:  # the first case that failed
         _picture_weights(figure, *cases[failed[0]])
