@@ -38,18 +38,22 @@ P_CHOSEN = 0.15
 P_HIT = 1 / (VOCAB - SPECIAL)
 P_CHANGED = P_CHOSEN * (0.8 + 0.1 * (1 - P_HIT))  # what the inputs show: [MASK] or a different token
 MASK_SHARE = 0.8 * P_CHOSEN / P_CHANGED  # of the changed positions, the [MASK]ed ones (8 : 1 with random)
-# Tolerances. Over 200 grading seeds the reference (exact count) and the Bernoulli alternative deviated from
-# these expectations by at most 0.0050 (labelled share), 0.0054 (changed share) and 0.0156 (mask share) on
-# 40,000 positions (bench/hw2_mlm.py --stats 200); one standard deviation of the Bernoulli draw is 0.0018,
-# 0.0017 and 0.0043. The tolerances are about twice the worst seed; the bugs they must catch are 7 to 60
-# tolerances away (all chosen positions [MASK]ed: changed share 0.150, mask share 1.0; labels everywhere:
-# labelled share 1.0).
+# Tolerances. Over 200 grading seeds the reference (an exact count) and the Bernoulli alternative deviated
+# from these expectations by at most 0.0060 (labelled share), 0.0053 (changed share) and 0.0119 (mask share)
+# on 40,000 positions (bench/hw2_mlm.py --stats 200); one standard deviation of the Bernoulli draw is 0.0018,
+# 0.0017 and 0.0043. The tolerances are about twice the worst seed (five standard deviations or more); the
+# bugs they must catch are far beyond them (every chosen position [MASK]ed: changed share 0.150, 1.5
+# tolerances, and mask share 1.0, 3.6 tolerances; labels everywhere: labelled share 1.0, 85 tolerances).
 TOL_LABELLED, TOL_CHANGED, TOL_MASK_SHARE = 0.01, 0.01, 0.03
 
 # Training: budget and threshold (docs/hw2_thresholds.md has the measurements on the reference).
 TRAIN = dict(n_layer=2, n_head=4, d_model=32, dropout=0.0)
 TRAIN_STEPS, TRAIN_BATCH, HELD_OUT = 300, 32, 600
-MASKED_ACCURACY_THRESHOLD = 0.58
+# The reference restores 0.575 - 0.763 of the blanked words over seeds 0-11 (mean 0.677); the bar sits 0.175
+# below the worst seed. A model whose labels are shifted as for next-token prediction restores 0.035 - 0.107;
+# one with the causal mask left on still restores 0.50 - 0.55 (the left context alone: test_mlm_attention_is_
+# bidirectional catches it); guessing the most frequent word, 16%.
+MASKED_ACCURACY_THRESHOLD = 0.40
 
 SHIFT_HINT = (
     "MLM predicts the token at the blank itself: do not shift logits or labels as for next-token prediction"
@@ -418,5 +422,5 @@ def test_mlm_training_masked_accuracy(student, seed, figure):
         fail(
             f"after {TRAIN_STEPS} steps your model restores {accuracy:.1%} of the blanked words of "
             f"{HELD_OUT} held-out sentences; the reference restores at least {MASKED_ACCURACY_THRESHOLD:.0%} "
-            f"on every seed (guessing the most frequent word: about 20%)",
+            f"on every seed (guessing the most frequent word: 16%)",
         )
