@@ -514,6 +514,66 @@ VARIANTS += [
     ),
 ]
 
+# -- the masked language model (mlm.py) ----------------------------------------------------------------
+
+VARIANTS += [
+    Variant(
+        "mlm-loss-over-every-position",
+        "mask_tokens labels every position with its original token (no -100): the loss counts every token",
+        (Edit("mlm.py", "labels = ids.masked_fill(~chosen, IGNORE_INDEX)", "labels = ids.clone()"),),
+        breaks=("test_mlm_loss_only_at_chosen_positions",),
+        hints=("labels must be -100 wherever a position was not chosen",),
+    ),
+    Variant(
+        "mlm-masks-padding",
+        "mask_tokens treats [PAD] as an ordinary token: padding is chosen, [MASK]ed and counted in the 15%",
+        (
+            Edit(
+                "mlm.py",
+                "special = (ids == PAD_ID) | (ids == CLS_ID)",
+                "special = (ids == CLS_ID)",
+            ),
+        ),
+        breaks=("test_mask_tokens_never_special_or_padding",),
+        hints=("choose only among the ordinary tokens",),
+    ),
+    Variant(
+        "mlm-no-random-or-unchanged",
+        "every chosen position becomes [MASK]: no 10% random tokens, no 10% left unchanged",
+        (Edit("mlm.py", "to_mask = chosen & (split < 0.8)", "to_mask = chosen"),),
+        breaks=("test_mask_tokens_statistics",),
+        hints=("of the chosen positions 80% become [MASK]",),
+    ),
+    Variant(
+        "mlm-causal-mask-left-on",
+        "the encoder's blocks keep the GPT's causal mask: a blank is predicted from the left context only",
+        (Edit("mlm.py", "x = block(x, mask=keep)", "x = block(x, mask=keep, is_causal=True)"),),
+        breaks=("test_mlm_attention_is_bidirectional",),
+        hints=("an encoder attends to both sides",),
+    ),
+    Variant(
+        "mlm-head-not-tied",
+        "the MLM head keeps its own weight instead of sharing the token embedding's",
+        (Edit("mlm.py", "self.lm_head.weight = self.wte.weight", "pass"),),
+        breaks=("test_mlm_head_tied",),
+        hints=("lm_head.weight must BE wte.weight",),
+    ),
+    Variant(
+        "mlm-labels-shifted",
+        "mlm_loss shifts logits and labels by one as for next-token prediction",
+        (
+            Edit(
+                "mlm.py",
+                "logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE_INDEX",
+                "logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1), "
+                "ignore_index=IGNORE_INDEX",
+            ),
+        ),
+        breaks=("test_mlm_loss_only_at_chosen_positions", "test_mlm_training_masked_accuracy"),
+        hints=("MLM predicts the token at the blank itself",),
+    ),
+]
+
 ALTERNATIVES: list[Variant] = [
     Variant(
         "sinusoids-concatenated",
@@ -565,6 +625,21 @@ ALTERNATIVES += [
                 "train.py",
                 "no_decay = [p for p in params if p.dim() < 2]",
                 "no_decay = [p for p in params if id(p) in exempt]",
+            ),
+        ),
+    ),
+]
+
+ALTERNATIVES += [
+    Variant(
+        "mlm-bernoulli-masking",
+        "each ordinary position chosen with probability 0.15 on its own (Hugging Face's collator) instead of "
+        "exactly round(0.15 n) per row (BERT's code): the handout allows both",
+        (
+            Edit(
+                "mlm.py",
+                "chosen = ranks < counts.unsqueeze(1)",
+                "chosen = eligible & (torch.rand(ids.shape, generator=generator) < mask_prob)",
             ),
         ),
     ),
