@@ -16,7 +16,8 @@ The lecture's two objectives side by side: GPT predicts "This is the AI Agents _
 only, at every position; BERT predicts "This is the AI [MASK] Course." from both sides, at 15% of positions.
 
 Leaves out: next-sentence prediction and segment embeddings, BERT's head transform (dense + GELU + layer norm
-before the tied decoder) and output bias, whole-word masking, [MASK]ing a fixed number per batch.
+before the tied decoder) and its output bias, whole-word masking (here a word is one token anyway), and a cap
+on the number of predictions per sentence.
 """
 
 from __future__ import annotations

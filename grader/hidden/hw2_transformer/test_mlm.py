@@ -253,6 +253,8 @@ def _sentences(gen, rows: int, length: int) -> torch.Tensor:
     """[CLS] w1 .. w_{length-2} [SEP] rows of ordinary tokens of the small CONFIG vocabulary."""
     ids = _ordinary(gen, rows, length, vocab=CONFIG["vocab_size"])
     ids[:, 0], ids[:, -1] = CLS, SEP
+    # The last id is always there: it exceeds block_size, so positions looked up by id cannot pass unseen.
+    ids[:, 1] = CONFIG["vocab_size"] - 1
     return ids
 
 
@@ -342,6 +344,7 @@ def test_fill_mask(student, gen):
     picks = torch.randint(0, len(words), (3, 8), generator=gen).tolist()
     for row in picks:
         sentence = [words[i] for i in row]
+        sentence[0] = words[-1]  # the last id is always there (as in _sentences)
         sentence[1] = sentence[5] = "[MASK]"
         text = " ".join(sentence)
         ids = small.encode(text).unsqueeze(0)
