@@ -49,11 +49,13 @@ TOL_LABELLED, TOL_CHANGED, TOL_MASK_SHARE = 0.01, 0.01, 0.03
 # Training: budget and threshold (docs/hw2_thresholds.md has the measurements on the reference).
 TRAIN = dict(n_layer=2, n_head=4, d_model=32, dropout=0.0)
 TRAIN_STEPS, TRAIN_BATCH, HELD_OUT = 300, 32, 600
-# The reference restores 0.575 - 0.763 of the blanked words over seeds 0-11 (mean 0.677); the bar sits 0.175
-# below the worst seed. A model whose labels are shifted as for next-token prediction restores 0.035 - 0.107;
-# one with the causal mask left on still restores 0.50 - 0.55 (the left context alone: test_mlm_attention_is_
-# bidirectional catches it); guessing the most frequent word, 16%.
-MASKED_ACCURACY_THRESHOLD = 0.40
+# The reference restores 0.575 - 0.763 of the blanked words over seeds 0-11 (mean 0.677); the bar sits 0.125
+# below the worst seed. Broken models trained alike (bench/hw2_mlm.py, docs/hw2_thresholds.md): labels
+# shifted as for next-token prediction 0.035 - 0.107; a pre-norm layer without its residual 0.23 - 0.397 and
+# Adam with an L2 penalty 0.31 - 0.387 (seeds 0-11 and 2024), so the bar is 0.05 above their best seed; the
+# causal mask left on still restores 0.50 - 0.55 (the left context alone: test_mlm_attention_is_bidirectional
+# catches it); guessing the most frequent word, 16%.
+MASKED_ACCURACY_THRESHOLD = 0.45
 
 SHIFT_HINT = (
     "MLM predicts the token at the blank itself: do not shift logits or labels as for next-token prediction"
@@ -316,19 +318,33 @@ def test_mlm_attention_is_bidirectional(student, gen, check):
         alone = expect_tensor(
             model(short[1:, :7]), what="EncoderMLM(idx)", shape=(1, 7, CONFIG["vocab_size"])
         )
-        for what, got, expected in (
-            ("five [PAD] appended", model(padded), base),
-            ("a row padded after 7 tokens", model(short)[1:, :7], alone),
+        for what, inputs, keep, expected in (
+            ("five [PAD] appended", padded, slice(None), base),
+            ("a row padded after 7 tokens", short, slice(1, None), alone),
         ):
-            got = expect_tensor(got, what="EncoderMLM(idx)", shape=None, shape_hint="")
+            got = expect_tensor(
+                model(inputs), what="EncoderMLM(idx)", shape=tuple(inputs.shape) + base.shape[2:]
+            )
+            got = got[keep, : expected.shape[1]]
+            # The hint only for a model that attends to [PAD] exactly as the reference without the mask does.
+            unmasked = _without_padding_mask(reference, inputs)[keep, : expected.shape[1]]
             assert_close(
-                got[:, : expected.shape[1]],
+                got,
                 expected,
                 what=f"logits at the real tokens with {what}",
                 atol=1e-4,
                 rtol=1e-4,
-                hint=PADDING_HINT,
+                mistakes=[(unmasked, PADDING_HINT)],
             )
+
+
+def _without_padding_mask(reference: ref_mlm.EncoderMLM, idx: torch.Tensor) -> torch.Tensor:
+    """The reference's logits with blocks that attend to [PAD] too."""
+    with torch.no_grad():
+        x = reference.wte(idx) + reference.wpe(idx)
+        for block in reference.blocks:
+            x = block(x)
+        return reference.lm_head(reference.ln_f(x))
 
 
 @pytest.mark.points(2)
