@@ -47,6 +47,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
                 "transformer.py",
                 "gpt.py",
                 "train.py",
+                "mlm.py",
             ),
         ),
         Assignment(

@@ -35,7 +35,7 @@ class Catalogue:
 
 CATALOGUES = [
     Catalogue("hw1_attention", (30, 45), 14),
-    Catalogue("hw2_transformer", (18, 30), 12),
+    Catalogue("hw2_transformer", (18, 40), 12),
     Catalogue("hw3_tokenization", (20, 40), 10),
     Catalogue("hw4_agents", (20, 40), 12),
 ]

@@ -76,12 +76,15 @@ VARIANTS: list[Variant] = [
         "the learned position embedding looks up the token ids instead of the positions",
         (Edit("layers.py", "return self.embedding(positions)", "return self.embedding(idx)"),),
         breaks=(
+            "test_fill_mask",
             "test_gpt_forward",
             "test_gpt_greedy_generate",
             "test_gpt_is_causal",
             "test_gpt_training_val_loss",
             "test_kv_cache_same_tokens",
             "test_learned_positional_embedding",
+            "test_mlm_attention_is_bidirectional",
+            "test_mlm_training_masked_accuracy",
             "test_sampling_uses_only_the_generator",
             "test_train_step_adamw_weight_decay",
             "test_train_step_gradient_clipping",
@@ -117,6 +120,7 @@ VARIANTS: list[Variant] = [
             "test_gpt_is_causal",
             "test_gpt_training_val_loss",
             "test_kv_cache_same_tokens",
+            "test_mlm_attention_is_bidirectional",
             "test_seq2seq_loss_teacher_forcing",
             "test_seq2seq_training_exact_match",
             "test_transformer_forward",
@@ -198,6 +202,7 @@ VARIANTS: list[Variant] = [
             "test_gpt_training_val_loss",
             "test_greedy_decode",
             "test_kv_cache_same_tokens",
+            "test_mlm_training_masked_accuracy",
             "test_transformer_forward",
         ),
         hints=("the residual connection around attention is missing",),
@@ -365,6 +370,7 @@ VARIANTS += [
         (Edit("train.py", "return torch.optim.AdamW(groups,", "return torch.optim.Adam(groups,"),),
         breaks=(
             "test_gpt_training_val_loss",
+            "test_mlm_training_masked_accuracy",
             "test_seq2seq_training_exact_match",
             "test_train_step_adamw_weight_decay",
         ),
@@ -514,6 +520,73 @@ VARIANTS += [
     ),
 ]
 
+# -- the masked language model (mlm.py) ----------------------------------------------------------------
+
+VARIANTS += [
+    Variant(
+        "mlm-loss-over-every-position",
+        "mask_tokens labels every position with its original token (no -100): the loss counts every token",
+        (Edit("mlm.py", "labels = ids.masked_fill(~chosen, IGNORE_INDEX)", "labels = ids.clone()"),),
+        breaks=("test_mlm_loss_only_at_chosen_positions",),
+        hints=("labels must be -100 wherever a position was not chosen",),
+    ),
+    Variant(
+        "mlm-masks-padding",
+        "mask_tokens treats [PAD] as an ordinary token: padding is chosen, [MASK]ed and counted in the 15%",
+        (
+            Edit(
+                "mlm.py",
+                "special = (ids == PAD_ID) | (ids == CLS_ID)",
+                "special = (ids == CLS_ID)",
+            ),
+        ),
+        breaks=("test_mask_tokens_never_special_or_padding",),
+        hints=("choose only among the ordinary tokens",),
+    ),
+    Variant(
+        "mlm-no-random-or-unchanged",
+        "every chosen position becomes [MASK]: no 10% random tokens, no 10% left unchanged",
+        (Edit("mlm.py", "to_mask = chosen & (split < 0.8)", "to_mask = chosen"),),
+        breaks=("test_mask_tokens_statistics",),
+        hints=("of the chosen positions 80% become [MASK]",),
+    ),
+    Variant(
+        "mlm-causal-mask-left-on",
+        "the encoder's blocks keep the GPT's causal mask: a blank is predicted from the left context only",
+        (Edit("mlm.py", "x = block(x, mask=keep)", "x = block(x, mask=keep, is_causal=True)"),),
+        breaks=("test_mlm_attention_is_bidirectional",),
+        hints=("an encoder attends to both sides",),
+    ),
+    Variant(
+        "mlm-padding-not-masked",
+        "the encoder's blocks get no padding mask: real tokens attend to [PAD] and padding changes them",
+        (Edit("mlm.py", "x = block(x, mask=keep)", "x = block(x)"),),
+        breaks=("test_mlm_attention_is_bidirectional",),
+        hints=("pass every block the padding mask",),
+    ),
+    Variant(
+        "mlm-head-not-tied",
+        "the MLM head keeps its own weight instead of sharing the token embedding's",
+        (Edit("mlm.py", "self.lm_head.weight = self.wte.weight", "pass"),),
+        breaks=("test_mlm_head_tied",),
+        hints=("lm_head.weight must BE wte.weight",),
+    ),
+    Variant(
+        "mlm-labels-shifted",
+        "mlm_loss shifts logits and labels by one as for next-token prediction",
+        (
+            Edit(
+                "mlm.py",
+                "logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE_INDEX",
+                "logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1), "
+                "ignore_index=IGNORE_INDEX",
+            ),
+        ),
+        breaks=("test_mlm_loss_only_at_chosen_positions", "test_mlm_training_masked_accuracy"),
+        hints=("MLM predicts the token at the blank itself",),
+    ),
+]
+
 ALTERNATIVES: list[Variant] = [
     Variant(
         "sinusoids-concatenated",
@@ -565,6 +638,21 @@ ALTERNATIVES += [
                 "train.py",
                 "no_decay = [p for p in params if p.dim() < 2]",
                 "no_decay = [p for p in params if id(p) in exempt]",
+            ),
+        ),
+    ),
+]
+
+ALTERNATIVES += [
+    Variant(
+        "mlm-bernoulli-masking",
+        "each ordinary position chosen with probability 0.15 on its own (Hugging Face's collator) instead of "
+        "exactly round(0.15 n) per row (BERT's code): the handout allows both",
+        (
+            Edit(
+                "mlm.py",
+                "chosen = ranks < counts.unsqueeze(1)",
+                "chosen = eligible & (torch.rand(ids.shape, generator=generator) < mask_prob)",
             ),
         ),
     ),

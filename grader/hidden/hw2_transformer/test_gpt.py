@@ -46,7 +46,7 @@ def _pair(student, gen, *, double: bool = False):
     return reference, model
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_gpt_forward(student, gen, check):
     """GPT(idx): logits and gradients match the reference with copied weights"""
     reference, model = _pair(student, gen)
@@ -81,7 +81,7 @@ def test_gpt_forward(student, gen, check):
             )
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_gpt_weight_tying(student, check):
     """lm_head shares its weight with the token embedding wte; weights start N(0, 0.02), biases 0"""
     state = _student_gpt(student).state_dict()
@@ -154,7 +154,7 @@ def test_gpt_is_causal(student, gen):
         )
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_gpt_greedy_generate(student, gen):
     """generate(greedy=True) gives the reference's tokens, also past block_size (the context is cropped)"""
     reference, model = _pair(student, gen, double=True)
@@ -168,7 +168,7 @@ def test_gpt_greedy_generate(student, gen):
         assert_equal(got, expected, what=f"generate(idx, {new_tokens}, greedy=True)")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_kv_cache_same_tokens(student, gen, check):
     """generate(use_cache=True) gives the same tokens as without the cache, call after call"""
     reference, model = _pair(student, gen, double=True)
@@ -196,7 +196,7 @@ def _draw(student, logits: torch.Tensor, seed: int, **kwargs) -> torch.Tensor:
     return got if isinstance(got, torch.Tensor) else torch.as_tensor(got)
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_sample_next_top_k(student, seed, check):
     """sample_next: greedy and top_k=1 give the argmax; top_k=k samples only (and all of) the k best tokens"""
     logits = torch.tensor([[0.2, 3.0, 2.9, -1.0, 2.8, 2.7, 2.6, 0.0]]).repeat(4000, 1)
@@ -251,7 +251,7 @@ def _same_draws(student, draw, seed: int, what: str) -> None:
         fail(f"{what} gave the same tokens for generators seeded {seed} and {seed + 1}", SAMPLE_RNG_HINT)
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_sampling_uses_only_the_generator(student, gen, seed, check):
     """sample_next and generate draw only from the generator they are given: same seed, same tokens"""
     logits = torch.randn(64, 9, generator=gen)
@@ -269,7 +269,7 @@ def test_sampling_uses_only_the_generator(student, gen, seed, check):
         _same_draws(student, generate, seed, "generate(idx, 8, temperature=2.0)")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_sample_next_temperature(student, seed):
     """sample_next(temperature=T): frequencies follow softmax(logits / T)"""
     logits = torch.tensor([[1.0, 0.0, -1.0, 0.5]]).repeat(20000, 1)
@@ -319,7 +319,7 @@ def validation_loss(logits: torch.Tensor, positions: torch.Tensor, targets: torc
     return float(F.cross_entropy(picked.double(), targets))
 
 
-@pytest.mark.points(7)
+@pytest.mark.points(5)
 @pytest.mark.timeout(60)
 def test_gpt_training_val_loss(student, seed, figure):
     """Your GPT, trained by your train_gpt on the generated corpus, reaches the validation loss"""

@@ -204,7 +204,7 @@ def _encoder_case(student, gen, *, norm_first: bool, activation: str = "relu"):
     return oracle, layer
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_encoder_layer_post_norm(student, gen, check):
     """EncoderLayer, post-norm (norm_first=False): matches nn.TransformerEncoderLayer with a padding mask"""
     oracle, layer = _encoder_case(student, gen, norm_first=False)
@@ -228,7 +228,7 @@ def test_encoder_layer_post_norm(student, gen, check):
         _compare_grads(got.params, _torch_grads(oracle), "EncoderLayer")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_encoder_layer_pre_norm(student, gen, check):
     """EncoderLayer, pre-norm (norm_first=True, GELU): matches torch with a causal mask and with is_causal"""
     oracle, layer = _encoder_case(student, gen, norm_first=True, activation="gelu")
@@ -260,7 +260,7 @@ def test_encoder_layer_pre_norm(student, gen, check):
         )
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_decoder_layer(student, gen, check):
     """DecoderLayer (post- and pre-norm): matches nn.TransformerDecoderLayer with causal and memory masks"""
     for norm_first in (False, True):

@@ -51,7 +51,7 @@ def _schedule(step: int, steps: int, lr: float, min_lr: float, warmup: int) -> f
     return min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (lr - min_lr)
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_learning_rate_schedule(student):
     """learning_rate: linear warm-up to lr, then cosine decay to min_lr"""
     for steps, warmup, lr, min_lr in ((100, 10, 1e-3, 1e-4), (50, 0, 3e-3, 0.0), (20, 5, 0.5, 0.05)):
@@ -197,7 +197,7 @@ def _compare_step(got: dict, expected: dict, wrong_rule, hints: dict[str, str], 
     )
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_train_step_adamw_weight_decay(student, gen, check):
     """make_optimizer + train_step: AdamW, the scheduled lr, weight decay on matrices only (3 steps)"""
     got, losses, (state, batches, config) = _step_case(student, gen, weight_decay=0.5, grad_clip=0.0)
@@ -216,7 +216,7 @@ def test_train_step_adamw_weight_decay(student, gen, check):
                 fail(f"train_step at step {step} returned {loss!r}; the batch's loss is {expected_loss:.6g}")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_train_step_gradient_clipping(student, gen):
     """train_step clips the global gradient norm after backward, before the update (3 steps)"""
     # A clip far below the gradient norms: active at every step, with a different factor each time.

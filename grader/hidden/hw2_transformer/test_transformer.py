@@ -55,7 +55,7 @@ def _batch(gen, batch: int = 4, src_len: int = 7, tgt_len: int = 6):
     return src, tgt
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_transformer_forward(student, gen, check):
     """Transformer(src, tgt_in): logits and gradients match the reference (post- and pre-norm)"""
     for norm_first in (False, True):
@@ -280,7 +280,7 @@ def _decoding_mistakes(model, src: torch.Tensor, max_len: int, expected: torch.T
     ]
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_greedy_decode(student, gen, check):
     """greedy_decode: rows that finish at different steps get PAD after EOS; it stops when all are done"""
     # Case 1: EOS at step 1, at the last step, never, and between; case 2: all done before max_len.
@@ -326,7 +326,7 @@ def exact_match(out: torch.Tensor, tgt: torch.Tensor) -> float:
     return hits / tgt.shape[0]
 
 
-@pytest.mark.points(7)
+@pytest.mark.points(5)
 @pytest.mark.timeout(60)
 def test_seq2seq_training_exact_match(student, seed, figure):
     """Your Transformer, trained by your train_seq2seq on the copy task, decodes held-out strings exactly"""

@@ -26,6 +26,18 @@ from hw2_transformer.layers import (
     causal_mask,
     sinusoidal_encoding,
 )
+from hw2_transformer.mlm import (
+    CLS_ID,
+    MASK_ID,
+    NUM_SPECIAL,
+    PAD_ID,
+    SEP_ID,
+    EncoderMLM,
+    WordTokenizer,
+    fill_mask,
+    mask_tokens,
+    mlm_loss,
+)
 from hw2_transformer.train import TrainConfig, learning_rate, lm_loss, train_gpt
 from hw2_transformer.transformer import Transformer, seq2seq_loss, shift_targets
 from torch import nn
@@ -192,3 +204,54 @@ def test_step7_training_lowers_the_loss() -> None:
     )
     assert len(losses) == 60
     assert sum(losses[-10:]) / 10 < 0.75 * sum(losses[:5]) / 5
+
+
+# ---------------------------------------------------------------- step 8: the masked language model
+
+
+def test_step8_mask_tokens_leaves_special_tokens_alone() -> None:
+    ids = torch.randint(NUM_SPECIAL, 30, (64, 12), generator=torch.Generator().manual_seed(0))
+    ids[:, 0], ids[:, 9], ids[:, 10:] = CLS_ID, SEP_ID, PAD_ID  # [CLS] w1 .. w8 [SEP] [PAD] [PAD]
+    inputs, labels = mask_tokens(ids, 30, torch.Generator().manual_seed(1))
+    assert inputs.shape == labels.shape == ids.shape and labels.dtype == torch.long
+    special = ids < NUM_SPECIAL
+    assert torch.equal(inputs[special], ids[special])  # [CLS], [SEP] and [PAD] are never touched
+    chosen = labels != -100
+    assert torch.equal(labels[chosen], ids[chosen]) and chosen.any()  # the answers are the original tokens
+    assert not (chosen & special).any()
+    assert ((inputs != ids) <= chosen).all()  # only chosen positions change
+    again = mask_tokens(ids, 30, torch.Generator().manual_seed(1))
+    assert torch.equal(again[0], inputs) and torch.equal(again[1], labels)  # same generator, same masks
+
+
+def test_step8_encoder_is_bidirectional_and_tied() -> None:
+    torch.manual_seed(8)
+    model = EncoderMLM(GPTConfig(vocab_size=20, block_size=16, n_layer=2, n_head=2, d_model=16)).eval()
+    assert model.lm_head.weight is model.wte.weight, "tie lm_head's weight to wte's"
+    idx = torch.randint(NUM_SPECIAL, 20, (2, 10))
+    logits = model(idx)
+    assert logits.shape == (2, 10, 20)
+    later = idx.clone()
+    later[:, 7] = MASK_ID
+    assert not torch.allclose(model(later)[:, :7], logits[:, :7])  # a later token changes earlier predictions
+    padded = torch.cat([idx, torch.full((2, 3), PAD_ID)], dim=1)
+    torch.testing.assert_close(model(padded)[:, :10], logits, atol=1e-5, rtol=1e-4)  # padding is invisible
+
+
+def test_step8_mlm_loss_and_fill_mask() -> None:
+    logits, targets = torch.randn(2, 5, 7), torch.randint(0, 7, (2, 5))
+    labels = targets.clone()
+    labels[:, ::2] = -100
+    expected = F.cross_entropy(logits[:, 1::2].reshape(-1, 7), targets[:, 1::2].reshape(-1))
+    torch.testing.assert_close(mlm_loss(logits, labels), expected)  # the chosen positions only
+    tokenizer = WordTokenizer(generate_corpus(50, seed=0))
+    torch.manual_seed(0)
+    model = EncoderMLM(
+        GPTConfig(vocab_size=tokenizer.vocab_size, block_size=24, n_layer=1, n_head=2, d_model=16)
+    )
+    filled = fill_mask(model.eval(), tokenizer, "The robot [MASK] the cube on the table.")
+    assert (
+        filled.startswith("The robot ")
+        and filled.endswith(" the cube on the table.")
+        and "[MASK]" not in filled
+    )
