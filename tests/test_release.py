@@ -140,3 +140,26 @@ def test_a_stale_release_is_detected(tmp_path):
     first = next(iter(ASSIGNMENTS))
     (tmp_path / first / "softmax.py").write_text("tampered\n")
     assert stale_files(tmp_path) == [f"{first}/softmax.py"]
+
+
+def test_hidden_suites_import_only_the_declared_suite_api():
+    """grader.suite is what a hidden suite may use; the rest of the grader may change under it."""
+    import ast
+
+    from grader.assignments import ASSIGNMENTS, get_assignment
+
+    offenders = []
+    for name in ASSIGNMENTS:
+        for path in sorted(get_assignment(name).suite_dir.glob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                modules = []
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    modules = [node.module]
+                elif isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                offenders += [
+                    f"{path.name}:{node.lineno} {module}"
+                    for module in modules
+                    if module.split(".")[0] == "grader" and module != "grader.suite"
+                ]
+    assert offenders == []

@@ -13,8 +13,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.compare import Mistakes, assert_close, assert_equal, expect_tensor, fail, mistake_hint
-from grader.testdata import randomize_parameters
+from grader.suite import (
+    Mistakes,
+    assert_close,
+    assert_equal,
+    expect_tensor,
+    fail,
+    mistake_hint,
+    randomize_parameters,
+)
 
 POSITIONS_HINT = (
     "the positional embedding must look up POSITIONS (torch.arange(offset, offset + T)), not the token ids"

@@ -17,9 +17,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.compare import assert_close, assert_equal, expect_tensor, fail
-from grader.figures import curves
-from grader.testdata import randomize_parameters
+from grader.suite import assert_close, assert_equal, curves, expect_tensor, fail, randomize_parameters
 from solutions.hw2_transformer import data as ref_data
 from solutions.hw2_transformer import gpt as ref_gpt
 from solutions.hw2_transformer import mlm as ref_mlm

@@ -15,8 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.compare import assert_close, fail
-from grader.testdata import randomize_parameters
+from grader.suite import assert_close, fail, randomize_parameters
 from solutions.hw2_transformer import gpt as ref_gpt
 from solutions.hw2_transformer import train as ref_train
 
