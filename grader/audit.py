@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import difflib
-import json
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -339,8 +338,3 @@ def report_text(report: AuditReport) -> str:
     if idle:
         lines.append(f"\ntests that caught no mutant: {', '.join(idle)}")
     return "\n".join(lines)
-
-
-def load_report(out_dir: Path) -> dict[str, Any]:
-    """A stored audit.json."""
-    return json.loads((Path(out_dir) / "audit.json").read_text(encoding="utf-8"))

@@ -49,6 +49,7 @@ from .report import (
     gradescope_error,
     gradescope_results,
     instructor_details,
+    instructor_path,
     write_json_atomic,
     write_text_atomic,
 )
@@ -64,7 +65,6 @@ __all__ = [
 ]
 
 RESULTS_NAME = "results.json"
-INSTRUCTOR_NAME = "results.instructor.json"  # the grader's own tracebacks: never the student's
 INSTRUCTOR_KEY = "_instructor"
 GRADEBOOK_NAME = "gradebook.csv"
 SUMMARY_NAME = "summary.html"
@@ -360,9 +360,10 @@ def grade_batch(
     def finish(results: dict[str, Any]) -> None:
         nonlocal done
         details = results.pop(INSTRUCTOR_KEY, None)
-        write_json_atomic(out_dir / results["student"] / RESULTS_NAME, results)
+        stored = out_dir / results["student"] / RESULTS_NAME
+        write_json_atomic(stored, results)
         if details:
-            write_json_atomic(out_dir / results["student"] / INSTRUCTOR_NAME, {"details": details})
+            write_json_atomic(instructor_path(stored), {"details": details})
         for row in assignment_rows(results):
             write_text_atomic(out_dir / feedback_path(row), feedback_page(row))
         done += 1

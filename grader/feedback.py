@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 from . import __version__, svg
-from .report import assignment_of_test, format_points
+from .gradebook import assignment_rows
+from .report import format_points
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 MAX_OUTPUT = 20_000
@@ -342,7 +343,7 @@ def class_summary_page(
     assignments' tests (one student's whole results.json) counts once per assignment. `sections` are HTML
     sections (already escaped) put before the students' table, e.g. grader.similarity.summary_section.
     """
-    rows = [part for row in rows for part in _per_assignment(row)]
+    rows = [part for row in rows for part in ([row] if row.get("assignment") else assignment_rows(row))]
     graded = [r for r in rows if r.get("status", "graded") == "graded"]
     missing = [r for r in rows if r.get("status") == "missing"]
     errors = [r for r in rows if r not in graded and r not in missing]
@@ -418,25 +419,6 @@ def _mistakes_section(rows: list[dict[str, Any]]) -> list[str]:
         body.extend(f"<li>{escape(test)}: {count}</li>" for test, count in unexplained.most_common())
         body.append("</ul>")
     return body
-
-
-def _per_assignment(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """`row` split by the assignment of its tests, when it names none itself."""
-    if row.get("assignment") or not row.get("tests"):
-        return [row]
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for test in row["tests"]:
-        groups.setdefault(assignment_of_test(test), []).append(test)
-    return [
-        {
-            **row,
-            "assignment": assignment,
-            "tests": tests,
-            "score": sum(float(t.get("score", 0)) for t in tests),
-            "max_score": sum(float(t.get("max_score", 0)) for t in tests),
-        }
-        for assignment, tests in groups.items()
-    ]
 
 
 def _student_cell(row: dict[str, Any] | None) -> str:

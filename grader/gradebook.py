@@ -50,11 +50,13 @@ IDENTITY_KEYS = (
 def assignment_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per assignment of one student's results.json (as `grader.batch.grade_one` returns it).
 
-    A submission that could not be graded gives one row with its error, for the assignment it was graded
-    as, else the one its folder is named after (nbgrader's `<student>/<assignment>/`), else `""`.
+    The assignments and their totals are the results' `extra_data.assignments`, else those of the tests'
+    numbers (`assignment:test`). A submission that could not be graded gives one row with its error, for the
+    assignment it was graded as, else the one its folder is named after (nbgrader's
+    `<student>/<assignment>/`), else `""`.
     """
-    identity = {key: results.get(key) for key in IDENTITY_KEYS}
-    totals = (results.get("extra_data") or {}).get("assignments") or {}
+    identity = {key: results[key] for key in IDENTITY_KEYS if key in results}
+    totals = (results.get("extra_data") or {}).get("assignments") or _totals(results.get("tests", []))
     if not totals:
         row = {key: value for key, value in results.items() if key not in ("tests", "extra_data")}
         folder = PurePath(str(results.get("submission") or "")).name
@@ -82,6 +84,16 @@ def assignment_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
         row.update(identity, assignment=assignment)
         rows.append(row)
     return rows
+
+
+def _totals(tests: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """{assignment: {score, max_score}} added up from the tests' own numbers and points."""
+    totals: dict[str, dict[str, float]] = {}
+    for test in tests:
+        total = totals.setdefault(assignment_of_test(test), {"score": 0.0, "max_score": 0.0})
+        total["score"] += float(test.get("score", 0))
+        total["max_score"] += float(test.get("max_score", 0))
+    return totals
 
 
 def missing_row(student: str, assignment: str, max_score: float) -> dict[str, Any]:

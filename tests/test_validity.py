@@ -10,13 +10,13 @@ consistency is checked without grading.
 from __future__ import annotations
 
 import ast
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from grader.assignments import get_assignment
+from grader.diagnosis import catalogue
 from grader.runner import GradeConfig, grade
 from grader.variants import Variant, materialize
 from grader.verdicts import AssignmentResult
@@ -30,7 +30,7 @@ class Catalogue:
 
     @property
     def module(self):
-        return importlib.import_module(f"grader.catalogue.{self.assignment}")
+        return catalogue(self.assignment)
 
 
 CATALOGUES = [
@@ -188,7 +188,7 @@ def test_stub_scores_0(catalogue: Catalogue, tmp_path: Path):
 
 def unexplained_hints(assignment: str, variant: Variant, result: AssignmentResult) -> list[str]:
     """Hints in `result` that neither `variant` declares nor the catalogue lists as generic (about form)."""
-    generic = getattr(importlib.import_module(f"grader.catalogue.{assignment}"), "GENERIC_HINTS", ())
+    generic = getattr(catalogue(assignment), "GENERIC_HINTS", ())
     allowed = (*variant.hints, *generic)
     shown = {test.hint for test in result.tests if test.hint}
     return sorted(hint for hint in shown if not any(expected in hint for expected in allowed))
