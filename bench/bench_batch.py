@@ -18,9 +18,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.batch import BatchSummary, find_submissions, grade_batch
-from grader.runner import GradeConfig
-from grader.variants import Edit, Variant, materialize
+from grader.catalogue.variants import Edit, Variant, materialize
+from grader.classroom.batch import BatchSummary, find_submissions, grade_batch
+from grader.grading.runner import GradeConfig
 
 MIX = [
     Variant("reference", ""),

@@ -29,7 +29,7 @@ def timed_command(command: list[str]) -> float:
 
 
 def bench_grading(repeats: int) -> None:
-    from grader.runner import GradeConfig, grade
+    from grader.grading.runner import GradeConfig, grade
 
     print("## grader run on a complete hw1 submission (the reference)")
     floor = [
@@ -57,7 +57,7 @@ def bench_grading(repeats: int) -> None:
 
 
 def bench_sandbox(calls: int) -> None:
-    from grader.sandbox import IsolationLevel, Sandbox, fallback_reason
+    from grader.grading.sandbox import IsolationLevel, Sandbox, fallback_reason
 
     print("\n## sandbox: start-up and per-call round trip, namespaces vs plain subprocess")
     rows = {}

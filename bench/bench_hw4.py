@@ -26,7 +26,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.rollouts import rollout  # noqa: E402
+from grader.suite.rollouts import rollout  # noqa: E402
 from solutions.hw4_agents import decision_transformer, dyna, reinforce  # noqa: E402
 
 
@@ -61,9 +61,9 @@ def _trained_weights(steps: int) -> dict:
 def bench_rollouts(episodes: int) -> None:
     """100 CartPole episodes of an MLP policy: through the sandbox (batched, lockstep) vs in-process."""
     from grader.assignments import get_assignment
-    from grader.sandbox import Sandbox, choose_level
-    from grader.staging import find_sources, stage
-    from grader.student import StudentCode
+    from grader.grading.sandbox import Sandbox, choose_level
+    from grader.grading.staging import find_sources, stage
+    from grader.grading.student import StudentCode
 
     print(f"\n## {episodes} CartPole-v1 episodes of a 2x64 MLP policy: sandbox vs in-process")
     state = _trained_weights(6000)

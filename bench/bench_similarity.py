@@ -6,7 +6,7 @@ one with some modules left as stubs (half done), every tenth an untouched releas
 for the comparison: nearly every pair shares most fingerprints, so no pair is skipped early and nearly every
 pair is flagged. Prints the time to read the class (staging), to fingerprint it (once per submission) and
 to compare every pair, then to write the CSV and the side-by-side pages (capped, see
-grader.similarity.MAX_PAGES).
+grader.classroom.similarity.MAX_PAGES).
 
     python bench/bench_similarity.py                      # 300 students, hw1_attention
     python bench/bench_similarity.py --students 100 --assignment hw4_agents
@@ -26,9 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from similarity_class import disguise
 
 from grader.assignments import get_assignment
-from grader.batch import find_submissions
-from grader.release import stub_source
-from grader.similarity import (
+from grader.classroom.batch import find_submissions
+from grader.classroom.similarity import (
     SimilarityConfig,
     _boilerplate_hashes,
     boilerplate_texts,
@@ -38,6 +37,7 @@ from grader.similarity import (
     read_class,
     write_similarity,
 )
+from grader.release.build import stub_source
 
 
 def synthetic_class(root: Path, assignment: str, students: int) -> None:

@@ -23,7 +23,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.rollouts import rollout  # noqa: E402
+from grader.suite.rollouts import rollout  # noqa: E402
 from solutions.hw4_agents import decision_transformer, dyna, reinforce, tabular  # noqa: E402
 from solutions.hw4_agents.bicycle import BicycleEnv  # noqa: E402
 

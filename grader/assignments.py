@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigurationError
+from grader.errors import ConfigurationError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 HIDDEN_ROOT = PACKAGE_ROOT / "hidden"

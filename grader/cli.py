@@ -11,9 +11,9 @@ from typing import Any
 import click
 from rich.console import Console
 
-from . import __version__
-from .errors import ConfigurationError, GraderError, SubmissionError
-from .verdicts import VISIBILITIES
+from grader import __version__
+from grader.errors import ConfigurationError, GraderError, SubmissionError
+from grader.results.verdicts import VISIBILITIES
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -138,8 +138,9 @@ def run(
     """Grade the submission at PATH (a folder, a module or a notebook)."""
     from rich.text import Text
 
-    from .feedback import feedback_page
-    from .report import (
+    from grader.grading.runner import GradeConfig, grade
+    from grader.results.feedback import feedback_page
+    from grader.results.report import (
         gradescope_error,
         gradescope_results,
         instructor_details,
@@ -148,7 +149,6 @@ def run(
         write_json_atomic,
         write_text_atomic,
     )
-    from .runner import GradeConfig, grade
 
     config = GradeConfig(
         seed=seed,
@@ -246,10 +246,10 @@ def batch(
     from rich.table import Table
     from rich.text import Text
 
-    from .batch import find_submissions, grade_batch
-    from .report import format_points
-    from .runner import GradeConfig
-    from .sandbox import choose_level
+    from grader.classroom.batch import find_submissions, grade_batch
+    from grader.grading.runner import GradeConfig
+    from grader.grading.sandbox import choose_level
+    from grader.results.report import format_points
 
     if nbgrader_assignment and not assignment:
         raise ConfigurationError(
@@ -261,13 +261,13 @@ def batch(
     config.limits()  # an unknown --run-as user is a configuration error before any grading
     compare = None
     if similarity:
-        from .similarity import SimilarityConfig, check_available
+        from grader.classroom.similarity import SimilarityConfig, check_available
 
         compare = SimilarityConfig(threshold=threshold)
         check_available()  # a missing extra is a configuration error before any grading
     if nbgrader_db:
-        from .assignments import ASSIGNMENTS
-        from .nbgrader_gradebook import check_gradebook
+        from grader.assignments import ASSIGNMENTS
+        from grader.classroom.nbgrader_gradebook import check_gradebook
 
         targets = [nbgrader_assignment or assignment] if assignment else list(ASSIGNMENTS)
         check_gradebook(nbgrader_db, targets)
@@ -329,7 +329,7 @@ def batch(
     if summary.similarity is not None:
         _print_similarity(summary.similarity, out_dir)
     if nbgrader_db:
-        from .nbgrader_gradebook import export_to_nbgrader_gradebook
+        from grader.classroom.nbgrader_gradebook import export_to_nbgrader_gradebook
 
         rename = {assignment: nbgrader_assignment} if assignment and nbgrader_assignment else None
         written = export_to_nbgrader_gradebook(summary.rows, nbgrader_db, rename=rename)
@@ -356,8 +356,13 @@ def similarity(folder: Path, out_dir: Path, assignment: str | None, threshold: f
     """Compare every pair of submissions in FOLDER per assignment (graded or not): similarity.csv,
     similarity.html and a side-by-side page per similar pair in --out; when --out holds a graded batch
     of FOLDER, its summary.html lists the pairs too."""
-    from .batch import GRADEBOOK_NAME, find_submissions, rebuild_summary
-    from .similarity import SimilarityConfig, compare_submissions, summary_section, write_similarity
+    from grader.classroom.batch import GRADEBOOK_NAME, find_submissions, rebuild_summary
+    from grader.classroom.similarity import (
+        SimilarityConfig,
+        compare_submissions,
+        summary_section,
+        write_similarity,
+    )
 
     submissions = find_submissions(folder, assignment=assignment)
     result = compare_submissions(
@@ -375,7 +380,7 @@ def similarity(folder: Path, out_dir: Path, assignment: str | None, threshold: f
 @translate_errors
 def check(path: Path) -> None:
     """Run the public tests of the assignment in PATH (default: this folder)."""
-    from .check import run_public_tests
+    from grader.release.check import run_public_tests
 
     sys.exit(run_public_tests(path))
 
@@ -392,7 +397,7 @@ def check(path: Path) -> None:
 @translate_errors
 def release(out: Path, only_check: bool) -> None:
     """Generate the student release (stubs, handouts, public tests) from solutions/."""
-    from .release import build_release, stale_files
+    from grader.release.build import build_release, stale_files
 
     if only_check:
         stale = stale_files(out)
@@ -430,8 +435,8 @@ def audit(
     the suite misses (each survivor as a diff) and what each test caught. Re-running resumes."""
     from rich.text import Text
 
-    from .audit import audit as run_audit
-    from .audit import report_text
+    from grader.authoring.audit import audit as run_audit
+    from grader.authoring.audit import report_text
 
     if max_mutants < 1:
         raise ConfigurationError(f"--max must be at least 1, not {max_mutants}")
@@ -468,7 +473,7 @@ def audit(
 @translate_errors
 def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str, nbgrader_points: bool) -> None:
     """Build nbgrader's source/<assignment>/ in COURSE_DIR from templates/ and solutions/."""
-    from .nbgrader_source import build_course, config_advice
+    from grader.release.nbgrader_source import build_course, config_advice
 
     written = build_course(course_dir, list(names) or None, course_id=course_id, check_points=nbgrader_points)
     for path in written:
@@ -533,7 +538,7 @@ def export_gradescope(
     gradescope_timeout: int,
 ) -> None:
     """Build a Gradescope autograder zip for ASSIGNMENT."""
-    from .gradescope import build_autograder
+    from grader.classroom.gradescope import build_autograder
 
     if isolation == "strict":
         err_console.print(
@@ -559,7 +564,7 @@ def export_gradescope(
 @translate_errors
 def doctor() -> None:
     """Print the isolation level, the limits in force and the devices on this machine."""
-    from .doctor import diagnose
+    from grader.grading.doctor import diagnose
 
     for label, value in diagnose():
         console.print(f"[bold]{label}:[/bold] {value}")
@@ -591,10 +596,10 @@ def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from .batch import grade_batch
-    from .report import format_points
-    from .runner import GradeConfig
-    from .samples import sample_scores, write_samples
+    from grader.classroom.batch import grade_batch
+    from grader.classroom.samples import sample_scores, write_samples
+    from grader.grading.runner import GradeConfig
+    from grader.results.report import format_points
 
     submissions = write_samples(workdir)
     console.print(

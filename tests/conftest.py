@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from grader.assignments import get_assignment
-from grader.runner import GradeConfig, grade
-from grader.verdicts import AssignmentResult
+from grader.grading.runner import GradeConfig, grade
+from grader.results.verdicts import AssignmentResult
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
-from grader.variants import Variant, materialize
+from grader.catalogue.variants import Variant, materialize
 
 HW1 = "hw1_attention"
 ALTERNATIVE = Path(__file__).parent / "data" / "similarity"

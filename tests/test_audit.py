@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from grader.assignments import get_assignment
-from grader.audit import audit, generate_mutants, mutation_sites, report_text, solution_lines
+from grader.authoring.audit import audit, generate_mutants, mutation_sites, report_text
+from grader.markers import solution_lines
 
 HW1 = get_assignment("hw1_attention")
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from browser import load_page
 
-from grader.batch import content_hash, find_submissions, grade_batch, read_gradebook_rows
+from grader.catalogue.variants import Edit, Variant, materialize
+from grader.classroom.batch import content_hash, find_submissions, grade_batch, read_gradebook_rows
 from grader.errors import SubmissionError
-from grader.runner import GradeConfig
-from grader.variants import Edit, Variant, materialize
+from grader.grading.runner import GradeConfig
 
 HW1 = "hw1_attention"
 REFERENCE = Variant("reference", "the whole assignment, done right")
@@ -288,7 +288,7 @@ def test_a_class_over_two_assignments_gets_a_row_and_a_page_per_student_and_assi
 
 
 def test_resume_regrades_when_an_option_that_can_change_a_score_changes(tmp_path):
-    from grader.batch import _identity, _up_to_date
+    from grader.classroom.batch import _identity, _up_to_date
 
     (tmp_path / "ada.py").write_text("x = 1\n")
     config = GradeConfig(seed=0)

@@ -70,8 +70,8 @@ def test_run_on_a_device_this_machine_lacks_is_a_configuration_error(tmp_path, m
 
 
 def test_batch_maps_options_to_grade_batch_and_prints_a_summary(tmp_path, monkeypatch):
-    import grader.batch
-    from grader.batch import BatchSummary
+    import grader.classroom.batch
+    from grader.classroom.batch import BatchSummary
 
     (tmp_path / "class" / "ada").mkdir(parents=True)
     calls = {}
@@ -93,7 +93,7 @@ def test_batch_maps_options_to_grade_batch_and_prints_a_summary(tmp_path, monkey
             skipped_students=["ada"],
         )  # fmt: skip
 
-    monkeypatch.setattr(grader.batch, "grade_batch", fake_grade_batch)
+    monkeypatch.setattr(grader.classroom.batch, "grade_batch", fake_grade_batch)
     result = CliRunner().invoke(
         main,
         ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--workers", "2", "--seed", "3",
@@ -124,9 +124,9 @@ def test_run_as_root_is_refused(tmp_path):
 
 
 def test_batch_writes_scores_into_an_nbgrader_gradebook_when_asked(tmp_path, monkeypatch):
-    import grader.batch
-    import grader.nbgrader_gradebook
-    from grader.batch import BatchSummary
+    import grader.classroom.batch
+    import grader.classroom.nbgrader_gradebook
+    from grader.classroom.batch import BatchSummary
 
     (tmp_path / "class" / "ada").mkdir(parents=True)
     tests = [{"number": "hw1_attention:test_softmax", "score": 3, "max_score": 3}]
@@ -146,16 +146,16 @@ def test_batch_writes_scores_into_an_nbgrader_gradebook_when_asked(tmp_path, mon
     )  # fmt: skip
     order = []
     monkeypatch.setattr(
-        grader.batch, "grade_batch", lambda submissions, **kwargs: order.append("grade") or summary
+        grader.classroom.batch, "grade_batch", lambda submissions, **kwargs: order.append("grade") or summary
     )
     monkeypatch.setattr(
-        grader.nbgrader_gradebook,
+        grader.classroom.nbgrader_gradebook,
         "check_gradebook",
         lambda db, names: order.append(("check", db, len(names))),
     )
     exported = []
     monkeypatch.setattr(
-        grader.nbgrader_gradebook,
+        grader.classroom.nbgrader_gradebook,
         "export_to_nbgrader_gradebook",
         lambda rows, db, rename: exported.append((rows, db, rename)) or {"hw1_attention": ["ada"]},
     )
@@ -175,10 +175,10 @@ def test_batch_writes_scores_into_an_nbgrader_gradebook_when_asked(tmp_path, mon
 
 
 def test_nbgrader_assignment_without_assignment_is_refused_before_grading(tmp_path, monkeypatch):
-    import grader.batch
+    import grader.classroom.batch
 
     (tmp_path / "class" / "ada").mkdir(parents=True)
-    monkeypatch.setattr(grader.batch, "grade_batch", lambda *a, **k: pytest.fail("graded"))
+    monkeypatch.setattr(grader.classroom.batch, "grade_batch", lambda *a, **k: pytest.fail("graded"))
     args = ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")]
     result = CliRunner().invoke(
         main, [*args, "--nbgrader-db", "sqlite:///x.db", "--nbgrader-assignment", "a1"]
@@ -192,8 +192,8 @@ def test_nbgrader_assignment_without_assignment_is_refused_before_grading(tmp_pa
 def test_the_table_shows_four_lines_of_a_message_and_says_how_many_more_verbose_shows():
     from rich.console import Console
 
-    from grader.report import render_table
-    from grader.verdicts import AssignmentResult, TestResult, Verdict
+    from grader.results.report import render_table
+    from grader.results.verdicts import AssignmentResult, TestResult, Verdict
 
     message = "\n".join(f"[case {i}] wrong" for i in range(7))
     test = TestResult("test_x", "x", 2, 0, Verdict.FAILED, message=message)
@@ -229,8 +229,8 @@ def test_every_option_of_every_command_has_help():
 
 def test_doctor_reports_every_mechanism_of_the_sandbox_and_what_is_lost_without_it(monkeypatch):
     from grader import doctor
-    from grader.sandbox import Limits
-    from grader.sandbox.sandbox import rlimits
+    from grader.grading.sandbox import Limits
+    from grader.grading.sandbox.sandbox import rlimits
 
     assert set(doctor.RLIMIT_TEXT) == set(rlimits(Limits()))  # each rlimit the child gets has its line
     monkeypatch.setattr(doctor.pids_cgroup, "unavailable_reason", lambda: "no pids controller here")
@@ -265,8 +265,8 @@ def test_doctor_says_what_the_process_level_loses(monkeypatch):
 
 
 def _fake_batch(tmp_path, monkeypatch, rows):
-    import grader.batch
-    from grader.batch import BatchSummary
+    import grader.classroom.batch
+    from grader.classroom.batch import BatchSummary
 
     (tmp_path / "class" / "ada").mkdir(parents=True)
     calls = {}
@@ -280,7 +280,7 @@ def _fake_batch(tmp_path, monkeypatch, rows):
             gradebook=tmp_path / "out" / "gradebook.csv", summary_page=tmp_path / "out" / "summary.html",
         )  # fmt: skip
 
-    monkeypatch.setattr(grader.batch, "grade_batch", fake_grade_batch)
+    monkeypatch.setattr(grader.classroom.batch, "grade_batch", fake_grade_batch)
     return calls
 
 
@@ -299,10 +299,12 @@ def test_batch_passes_isolation_into_the_grading_config(tmp_path, monkeypatch):
 
 
 def test_batch_with_strict_isolation_and_no_namespaces_stops_before_grading(tmp_path, monkeypatch):
-    import grader.sandbox.isolation
+    import grader.grading.sandbox.isolation
 
     calls = _fake_batch(tmp_path, monkeypatch, [])
-    monkeypatch.setattr(grader.sandbox.isolation, "probe_namespaces", lambda: "bwrap is not installed")
+    monkeypatch.setattr(
+        grader.grading.sandbox.isolation, "probe_namespaces", lambda: "bwrap is not installed"
+    )
     args = ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--isolation", "strict"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 4 and "needs namespaces, but bwrap is not installed" in result.output
@@ -310,7 +312,7 @@ def test_batch_with_strict_isolation_and_no_namespaces_stops_before_grading(tmp_
 
 
 def test_scores_are_shown_with_at_most_two_decimals():
-    from grader.report import format_points
+    from grader.results.report import format_points
 
     shown = [84.666667, 84.6, 87.5, 100.0, 0.0, 3.33333, 2 / 3, 1e-9, 99.999]
     assert [format_points(v) for v in shown] == [
@@ -335,7 +337,7 @@ def test_batch_prints_scores_rounded(tmp_path, monkeypatch):
 
 
 def test_demo_prints_scores_rounded(tmp_path, monkeypatch):
-    import grader.samples
+    import grader.classroom.samples
 
     tests = [{"number": "hw1_attention:test_a", "score": 84.666667, "max_score": 100}]
     row = {
@@ -343,9 +345,11 @@ def test_demo_prints_scores_rounded(tmp_path, monkeypatch):
         "extra_data": {"assignments": {"hw1_attention": {"score": 84.666667, "max_score": 100}}},
     }  # fmt: skip
     _fake_batch(tmp_path, monkeypatch, [row])
-    monkeypatch.setattr(grader.samples, "write_samples", lambda workdir: [("ada", workdir / "ada")])
+    monkeypatch.setattr(grader.classroom.samples, "write_samples", lambda workdir: [("ada", workdir / "ada")])
     monkeypatch.setattr(
-        grader.samples, "sample_scores", lambda rows: [("ada", "hw1_attention", 84.666667, 100.0, "x")]
+        grader.classroom.samples,
+        "sample_scores",
+        lambda rows: [("ada", "hw1_attention", 84.666667, 100.0, "x")],
     )
     result = CliRunner().invoke(
         main, ["demo", "--workdir", str(tmp_path / "w"), "--out", str(tmp_path / "o")]
@@ -358,9 +362,9 @@ def test_demo_prints_scores_rounded(tmp_path, monkeypatch):
 def test_the_terminal_table_and_the_pages_round_scores_but_results_json_keeps_them():
     from rich.console import Console
 
-    from grader.feedback import class_summary_page, feedback_page
-    from grader.report import gradescope_results, render_table
-    from grader.verdicts import AssignmentResult, TestResult, Verdict
+    from grader.results.feedback import class_summary_page, feedback_page
+    from grader.results.report import gradescope_results, render_table
+    from grader.results.verdicts import AssignmentResult, TestResult, Verdict
 
     tests = (
         TestResult("test_a", "a", 100 / 3, 22.2222, Verdict.PARTIAL, message="part of it"),
@@ -382,11 +386,11 @@ def test_the_terminal_table_and_the_pages_round_scores_but_results_json_keeps_th
 
 
 def test_the_grader_s_own_tracebacks_go_to_the_instructor_never_into_results_json(tmp_path, monkeypatch):
-    import grader.batch
-    import grader.runner
-    from grader.plugin import INTERNAL_MESSAGE
-    from grader.runner import GradeConfig
-    from grader.verdicts import AssignmentResult, TestResult, Verdict
+    import grader.classroom.batch
+    import grader.grading.runner
+    from grader.grading.plugin import INTERNAL_MESSAGE
+    from grader.grading.runner import GradeConfig
+    from grader.results.verdicts import AssignmentResult, TestResult, Verdict
 
     broken = TestResult("test_x", "x", 10, 0, Verdict.INTERNAL_ERROR, message=INTERNAL_MESSAGE,
                         detail="Traceback ...\nKeyError: 'secret'")  # fmt: skip
@@ -394,7 +398,7 @@ def test_the_grader_s_own_tracebacks_go_to_the_instructor_never_into_results_jso
     result = AssignmentResult(
         "hw1_attention", (broken, fine), seed=0, isolation="process", device="cpu", duration=1
     )
-    monkeypatch.setattr(grader.runner, "grade", lambda *args, **kwargs: [result])
+    monkeypatch.setattr(grader.grading.runner, "grade", lambda *args, **kwargs: [result])
     (tmp_path / "sub").mkdir()
     out = tmp_path / "results.json"
     outcome = CliRunner().invoke(main, ["run", str(tmp_path / "sub"), "--json", str(out)])
@@ -404,6 +408,8 @@ def test_the_grader_s_own_tracebacks_go_to_the_instructor_never_into_results_jso
         "details": {"hw1_attention:test_x": "Traceback ...\nKeyError: 'secret'"}
     }
     # In a batch: the worker's row carries the details to the writer, which keeps them out of results.json.
-    monkeypatch.setattr(grader.batch, "grade", lambda *args, **kwargs: [result])
-    row = grader.batch.grade_one("ada", tmp_path / "sub", GradeConfig(), None)
-    assert row[grader.batch.INSTRUCTOR_KEY] == {"hw1_attention:test_x": "Traceback ...\nKeyError: 'secret'"}
+    monkeypatch.setattr(grader.classroom.batch, "grade", lambda *args, **kwargs: [result])
+    row = grader.classroom.batch.grade_one("ada", tmp_path / "sub", GradeConfig(), None)
+    assert row[grader.classroom.batch.INSTRUCTOR_KEY] == {
+        "hw1_attention:test_x": "Traceback ...\nKeyError: 'secret'"
+    }

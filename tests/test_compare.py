@@ -1,11 +1,11 @@
-"""grader.compare: which hint a failed comparison shows."""
+"""grader.suite.compare: which hint a failed comparison shows."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from grader.compare import RESHAPE_HINT, GradingFailure, assert_close
+from grader.suite.compare import RESHAPE_HINT, GradingFailure, assert_close
 
 EXPECTED = torch.arange(6.0).reshape(2, 3)
 MISTAKES = [(EXPECTED.T, "laid out (Tk, Tq)"), (EXPECTED * 2, "doubled")]

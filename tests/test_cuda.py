@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from grader.assignments import get_assignment
-from grader.runner import GradeConfig, grade
+from grader.grading.runner import GradeConfig, grade
 from solutions.hw1_attention.multihead import MultiHeadAttention
 
 pytestmark = [

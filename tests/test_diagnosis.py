@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.diagnosis import catalogue, diagnose
-from grader.runner import GradeConfig, grade
-from grader.variants import Variant, materialize
-from grader.verdicts import TestResult as GradedTest
-from grader.verdicts import Verdict
+from grader.catalogue.variants import Variant, materialize
+from grader.grading.runner import GradeConfig, grade
+from grader.results.diagnosis import catalogue, diagnose
+from grader.results.verdicts import TestResult as GradedTest
+from grader.results.verdicts import Verdict
 
 SUITE = ("t_softmax", "t_dim", "t_scores", "t_mask", "t_mha", "t_train")
 CATALOGUE = (
@@ -140,10 +140,10 @@ def test_two_real_mistakes_made_together_are_both_named(assignment: str, tmp_pat
 
 
 def test_the_student_sees_the_diagnosis_first_and_the_instructor_the_class_s_mistakes():
-    from grader.feedback import class_summary_page, feedback_page
-    from grader.gradebook import assignment_rows
-    from grader.report import gradescope_results
-    from grader.verdicts import AssignmentResult
+    from grader.classroom.gradebook import assignment_rows
+    from grader.results.feedback import class_summary_page, feedback_page
+    from grader.results.report import gradescope_results
+    from grader.results.verdicts import AssignmentResult
 
     def graded(student: str, lost: dict[str, str]) -> dict:
         tests = outcome(lost)
@@ -170,7 +170,7 @@ def test_the_student_sees_the_diagnosis_first_and_the_instructor_the_class_s_mis
 
 @pytest.mark.slow
 def test_a_real_mistake_no_catalogue_entry_describes_is_reported_as_unexplained(tmp_path: Path):
-    from grader.variants import Edit
+    from grader.catalogue.variants import Edit
 
     unknown = Variant(
         "softmax-slightly-off",

@@ -12,9 +12,9 @@ import pytest
 import torch
 from browser import find_chromium, load_page
 
-from grader import figures, svg
-from grader.feedback import class_summary_page, feedback_page, render_figure
-from grader.report import gradescope_results
+from grader.results import figures, svg
+from grader.results.feedback import class_summary_page, feedback_page, render_figure
+from grader.results.report import gradescope_results
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -292,8 +292,8 @@ def test_feedback_pages_render_in_a_browser(tmp_path, chromium, hw1_reference_re
 def test_the_terminal_table_shows_brackets_in_messages_as_text():
     from rich.console import Console
 
-    from grader.report import render_table
-    from grader.verdicts import AssignmentResult, TestResult, Verdict
+    from grader.results.report import render_table
+    from grader.results.verdicts import AssignmentResult, TestResult, Verdict
 
     test = TestResult("t", "a [bold]title", 4, 2, Verdict.PARTIAL, message="[weights] max error 0.3 [/]")
     result = AssignmentResult(
@@ -340,8 +340,8 @@ def _graded_page(assignment: str, name: str, tmp_path_factory) -> tuple:
     """(result, page path) of catalogue variant `name`, graded at seed 0."""
     import importlib
 
-    from grader.runner import GradeConfig, grade
-    from grader.variants import materialize
+    from grader.catalogue.variants import materialize
+    from grader.grading.runner import GradeConfig, grade
 
     catalogue = importlib.import_module(f"grader.catalogue.{assignment}")
     (variant,) = [v for v in [*catalogue.VARIANTS, catalogue.STUB] if v.name == name]

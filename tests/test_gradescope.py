@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from grader.assignments import get_assignment
-from grader.gradescope import build_autograder
-from grader.variants import Variant, materialize
+from grader.catalogue.variants import Variant, materialize
+from grader.classroom.gradescope import build_autograder
 
 HW1 = get_assignment("hw1_attention")
 GRADER_BIN = str(Path(sys.executable).with_name("grader"))
@@ -190,8 +190,8 @@ def test_setup_hides_the_answers_from_student_code(tmp_path):
 
 
 def test_the_export_grades_within_a_budget_below_the_gradescope_timeout(tmp_path):
+    from grader.classroom.gradescope import grading_budget
     from grader.errors import ConfigurationError
-    from grader.gradescope import grading_budget
 
     assert grading_budget(600) == 480 and grading_budget(300) == 240 and grading_budget(3600) == 2880
     zip_path = build_autograder(HW1.name, tmp_path, gradescope_timeout=300)
@@ -224,7 +224,7 @@ chmod +x "$venv/bin/pip" "$venv/bin/python"
 def test_setup_installs_the_cpu_build_of_torch_with_pypi_as_the_fallback(tmp_path, index_down):
     """setup.sh takes torch from PyTorch's CPU-only index (Gradescope has no GPU; PyPI's Linux torch is the
     CUDA build), and from PyPI, with the same pin, when that index fails."""
-    from grader.gradescope import TORCH_CPU_INDEX, TORCH_PIN
+    from grader.classroom.gradescope import TORCH_CPU_INDEX, TORCH_PIN
 
     assert TORCH_PIN == "torch==2.13.0" and TORCH_CPU_INDEX == "https://download.pytorch.org/whl/cpu"
     root = autograder(tmp_path)

@@ -21,7 +21,7 @@ import pytest
 from processes import processes_with, unique_sleep
 
 from grader.assignments import PACKAGE_ROOT, SOLUTIONS_ROOT, get_assignment
-from grader.variants import Edit, Variant, materialize
+from grader.catalogue.variants import Edit, Variant, materialize
 
 HW1 = get_assignment("hw1_attention")
 SENTINEL = Path("/tmp") / f"grader-hostile-sentinel-{uuid.uuid4().hex}"

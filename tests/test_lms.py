@@ -1,4 +1,4 @@
-"""The grades in the CSV shapes Canvas and Gradescope import (grader.lms), from a batch's rows."""
+"""The grades in the CSV shapes Canvas and Gradescope import (grader.classroom.lms), from a batch's rows."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import io
 
 import pytest
 
+from grader.classroom.gradebook import missing_row
+from grader.classroom.lms import canvas_csv, gradescope_csv, lms_csv
 from grader.errors import ConfigurationError
-from grader.gradebook import missing_row
-from grader.lms import canvas_csv, gradescope_csv, lms_csv
 
 
 def rows() -> list[dict]:

@@ -19,9 +19,11 @@ from click.testing import CliRunner
 from grader.assignments import get_assignment
 from grader.cli import main
 from grader.errors import ConfigurationError
-from grader.nbgrader_source import (
-    BEGIN_HIDDEN,
-    END_HIDDEN,
+from grader.grading.runner import GradeConfig, grade
+from grader.grading.staging import find_sources, notebook_modules
+from grader.markers import BEGIN, BEGIN_HIDDEN, END, END_HIDDEN
+from grader.release.build import solution_lines
+from grader.release.nbgrader_source import (
     build_course,
     build_notebook,
     config_advice,
@@ -29,9 +31,6 @@ from grader.nbgrader_source import (
     template_path,
     templated_assignments,
 )
-from grader.release import BEGIN, END, solution_lines
-from grader.runner import GradeConfig, grade
-from grader.staging import find_sources, notebook_modules
 
 NAMES = templated_assignments()
 # What nbgrader's ClearSolutions puts in place of a solution region (the stub nbgrader_config.py sets).
@@ -435,7 +434,7 @@ def test_nbgrader_autograde_alone_runs_the_hidden_tests_with_the_templates_point
 
 
 def _edited(path: Path, edit) -> None:
-    """The notebook at `path` with one sample bug (a grader.variants.Edit) made in its module's cell."""
+    """The notebook at `path` with one sample bug (a variants.Edit) made in its module's cell."""
     notebook = json.loads(path.read_text(encoding="utf-8"))
     cells = [c for c in notebook["cells"] if "".join(c["source"]).startswith("%%writefile")]
     (cell,) = [c for c in cells if "".join(c["source"]).splitlines()[0].endswith(f"/{edit.file}")]
@@ -465,8 +464,8 @@ def test_grader_batch_gives_nbgrader_one_honest_grade_per_student_and_assignment
     pytest.importorskip("ipykernel")
     from nbgrader.api import Gradebook, MissingEntry
 
-    from grader.batch import read_gradebook_rows
-    from grader.samples import SAMPLES
+    from grader.classroom.batch import read_gradebook_rows
+    from grader.classroom.samples import SAMPLES
 
     names = ["hw1_attention", "hw3_tokenization"]
     course = tmp_path / "course"
@@ -531,7 +530,7 @@ def test_a_gradebook_whose_notebook_checks_carry_points_is_refused_before_gradin
     pytest.importorskip("nbgrader")
     from nbgrader.api import Gradebook
 
-    from grader.nbgrader_gradebook import check_gradebook
+    from grader.classroom.nbgrader_gradebook import check_gradebook
 
     db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     for bad in ("notaurl", f"sqlite:///{tmp_path / 'missing' / 'folder' / 'gradebook.db'}"):
@@ -592,7 +591,7 @@ def test_scores_are_written_into_nbgrader_gradebook(tmp_path):
     pytest.importorskip("nbgrader")
     from nbgrader.api import Gradebook
 
-    from grader.nbgrader_gradebook import export_to_nbgrader_gradebook
+    from grader.classroom.nbgrader_gradebook import export_to_nbgrader_gradebook
 
     db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     rows = [

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from grader.plugin import INTERNAL_MESSAGE, GradingPlugin
-from grader.verdicts import Verdict
+from grader.grading.plugin import INTERNAL_MESSAGE, GradingPlugin
+from grader.results.verdicts import Verdict
 
 pytest_plugins = ["pytester"]
 

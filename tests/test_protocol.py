@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.sandbox import protocol
+from grader.grading.sandbox import protocol
 
 
 def roundtrip(value):

@@ -12,7 +12,8 @@ import pytest
 
 from grader.assignments import ASSIGNMENTS
 from grader.errors import ConfigurationError
-from grader.release import build_release, solution_lines, stale_files, stub_source
+from grader.markers import stub_source
+from grader.release.build import build_release, solution_lines, stale_files
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "assignments"

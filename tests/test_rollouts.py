@@ -6,8 +6,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from grader.compare import GradingFailure
-from grader.rollouts import check_actions, rollout
+from grader.suite.compare import GradingFailure
+from grader.suite.rollouts import check_actions, rollout
 
 
 def _cartpole():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.samples import SAMPLES, sample_scores
+from grader.classroom.samples import SAMPLES, sample_scores
 
 
 def test_every_assignment_has_a_complete_sample_and_a_buggy_one():

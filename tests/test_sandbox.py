@@ -10,7 +10,7 @@ import torch
 from processes import processes_with, unique_sleep, wait_for_processes_with
 
 from grader.assignments import PACKAGE_ROOT, SOLUTIONS_ROOT
-from grader.sandbox import (
+from grader.grading.sandbox import (
     BadAnswer,
     CallTimeout,
     ChildDied,
@@ -295,7 +295,7 @@ def test_the_open_files_limit_is_named(tmp_path):
 
 def test_strict_isolation_refuses_to_fall_back(monkeypatch):
     from grader.errors import IsolationError
-    from grader.sandbox import isolation
+    from grader.grading.sandbox import isolation
 
     monkeypatch.setattr(isolation, "probe_namespaces", lambda: "bubblewrap (bwrap) is not installed")
     assert isolation.choose_level("best") is IsolationLevel.PROCESS
@@ -304,7 +304,7 @@ def test_strict_isolation_refuses_to_fall_back(monkeypatch):
 
 
 def test_the_runtime_is_mounted_over_tmp_not_under_it(tmp_path):
-    from grader.sandbox.isolation import bwrap_command, runtime_paths
+    from grader.grading.sandbox.isolation import bwrap_command, runtime_paths
 
     command = bwrap_command(
         ["python"], work_dir=tmp_path, runner_dir=tmp_path, scratch_bytes=1 << 20, environment={}

@@ -1,6 +1,6 @@
-"""Similarity across a class (grader.similarity): disguised copies are flagged, independent work and the stubs
-are not; the CSV, the pages (in a real browser), the command and the batch's summary. No grading: similarity
-reads code only, and the batch test feeds the batch stored results."""
+"""Similarity across a class (grader.classroom.similarity): disguised copies are flagged, independent work
+and the stubs are not; the CSV, the pages (in a real browser), the command and the batch's summary.
+No grading: similarity reads code only, and the batch test feeds the batch stored results."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from click.testing import CliRunner
 from similarity_class import HW1, disguise, disguised_copy, independent_hw1, reference_parts_hw1
 
 from grader import __version__
-from grader.batch import _options, content_hash, find_submissions, grade_batch
-from grader.cli import main
-from grader.runner import GradeConfig
-from grader.samples import write_samples
-from grader.similarity import (
+from grader.catalogue.variants import Variant, materialize
+from grader.classroom.batch import _options, content_hash, find_submissions, grade_batch
+from grader.classroom.samples import write_samples
+from grader.classroom.similarity import (
     DEFAULT_THRESHOLD,
     SimilarityConfig,
     compare_class,
@@ -31,7 +30,8 @@ from grader.similarity import (
     similarity_csv,
     write_similarity,
 )
-from grader.variants import Variant, materialize
+from grader.cli import main
+from grader.grading.runner import GradeConfig
 
 pytest.importorskip("copydetect", reason="the similarity extra (scripts/setup.sh installs it)")
 
@@ -96,7 +96,7 @@ def test_copies_are_flagged_and_independent_work_is_not(sample_class):
 def test_pairs_are_scored_as_copydetects_compare_files_scores_them(sample_class):
     from copydetect.detector import compare_files
 
-    from grader.similarity import overlap
+    from grader.classroom.similarity import overlap
 
     _, result = sample_class
     prints = [f for (assignment, _), f in sorted(result.fingerprints.items()) if assignment == HW1]
@@ -310,9 +310,9 @@ def test_the_batch_lists_similar_pairs_in_its_summary(tmp_path, chromium):
 
 
 def test_batch_similarity_options_reach_grade_batch(tmp_path, monkeypatch):
-    import grader.batch
-    from grader.batch import BatchSummary
-    from grader.similarity import ClassSimilarity
+    import grader.classroom.batch
+    from grader.classroom.batch import BatchSummary
+    from grader.classroom.similarity import ClassSimilarity
 
     (tmp_path / "class" / "ada").mkdir(parents=True)
     calls = {}
@@ -325,7 +325,7 @@ def test_batch_similarity_options_reach_grade_batch(tmp_path, monkeypatch):
             gradebook=tmp_path / "g.csv", summary_page=tmp_path / "s.html", similarity=compared,
         )  # fmt: skip
 
-    monkeypatch.setattr(grader.batch, "grade_batch", fake_grade_batch)
+    monkeypatch.setattr(grader.classroom.batch, "grade_batch", fake_grade_batch)
     args = ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")]
     result = CliRunner().invoke(main, [*args, "--similarity", "--similarity-threshold", "0.8"])
     assert calls["similarity"] == SimilarityConfig(threshold=0.8)

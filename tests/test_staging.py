@@ -6,7 +6,7 @@ import os
 import pytest
 
 from grader.errors import SubmissionError
-from grader.staging import find_sources, notebook_modules, stage
+from grader.grading.staging import find_sources, notebook_modules, stage
 
 
 def write(path, text=""):
@@ -108,7 +108,7 @@ def test_a_path_that_does_not_exist_is_named(tmp_path):
 
 
 def test_local_imports_are_read_from_the_syntax_tree():
-    from grader.staging import local_imports
+    from grader.grading.staging import local_imports
 
     present = frozenset({"softmax.py", "attention.py", "scores.py"})
     text = (

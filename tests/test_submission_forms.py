@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from grader.assignments import get_assignment
-from grader.runner import GradeConfig, grade
-from grader.verdicts import AssignmentResult
+from grader.grading.runner import GradeConfig, grade
+from grader.results.verdicts import AssignmentResult
 
 HW1 = get_assignment("hw1_attention")
 

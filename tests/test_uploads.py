@@ -20,9 +20,9 @@ from click.testing import CliRunner
 
 from grader.assignments import ASSIGNMENTS, Assignment
 from grader.cli import main
-from grader.release import stub_source
-from grader.report import intake_lines
-from grader.staging import find_sources
+from grader.grading.staging import find_sources
+from grader.release.build import stub_source
+from grader.results.report import intake_lines
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 6000).decode()  # ~2 MB in the notebook
 MAC_FORK = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \xff\xfe\x80"  # AppleDouble: not UTF-8

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from grader.assignments import get_assignment
-from grader.diagnosis import catalogue
-from grader.runner import GradeConfig, grade
-from grader.variants import Variant, materialize
-from grader.verdicts import AssignmentResult
+from grader.catalogue.variants import Variant, materialize
+from grader.grading.runner import GradeConfig, grade
+from grader.results.diagnosis import catalogue
+from grader.results.verdicts import AssignmentResult
 
 
 @dataclass(frozen=True)

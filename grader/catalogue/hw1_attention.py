@@ -7,7 +7,7 @@ Edits quote code only, never comments, so that rewording a comment in the refere
 
 from __future__ import annotations
 
-from grader.variants import Edit, Variant
+from grader.catalogue.variants import Edit, Variant
 
 # Hints about form, or that only say a later test inherits an earlier mistake, not which mistake it is: any
 # variant may show them where it breaks those tests.

@@ -10,7 +10,7 @@ Edits quote code only, never comments.
 
 from __future__ import annotations
 
-from grader.variants import Edit, Variant
+from grader.catalogue.variants import Edit, Variant
 
 # Attention written by hand instead of with F.scaled_dot_product_attention (the handout allows it): inserted
 # before the fused path in provided_attention.py, which then never runs. SCALE and FILL are the two places the

@@ -7,7 +7,7 @@ Edits quote code only, never comments, so that rewording a comment in the refere
 
 from __future__ import annotations
 
-from grader.variants import Edit, Variant
+from grader.catalogue.variants import Edit, Variant
 
 # Hints that restate a whole rule (how to count pairs, how to encode a chunk) or come from the time limit, not
 # from one mistake: any variant that breaks those tests may show them.

@@ -16,7 +16,7 @@ action, a Decision Transformer that reads its logits at the action tokens: each 
 
 from __future__ import annotations
 
-from grader.variants import Edit, Variant
+from grader.catalogue.variants import Edit, Variant
 
 # Hints about form, not one mistake: a call that ran out of time.
 GENERIC_HINTS = ("look for an infinite loop",)

@@ -1,0 +1,1 @@
+"""Tools for the instructor who writes an assignment: scaffolding and the mutation audit of a hidden suite."""

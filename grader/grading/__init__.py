@@ -1,0 +1,1 @@
+"""Grading one submission: staging, the sandbox, the student proxy, the pytest plugin, the runner."""

@@ -1,0 +1,274 @@
+"""Feedback pages: one self-contained HTML page per graded submission (the class's: grader.classroom.summary).
+
+Both are rendered from results.json dicts (what `grader run --json` and `grader batch` write), so a page
+can be rebuilt from stored results without grading again. Pages carry no script and load nothing: charts
+are SVG `data:` images, the style is inline, and a Content-Security-Policy forbids everything else, so
+text from a submission (its messages, what it printed) can only ever show up as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from html import escape
+from typing import Any
+
+from grader import __version__
+from grader.results import svg
+from grader.results.report import format_points
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+MAX_OUTPUT = 20_000
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222 }
+h1 { font-size: 1.5rem } h2 { font-size: 1.2rem; margin-top: 2rem }
+.total { font-size: 1.25rem; font-weight: bold }
+.meta { color: #555 }
+table { border-collapse: collapse; width: 100% }
+td, th { padding: .3rem .5rem; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top }
+.passed { color: #17692b } .partial { color: #8a6100 }
+.failed, .error, .crashed, .timeout, .memory-limit, .internal-error { color: #a11 }
+section.test { border: 1px solid #ddd; border-left: .4rem solid #a11; border-radius: .3rem;
+  padding: .5rem 1rem; margin: 1rem 0 }
+section.test.passed { border-left-color: #17692b } section.test.partial { border-left-color: #d9a400 }
+pre { white-space: pre-wrap; background: #f6f6f6; padding: .5rem; border-radius: .2rem; overflow-x: auto }
+.hint { background: #eef5ff; padding: .4rem .6rem; border-radius: .2rem }
+section.diagnosis { background: #fff6e0; padding: .2rem 1rem; border-radius: .3rem }
+figure { margin: .8rem 0 } figcaption { color: #555; font-size: .9rem } img { max-width: 100% }
+.token { display: inline-block; padding: 0 .15rem; margin: .1rem 0; border-radius: .15rem;
+  font-family: monospace; white-space: pre }
+.t0 { background: #dbe9f6 } .t1 { background: #fde2c8 }
+.t2 { background: #d8f0d2 } .t3 { background: #ecdff5 }
+.token.differs { background: #fbd0d0; outline: 2px solid #a11; outline-offset: -1px; font-weight: bold }
+.legend { color: #555; font-size: .9rem }
+ul.tests li { margin: .15rem 0 }
+"""
+
+
+def page(title: str, body: list[str]) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>\n"
+        + "\n".join(body)
+        + f'\n<p class="meta">course-grader {escape(__version__)}</p></body></html>\n'
+    )
+
+
+def image(svg_text: str, alt: str) -> str:
+    data = base64.b64encode(svg_text.encode("utf-8")).decode("ascii")
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="{escape(alt)}">'
+
+
+def _pre(text: str) -> str:
+    if len(text) > MAX_OUTPUT:
+        text = text[:MAX_OUTPUT] + f"\n… ({len(text) - MAX_OUTPUT} more characters)"
+    return f"<pre>{escape(text)}</pre>"
+
+
+def _shown(token: str) -> str:
+    """A token as text, its line breaks and tabs written out so that each stays visibly inside its box."""
+    return escape(token).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
+def render_figure(figure: dict[str, Any]) -> str:
+    """One recorded figure (see grader.results.figures) as HTML: an SVG image, or token spans for a split."""
+    kind, title = figure.get("kind"), str(figure.get("title", ""))
+    caption = str(figure.get("caption", ""))
+    if kind == "heatmap":
+        content = image(svg.heatmap(title, figure["rows"], figure["columns"], figure["panels"]), title)
+    elif kind == "curves":
+        series = {name: (line["x"], line["y"]) for name, line in figure["series"].items()}
+        chart = svg.line_chart(
+            title,
+            series,
+            x_label=figure.get("x_label", ""),
+            y_label=figure.get("y_label", ""),
+            threshold=figure.get("threshold"),
+        )
+        content = image(chart, title)
+    elif kind == "tokens":
+        differs = figure.get("differs") or {}
+        rows = []
+        for name, tokens in figure["splits"].items():
+            marked = set(differs.get(name) or ())
+            spans = "".join(
+                f'<span class="token t{i % 4}{" differs" if i in marked else ""}">{_shown(token)}</span>'
+                for i, token in enumerate(tokens)
+            )
+            count = f"{len(tokens)} tokens" + (f", {len(marked)} cut differently" if marked else "")
+            rows.append(f"<p><strong>{escape(name)}</strong> ({count}): {spans}</p>")
+        content = f"<p><strong>{escape(title)}</strong></p>" + "".join(rows)
+        if any(differs.values()):
+            content += (
+                '<p class="legend"><span class="token differs">marked</span> a token the other split does '
+                "not have: the same part of the text, cut differently</p>"
+            )
+    else:
+        return ""
+    return (
+        f"<figure>{content}"
+        + (f"<figcaption>{escape(caption)}</figcaption>" if caption else "")
+        + "</figure>"
+    )
+
+
+def _verdict(test: dict[str, Any]) -> str:
+    extra = test.get("extra_data") or {}
+    return str(extra.get("verdict") or test.get("status") or "")
+
+
+def _css_class(verdict: str) -> str:
+    return verdict.replace(" ", "-")
+
+
+def _test_section(test: dict[str, Any]) -> str:
+    extra = test.get("extra_data") or {}
+    verdict = _verdict(test)
+    parts = [
+        f'<section class="test {_css_class(verdict)}" id="{escape(str(test.get("number", "")))}">',
+        f"<h3>{escape(str(test.get('name', '')))}</h3>",
+        f'<p><span class="{_css_class(verdict)}">{escape(verdict)}</span> · '
+        f"{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))} points</p>",
+    ]
+    if "message" in extra:
+        if extra.get("message"):
+            parts.append(_pre(str(extra["message"])))
+        if extra.get("hint"):
+            parts.append(f'<p class="hint"><strong>Hint:</strong> {escape(str(extra["hint"]))}</p>')
+        if str(extra.get("student_output", "")).strip():
+            parts.append("<details><summary>What your code printed</summary>")
+            parts.append(_pre(str(extra["student_output"])) + "</details>")
+    elif test.get("output"):
+        parts.append(_pre(str(test["output"])))
+    parts.extend(render_figure(figure) for figure in extra.get("figures", []) if isinstance(figure, dict))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def feedback_page(results: dict[str, Any], *, student: str | None = None) -> str:
+    """The feedback page of one graded submission, from its results.json dict."""
+    student = student or results.get("student")
+    tests = list(results.get("tests", []))
+    max_score = sum(float(t.get("max_score", 0)) for t in tests)
+    named = (results.get("extra_data") or {}).get("assignments") or {}
+    assignments = results.get("assignment") or ", ".join(named)
+    heading = (
+        "Feedback" + (f" on {assignments}" if assignments else "") + (f" for {student}" if student else "")
+    )
+    body = [f"<h1>{escape(heading)}</h1>"]
+    body.append(
+        f'<p class="total">Score: {format_points(results.get("score", 0))}'
+        + (f" / {format_points(max_score)}" if max_score else "")
+        + "</p>"
+    )
+    diagnoses = [
+        lines
+        for totals in ((results.get("extra_data") or {}).get("assignments") or {}).values()
+        if (lines := (totals.get("diagnosis") or {}).get("lines"))
+    ]
+    if diagnoses:
+        body.append('<section class="diagnosis"><h2>What your results point to</h2><ul>')
+        body.extend(f"<li>{escape(str(line))}</li>" for lines in diagnoses for line in lines)
+        body.append("</ul></section>")
+    if results.get("output"):
+        body.append(_pre(str(results["output"])))
+    if tests:
+        body.append("<h2>Summary</h2><table><tr><th>test</th><th>points</th><th>result</th></tr>")
+        for test in tests:
+            verdict = _verdict(test)
+            anchor, name = escape(str(test.get("number", ""))), escape(str(test.get("name", "")))
+            body.append(
+                f'<tr><td><a href="#{anchor}">{name}</a></td>'
+                f"<td>{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))}</td>"
+                f'<td class="{_css_class(verdict)}">{escape(verdict)}</td></tr>'
+            )
+        body.append("</table>")
+        lost = [t for t in tests if float(t.get("score", 0)) < float(t.get("max_score", 0))]
+        lost_pictured = [t for t in lost if _figures(t)]
+        lost_other = [t for t in lost if not _figures(t)]
+        passed_pictured = [t for t in tests if t not in lost and _figures(t)]
+        if lost_pictured:
+            body.append("<h2>What to fix: pictures of the tests that lost points</h2>")
+            body.append(
+                '<p class="meta">Each picture shows what your code gave beside what was expected, '
+                "in the case where the test failed.</p>"
+            )
+            body.extend(_test_section(test) for test in lost_pictured)
+        if lost_other:
+            body.append(
+                "<h2>What to fix" + (": the other tests that lost points" if lost_pictured else "") + "</h2>"
+            )
+            body.extend(_lost_sections(lost_other))
+        if passed_pictured:
+            body.append("<h2>Pictures from tests you passed</h2>")
+            body.extend(_test_section(test) for test in passed_pictured)
+    return page(heading, body)
+
+
+def _figures(test: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in (test.get("extra_data") or {}).get("figures") or [] if isinstance(f, dict)]
+
+
+NOT_IMPLEMENTED = re.compile(r"^(?:\[.*\] )?(\S+) is not implemented yet \(it raises NotImplementedError\)$")
+
+
+def _not_implemented(test: dict[str, Any]) -> tuple[str, ...]:
+    """The functions a test found not implemented, when that is all its message says (else ())."""
+    extra = test.get("extra_data") or {}
+    if _figures(test) or extra.get("hint") or str(extra.get("student_output", "")).strip():
+        return ()
+    message = str(extra["message"] if "message" in extra else test.get("output", ""))
+    targets: list[str] = []
+    for line in filter(str.strip, message.splitlines()):
+        match = NOT_IMPLEMENTED.match(line.strip())
+        if match is None:
+            return ()
+        if match.group(1) not in targets:
+            targets.append(match.group(1))
+    return tuple(targets)
+
+
+def _lost_sections(tests: list[dict[str, Any]]) -> list[str]:
+    """A card per test, except that tests which only found the same functions not implemented share one
+    card, listing them with their points (an untouched stub gets a few cards, not one per test)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for test in tests:
+        groups.setdefault(_not_implemented(test), []).append(test)
+    sections = []
+    for test in tests:
+        key = _not_implemented(test)
+        members = groups.pop(key, []) if key else [test]
+        if len(members) == 1:
+            sections.append(_test_section(test))
+        elif members:
+            sections.append(_not_implemented_section(key, members))
+    return sections
+
+
+def _not_implemented_section(targets: tuple[str, ...], tests: list[dict[str, Any]]) -> str:
+    items = "".join(
+        f'<li id="{escape(str(test.get("number", "")))}">{escape(str(test.get("name", "")))} · '
+        f"{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))} points</li>"
+        for test in tests
+    )
+    sentences = "".join(
+        f"<pre>{escape(target)} is not implemented yet (it raises NotImplementedError)</pre>"
+        for target in targets
+    )
+    return (
+        '<section class="test failed not-implemented">'
+        f"<h3>Not implemented yet: {escape(', '.join(targets))}</h3>{sentences}"
+        f"<p>{len(tests)} tests need {'it' if len(targets) == 1 else 'them'} and lost their points:</p>"
+        f'<ul class="tests">{items}</ul></section>'
+    )
+
+
+def feedback_path(row: dict[str, Any]) -> str:
+    """Where a batch writes the feedback page of one row, relative to its results folder.
+
+    `<student>/<assignment>/feedback.html`, or `<student>/feedback.html` when no assignment is known.
+    """
+    parts = [str(row.get("student", "")), str(row.get("assignment") or ""), "feedback.html"]
+    return "/".join(part for part in parts if part)
