@@ -6,13 +6,16 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from grader import __version__
 from grader.errors import ConfigurationError, GraderError, SubmissionError
+
+if TYPE_CHECKING:
+    from grader.results.record import Row
 from grader.results.verdicts import VISIBILITIES
 
 console = Console(highlight=False)
@@ -140,6 +143,7 @@ def run(
 
     from grader.grading.runner import GradeConfig, grade
     from grader.results.feedback import feedback_page
+    from grader.results.record import rows_from_json
     from grader.results.report import (
         gradescope_error,
         gradescope_results,
@@ -171,7 +175,7 @@ def run(
             if json_path is not None:
                 write_json_atomic(json_path, failed)
             if html_path is not None:
-                write_text_atomic(html_path, feedback_page(failed))
+                write_text_atomic(html_path, feedback_page(rows_from_json(failed)))
             raise
     for result in results:
         render_table(result, console, verbose=verbose)
@@ -186,7 +190,7 @@ def run(
             write_json_atomic(instructor_path(json_path), {"details": details})
             console.print(f"instructor-only details written to {instructor_path(json_path)}")
     if html_path is not None:
-        write_text_atomic(html_path, feedback_page(report))
+        write_text_atomic(html_path, feedback_page(rows_from_json(report)))
         console.print(f"feedback page written to {html_path}")
 
 
@@ -283,8 +287,8 @@ def batch(
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("", total=sum(1 for _, path in submissions if path is not None))
 
-        def progress(done: int, total: int, row: dict[str, Any]) -> None:
-            last = f"last: {row.get('student')} {format_points(row.get('score', 0))}"
+        def progress(done: int, total: int, rows: list[Row]) -> None:
+            last = f"last: {rows[0].student} {format_points(sum(row.score for row in rows))}"
             bar.update(task, completed=done, description=last)
 
         summary = grade_batch(
@@ -305,15 +309,13 @@ def batch(
     table.add_column("status", overflow="fold")
     skipped = set(summary.skipped_students)
     for row in summary.rows:
-        status = row.get("error") or row.get("status", "")
+        status = row.error or row.status.value
         table.add_row(
-            Text(str(row.get("student"))),
-            Text(str(row.get("assignment") or "")),
-            f"{format_points(row.get('score', 0))}/{format_points(row.get('max_score', 0))}"
-            if row.get("status") == "graded"
-            else "",
-            f"{row.get('seconds', 0):.1f}",
-            Text(status + (" (unchanged, skipped)" if row.get("student") in skipped else "")),
+            Text(row.student),
+            Text(row.assignment),
+            f"{format_points(row.score)}/{format_points(row.max_score)}" if row.graded else "",
+            f"{row.seconds:.1f}",
+            Text(status + (" (unchanged, skipped)" if row.student in skipped else "")),
         )
     console.print(table)
     counts = f"{summary.graded} graded, {summary.errors} could not be graded"
@@ -338,7 +340,7 @@ def batch(
                 f"{len(students)} students' scores written to nbgrader assignment {target} in {nbgrader_db}"
             )
     if summary.rows and summary.graded == 0:
-        reasons = sorted({str(row.get("error")) for row in summary.rows})
+        reasons = sorted({row.error for row in summary.rows})
         raise GraderError(
             f"no submission could be graded; {reasons[0]}"
             + (f" (and {len(reasons) - 1} other reasons)" if len(reasons) > 1 else ""),
@@ -441,9 +443,9 @@ def audit(
     if max_mutants < 1:
         raise ConfigurationError(f"--max must be at least 1, not {max_mutants}")
 
-    def progress(done: int, total: int, row: dict[str, Any]) -> None:
-        caught = float(row.get("score", 0)) < 100
-        console.print(f"  [{done}/{total}] {row.get('student')}: {'caught' if caught else 'survived'}")
+    def progress(done: int, total: int, rows: list[Row]) -> None:
+        caught = sum(row.score for row in rows) < 100
+        console.print(f"  [{done}/{total}] {rows[0].student}: {'caught' if caught else 'survived'}")
 
     report = run_audit(
         assignment, out_dir, max_mutants=max_mutants, seed=seed, workers=workers, scheduler=scheduler,
@@ -606,11 +608,11 @@ def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
         f"grading {len(submissions)} sample students' submissions ({workdir}) with {workers} workers"
     )
 
-    def progress(done: int, total: int, row: dict[str, Any]) -> None:
-        graded = ((row.get("extra_data") or {}).get("assignments") or {}).values()
-        out_of = sum(float(a.get("max_score", 0)) for a in graded)
-        score = format_points(row.get("score", 0))
-        console.print(f"  [{done}/{total}] {row.get('student')}: {score}/{format_points(out_of)}")
+    def progress(done: int, total: int, rows: list[Row]) -> None:
+        score, out_of = (
+            format_points(sum(getattr(row, key) for row in rows)) for key in ("score", "max_score")
+        )
+        console.print(f"  [{done}/{total}] {rows[0].student}: {score}/{out_of}")
 
     summary = grade_batch(
         submissions, config=GradeConfig(seed=seed), out_dir=out_dir, workers=workers, progress=progress

@@ -150,12 +150,12 @@ def test_batch_scores_resume_and_regrade_one(tmp_path):
     assert [done for done, total, _ in seen] == [1, 2, 3, 4, 5] and {t for _, t, _ in seen} == {5}
 
     # Scores per student: reference 100, stub 0, buggy below 100, hostile 0, a symlink an error row.
-    by_student = {row["student"]: row for row in first.rows}
-    assert by_student["ada"]["score"] == 100
-    assert by_student["eve"]["score"] == 0
-    assert 0 < by_student["ben"]["score"] < 100
-    assert by_student["mal"]["score"] == 0 and by_student["mal"]["status"] == "graded"
-    assert by_student["sym"]["status"] == "error" and "symbolic link" in by_student["sym"]["error"]
+    by_student = {row.student: row for row in first.rows}
+    assert by_student["ada"].score == 100
+    assert by_student["eve"].score == 0
+    assert 0 < by_student["ben"].score < 100
+    assert by_student["mal"].score == 0 and by_student["mal"].status.value == "graded"
+    assert by_student["sym"].status.value == "error" and "symbolic link" in by_student["sym"].error
 
     # Each student's results.json carries what resume needs.
     saved = json.loads((out / "ada" / "results.json").read_text())
@@ -229,7 +229,7 @@ def test_dask_local_cluster_gives_the_local_pool_scores(tmp_path, monkeypatch):
     assert read_gradebook_rows(tmp_path / "dask" / "gradebook.csv") == read_gradebook_rows(
         tmp_path / "local" / "gradebook.csv"
     )
-    assert [r["score"] for r in dask.rows] == [r["score"] for r in local.rows]
+    assert [r.score for r in dask.rows] == [r.score for r in local.rows]
 
 
 def test_a_batch_where_no_submission_could_be_graded_exits_non_zero_with_the_reason(tmp_path):
@@ -256,13 +256,13 @@ def test_a_class_over_two_assignments_gets_a_row_and_a_page_per_student_and_assi
     materialize(HW1, STUB, root / "cleo" / HW1)
     config = GradeConfig(seed=0)
     both = grade_batch(find_submissions(root), config=config, out_dir=tmp_path / "both", workers=2)
-    assert [(r["student"], r["assignment"], r["status"]) for r in both.rows] == [
+    assert [(r.student, r.assignment, r.status.value) for r in both.rows] == [
         ("ada", HW1, "graded"),
         ("ada", hw3, "graded"),
         ("cleo", HW1, "graded"),
     ]
-    assert all(r["max_score"] == 100 and r["score"] == 0 for r in both.rows)
-    assert all(t["number"].startswith(f"{r['assignment']}:") for r in both.rows for t in r["tests"])
+    assert all(r.max_score == 100 and r.score == 0 for r in both.rows)
+    assert all(t.assignment == r.assignment for r in both.rows for t in r.tests)
     for student, name in [("ada", HW1), ("ada", hw3), ("cleo", HW1)]:
         page = (tmp_path / "both" / student / name / "feedback.html").read_text()
         assert f"Feedback on {name} for {student}" in page and "Score: 0 / 100" in page
@@ -280,8 +280,8 @@ def test_a_class_over_two_assignments_gets_a_row_and_a_page_per_student_and_assi
     )
     assert (only.fresh, only.graded, only.missing) == (1, 1, 1)
     cleo = only.rows[1]
-    assert (cleo["student"], cleo["status"], cleo["error"]) == ("cleo", "missing", f"no submission for {hw3}")
-    assert cleo["max_score"] == 100 and not (tmp_path / "only" / "cleo").exists()
+    assert (cleo.student, cleo.status.value, cleo.error) == ("cleo", "missing", f"no submission for {hw3}")
+    assert cleo.max_score == 100 and not (tmp_path / "only" / "cleo").exists()
     summary = (tmp_path / "only" / "summary.html").read_text()
     assert "2 students, 1 submissions: 1 graded, 0 could not be graded, 1 missing" in summary
     assert "<td>no submission</td>" in summary

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
+from grader.results.record import rows_from_json
 
 
 def test_run_on_a_missing_path_says_so_without_a_traceback(tmp_path):
@@ -88,7 +89,7 @@ def test_batch_maps_options_to_grade_batch_and_prints_a_summary(tmp_path, monkey
             "error": None,
         }
         return BatchSummary(
-            rows=[row], graded=1, errors=0, missing=0, fresh=0, skipped=1, wall_seconds=0.1,
+            rows=rows_from_json(row), graded=1, errors=0, missing=0, fresh=0, skipped=1, wall_seconds=0.1,
             gradebook=tmp_path / "out" / "gradebook.csv", summary_page=tmp_path / "out" / "summary.html",
             skipped_students=["ada"],
         )  # fmt: skip
@@ -141,7 +142,7 @@ def test_batch_writes_scores_into_an_nbgrader_gradebook_when_asked(tmp_path, mon
         "tests": tests,
     }
     summary = BatchSummary(
-        rows=[row], graded=1, errors=0, missing=0, fresh=1, skipped=0, wall_seconds=0.1,
+        rows=rows_from_json(row), graded=1, errors=0, missing=0, fresh=1, skipped=0, wall_seconds=0.1,
         gradebook=tmp_path / "g.csv", summary_page=tmp_path / "s.html",
     )  # fmt: skip
     order = []
@@ -170,7 +171,7 @@ def test_batch_writes_scores_into_an_nbgrader_gradebook_when_asked(tmp_path, mon
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert order == [("check", "sqlite:///x.db", 4), "grade"]  # every assignment it may grade, checked first
-    assert exported == [([row], "sqlite:///x.db", None)]
+    assert exported == [(rows_from_json(row), "sqlite:///x.db", None)]
     assert "1 students' scores written to nbgrader assignment hw1_attention" in result.output
 
 
@@ -228,7 +229,7 @@ def test_every_option_of_every_command_has_help():
 
 
 def test_doctor_reports_every_mechanism_of_the_sandbox_and_what_is_lost_without_it(monkeypatch):
-    from grader import doctor
+    from grader.grading import doctor
     from grader.grading.sandbox import Limits
     from grader.grading.sandbox.sandbox import rlimits
 
@@ -253,7 +254,7 @@ def test_doctor_reports_every_mechanism_of_the_sandbox_and_what_is_lost_without_
 
 
 def test_doctor_says_what_the_process_level_loses(monkeypatch):
-    from grader import doctor
+    from grader.grading import doctor
 
     monkeypatch.setattr(doctor, "fallback_reason", lambda: "bubblewrap (bwrap) is not installed")
     monkeypatch.setattr(doctor.pids_cgroup, "unavailable_reason", lambda: "no write access")
@@ -273,10 +274,12 @@ def _fake_batch(tmp_path, monkeypatch, rows):
 
     def fake_grade_batch(submissions, **kwargs):
         calls.update(kwargs, submissions=submissions)
-        for done, row in enumerate(rows, 1):
-            kwargs["progress"](done, len(rows), row)
+        typed = [rows_from_json(row) for row in rows]
+        for done, student_rows in enumerate(typed, 1):
+            kwargs["progress"](done, len(rows), student_rows)
         return BatchSummary(
-            rows=rows, graded=len(rows), errors=0, missing=0, fresh=len(rows), skipped=0, wall_seconds=0.1,
+            rows=[row for student_rows in typed for row in student_rows], graded=len(rows), errors=0,
+            missing=0, fresh=len(rows), skipped=0, wall_seconds=0.1,
             gradebook=tmp_path / "out" / "gradebook.csv", summary_page=tmp_path / "out" / "summary.html",
         )  # fmt: skip
 
@@ -362,7 +365,9 @@ def test_demo_prints_scores_rounded(tmp_path, monkeypatch):
 def test_the_terminal_table_and_the_pages_round_scores_but_results_json_keeps_them():
     from rich.console import Console
 
-    from grader.results.feedback import class_summary_page, feedback_page
+    from grader.classroom.summary import class_summary_page
+    from grader.results.feedback import feedback_page
+    from grader.results.record import rows_from_json
     from grader.results.report import gradescope_results, render_table
     from grader.results.verdicts import AssignmentResult, TestResult, Verdict
 
@@ -377,9 +382,9 @@ def test_the_terminal_table_and_the_pages_round_scores_but_results_json_keeps_th
     assert "22.22/33.33" in text and "Total: 84.67/100" in text
     report = gradescope_results([result])
     assert report["score"] == 84.6666 and report["tests"][0]["score"] == 22.2222  # full precision kept
-    page = feedback_page(report)
+    page = feedback_page(rows_from_json(report))
     assert "Score: 84.67 / 100" in page and "22.22 / 33.33" in page
-    summary = class_summary_page([{**report, "student": "ada", "status": "graded"}])
+    summary = class_summary_page(rows_from_json({**report, "student": "ada", "status": "graded"}))
     assert "84.67 / 100</a>" in summary and "median 84.67%" in summary
     for shown in (text, page, summary):
         assert "84.666" not in shown and "22.2222" not in shown and "33.333" not in shown

@@ -140,8 +140,9 @@ def test_two_real_mistakes_made_together_are_both_named(assignment: str, tmp_pat
 
 
 def test_the_student_sees_the_diagnosis_first_and_the_instructor_the_class_s_mistakes():
-    from grader.classroom.gradebook import assignment_rows
-    from grader.results.feedback import class_summary_page, feedback_page
+    from grader.classroom.summary import class_summary_page
+    from grader.results.feedback import feedback_page
+    from grader.results.record import rows_from_json
     from grader.results.report import gradescope_results
     from grader.results.verdicts import AssignmentResult
 
@@ -151,13 +152,13 @@ def test_the_student_sees_the_diagnosis_first_and_the_instructor_the_class_s_mis
             "hw1_attention", tuple(tests), seed=0, isolation="process", device="cpu", duration=1,
             diagnosis=diagnose(tests, CATALOGUE, GENERIC),
         )  # fmt: skip
-        (row,) = assignment_rows({**gradescope_results([result]), "student": student, "status": "graded"})
+        (row,) = rows_from_json({**gradescope_results([result]), "student": student, "status": "graded"})
         return row
 
     ada = graded("ada", {"t_scores": "divide by sqrt(d)", "t_mha": ""})
     ben = graded("ben", {"t_scores": "divide by sqrt(d)", "t_mha": "", "t_softmax": ""})
     cleo = graded("cleo", {})
-    assert ada["output"].splitlines()[1].startswith("Your results match a known mistake: forgets 1/sqrt(d)")
+    assert ada.output.splitlines()[1].startswith("Your results match a known mistake: forgets 1/sqrt(d)")
     page = feedback_page(ada)
     assert page.index("What your results point to") < page.index("<h2>Summary</h2>")
     assert "forgets 1/sqrt(d) (2 of 2 tests it affects were lost" in page

@@ -12,11 +12,23 @@ import pytest
 import torch
 from browser import find_chromium, load_page
 
+from grader.classroom.summary import class_summary_page
 from grader.results import figures, svg
-from grader.results.feedback import class_summary_page, feedback_page, render_figure
+from grader.results.feedback import feedback_page, render_figure
+from grader.results.record import rows_from_json
 from grader.results.report import gradescope_results
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def feedback_page_of(results: dict) -> str:
+    """The page of one stored results.json, read back as the batch does."""
+    return feedback_page(rows_from_json(results))
+
+
+def summary_of(results: list[dict], **kwargs) -> str:
+    """The class summary of stored results.json dicts, read back as the batch does."""
+    return class_summary_page([row for stored in results for row in rows_from_json(stored)], **kwargs)
 
 
 def failing_row() -> dict:
@@ -93,13 +105,13 @@ def test_nice_ticks_cover_the_range():
 
 
 def test_the_page_shows_what_failed_with_hint_and_escapes_student_text():
-    page = feedback_page(failing_row())
+    page = feedback_page_of(failing_row())
     assert "validation loss 1.62 &gt; 1.20" in page and "check the causal mask" in page
     assert HOSTILE not in page and "<script" not in page and "<img src=x" not in page
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
     assert page.count('<img src="data:image/svg+xml;base64,') == 2  # the curves and the heatmap
     assert page.count('class="token t') == 4
-    assert "92.5 / 100" in page and "Feedback for ada" in page
+    assert "92.5 / 100" in page and "Feedback on hw2_transformer for ada" in page
     _, _, pictured = page.partition("<h2>What to fix: pictures of the tests that lost points</h2>")
     assert 'alt="Your GPT&#x27;s training loss"' in pictured  # a loss curve (hw2) of a test that lost points
 
@@ -113,12 +125,12 @@ def test_the_reference_page_pictures_the_students_attention_next_to_the_referenc
     yours, reference = heat["panels"]["yours"], heat["panels"]["reference"]
     assert all(math.isclose(a, b, abs_tol=1e-6) for r, s in zip(yours, reference) for a, b in zip(r, s))
     assert all(math.isclose(sum(row), 1.0, abs_tol=1e-5) for row in yours)
-    page = feedback_page(results)
+    page = feedback_page_of(results)
     assert "Pictures from tests you passed" in page and "What to fix" not in page
 
 
 def test_a_submission_that_could_not_be_graded_still_gets_a_page():
-    page = feedback_page(
+    page = feedback_page_of(
         {"score": 0, "output": "Your submission could not be graded: x.py has a syntax error"}
     )
     assert "could not be graded" in page and "Score: 0" in page
@@ -135,7 +147,7 @@ def test_the_class_summary_ranks_the_tests_most_students_fail():
         row["tests"][1]["score"] = 90 if score > 10 else 0
         rows.append(row)
     rows.append({"student": "broken", "score": 0, "status": "error", "error": "syntax error in a.py"})
-    page = class_summary_page(rows)
+    page = summary_of(rows)
     assert "5 students, 5 submissions: 4 graded, 1 could not be graded" in page
     hardest = re.findall(r"<li>(.*?)</li>", page)
     assert hardest[0].startswith("the GPT trains below the bar: 3 of 4")
@@ -160,7 +172,7 @@ def test_pass_rates_are_drawn_against_100_percent_not_the_largest_rate():
         return {"number": f"hw1_attention:{number}", "name": number, "score": score, "max_score": 2}
 
     rows = [{"student": s, "tests": [test("half", a), test("none", 0)]} for s, a in (("a", 2), ("b", 0))]
-    chart = _svgs(class_summary_page(rows))["pass rate per test of hw1_attention"]
+    chart = _svgs(summary_of(rows))["pass rate per test of hw1_attention"]
     tracks = [float(w) for w in re.findall(r'<rect class="track"[^>]* width="([\d.]+)"', chart)]
     bars = [float(w) for w in re.findall(r'<rect class="bar"[^>]* width="([\d.]+)"', chart)]
     assert len(tracks) == len(bars) == 2 and tracks[0] == tracks[1] > 100
@@ -204,7 +216,7 @@ def test_tests_that_only_found_the_same_function_missing_share_one_card():
         _lost("test_e", _not_implemented("softmax.softmax"), score=1),
         _lost("test_f", _not_implemented("softmax.softmax") + "\n[other] max error 0.3"),
     ]
-    page = feedback_page({"score": 1, "tests": tests})
+    page = feedback_page_of({"score": 1, "tests": tests})
     assert page.count("<tr><td>") == 6 and "1 / 3" in page  # every test keeps its row and its points
     cards = re.findall(r"<section .*?</section>", page, flags=re.S)
     assert (
@@ -222,7 +234,7 @@ def test_pictures_of_failing_tests_come_before_those_of_passed_tests():
     heat = figures.heatmap("weights", ["a"], ["b"], {"yours": [[1.0]], "expected": [[0.5]]})
     passed = {**_lost("test_p", ""), "score": 3, "extra_data": {"verdict": "passed", "figures": [heat]}}
     tests = [passed, _lost("test_x", "wrong"), _lost("test_y", "wrong too", figures_=[heat])]
-    page = feedback_page({"score": 3, "tests": tests})
+    page = feedback_page_of({"score": 3, "tests": tests})
     headings = re.findall(r"<h2>(.*?)</h2>", page)
     assert headings == [
         "Summary",
@@ -275,9 +287,9 @@ def test_browser_harness_sees_broken_images_and_console_errors(tmp_path, chromiu
 
 def test_feedback_pages_render_in_a_browser(tmp_path, chromium, hw1_reference_result):
     pages = {
-        "failing.html": feedback_page(failing_row()),
-        "reference.html": feedback_page(gradescope_results([hw1_reference_result])),
-        "summary.html": class_summary_page([failing_row(), {**failing_row(), "student": "ben", "score": 10}]),
+        "failing.html": feedback_page_of(failing_row()),
+        "reference.html": feedback_page_of(gradescope_results([hw1_reference_result])),
+        "summary.html": summary_of([failing_row(), {**failing_row(), "student": "ben", "score": 10}]),
     }
     expected_images = {"failing.html": 2, "reference.html": 1, "summary.html": 2}
     for name, html in pages.items():
@@ -317,7 +329,7 @@ def test_the_class_summary_has_a_section_per_assignment_scored_in_percent():
         },
         {"student": "ben", "score": 50, "tests": [test("hw1_attention:a", 50, 100)]},
     ]
-    page = class_summary_page(rows)
+    page = summary_of(rows)
     assert re.findall(r"<h2>(hw\w+)</h2>", page) == ["hw1_attention", "hw3_tokenization"]
     assert "2 students graded. Mean 75.0%, median 75%, min 50%, max 100%." in page
     assert page.count("<img ") == 4
@@ -348,7 +360,7 @@ def _graded_page(assignment: str, name: str, tmp_path_factory) -> tuple:
     folder = tmp_path_factory.mktemp(name)
     (result,) = grade(materialize(assignment, variant, folder), config=GradeConfig(seed=0))
     page = folder / "feedback.html"
-    page.write_text(feedback_page(gradescope_results([result])), encoding="utf-8")
+    page.write_text(feedback_page_of(gradescope_results([result])), encoding="utf-8")
     return result, page
 
 

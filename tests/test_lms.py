@@ -7,37 +7,19 @@ import io
 
 import pytest
 
-from grader.classroom.gradebook import missing_row
 from grader.classroom.lms import canvas_csv, gradescope_csv, lms_csv
 from grader.errors import ConfigurationError
+from grader.results.record import Row, Status, missing_row
 
 
-def rows() -> list[dict]:
+def rows() -> list[Row]:
     """Three students over two assignments: graded, could not be graded, missing, and a grader failure."""
     return [
-        {
-            "student": "ada",
-            "assignment": "hw1_attention",
-            "score": 92.5,
-            "max_score": 100,
-            "status": "graded",
-        },
-        {
-            "student": "ada",
-            "assignment": "hw3_tokenization",
-            "score": 100,
-            "max_score": 100,
-            "status": "graded",
-        },
-        {"student": "ben", "assignment": "hw1_attention", "score": 0, "max_score": 0, "status": "error"},
+        Row("ada", "hw1_attention", Status.GRADED, score=92.5, max_score=100),
+        Row("ada", "hw3_tokenization", Status.GRADED, score=100, max_score=100),
+        Row("ben", "hw1_attention", Status.ERROR),
         missing_row("ben", "hw3_tokenization", 100),
-        {
-            "student": "cleo, jr",
-            "assignment": "hw1_attention",
-            "score": 0,
-            "max_score": 0,
-            "status": "grader-error",
-        },
+        Row("cleo, jr", "hw1_attention", Status.GRADER_ERROR),
     ]
 
 

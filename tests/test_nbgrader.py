@@ -572,18 +572,15 @@ def test_the_released_notebook_graded_as_is_scores_zero(released):
 # ---------------------------------------------------------------- the grader's scores in nbgrader's gradebook
 
 
-def _row(student: str, scores: dict[str, float], status: str = "graded") -> dict:
-    tests = [
-        {"number": f"hw1_attention:{name}", "name": name, "score": score, "max_score": 50.0}
+def _row(student: str, scores: dict[str, float], status: str = "graded", assignment: str = "hw1_attention"):
+    from grader.results.record import Row, Status
+    from grader.results.verdicts import TestResult, Verdict
+
+    tests = tuple(
+        TestResult(name, name, 50.0, score, Verdict.PARTIAL, assignment=assignment)
         for name, score in scores.items()
-    ]
-    return {
-        "student": student,
-        "assignment": "hw1_attention",
-        "status": status,
-        "score": sum(scores.values()),
-        "tests": tests,
-    }
+    )
+    return Row(student, assignment, Status(status), score=sum(scores.values()), max_score=100.0, tests=tests)
 
 
 @pytest.mark.slow  # importing nbgrader.api and creating a gradebook cost several seconds
@@ -599,7 +596,7 @@ def test_scores_are_written_into_nbgrader_gradebook(tmp_path):
         _row("bob", {}, status="error"),  # refused submission: 0 on every test
         _row("eve", {}, status="grader-error"),  # the grader's failure: no score recorded
         _row("max", {}, status="missing"),  # nothing handed in: no submission
-        {**_row("ann", {"test_x": 1.0}), "assignment": "hw3_tokenization"},  # into its own assignment
+        _row("ann", {"test_x": 1.0}, assignment="hw3_tokenization"),  # into its own assignment
     ]
     assert export_to_nbgrader_gradebook(rows, db_url) == {
         "hw1_attention": ["ada", "bob"],

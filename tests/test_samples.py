@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from grader.classroom.samples import SAMPLES, sample_scores
+from grader.results.record import rows_from_json
 
 
 def test_every_assignment_has_a_complete_sample_and_a_buggy_one():
@@ -35,7 +36,8 @@ def test_sample_scores_name_the_first_test_that_lost_points_per_assignment():
         ],
     }
     broken = {"student": "dan", "score": 0, "status": "error", "error": "x.py has a syntax error"}
-    assert sample_scores([row, broken]) == [
+    rows = [typed for stored in (row, broken) for typed in rows_from_json(stored)]
+    assert sample_scores(rows) == [
         ("ben", "hw1_attention", 50.0, 100.0, "max error 0.3"),
         ("ben", "hw3_tokenization", 100.0, 100.0, ""),
         ("dan", "-", 0.0, 0.0, "x.py has a syntax error"),

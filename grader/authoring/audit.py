@@ -288,13 +288,13 @@ def audit(
     caught, survived, not_graded = [], [], []
     per_test: Counter[str] = Counter()
     for row in summary.rows:
-        if row.get("status") != "graded":
-            not_graded.append(row["student"])
+        if not row.graded:
+            not_graded.append(row.student)
             continue
-        lost = [t for t in row.get("tests", []) if float(t["score"]) < float(t["max_score"])]
-        per_test.update(str(t["number"]).split(":", 1)[-1] for t in lost)
-        (caught if lost else survived).append(row["student"])
-    tests = [str(t["number"]).split(":", 1)[-1] for row in summary.rows for t in row.get("tests", [])]
+        lost = [test for test in row.tests if test.score < test.max_score]
+        per_test.update(test.name for test in lost)
+        (caught if lost else survived).append(row.student)
+    tests = [test.name for row in summary.rows for test in row.tests]
     report = AuditReport(
         assignment=assignment.name,
         total=len(chosen),

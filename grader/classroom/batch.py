@@ -27,26 +27,19 @@ import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from grader import __version__
 from grader.assignments import ASSIGNMENTS
-from grader.classroom.gradebook import (
-    ERROR,
-    GRADED,
-    GRADER_ERROR,
-    MISSING,
-    assignment_rows,
-    gradebook_csv,
-    missing_row,
-    read_gradebook_rows,
-)
+from grader.classroom.gradebook import gradebook_csv, read_gradebook_rows
 from grader.classroom.lms import canvas_csv, gradescope_csv
+from grader.classroom.summary import class_summary_page
 from grader.errors import ConfigurationError, GraderError, SubmissionError
 from grader.grading.runner import GradeConfig, grade
-from grader.results.feedback import class_summary_page, feedback_page, feedback_path
+from grader.results.feedback import feedback_page, feedback_path
+from grader.results.record import Row, Status, missing_row, rows_from_json
 from grader.results.report import (
     gradescope_error,
     gradescope_results,
@@ -73,7 +66,7 @@ LMS_NAMES = {"canvas.csv": canvas_csv, "gradescope.csv": gradescope_csv}  # the 
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".git"}
 
-Progress = Callable[[int, int, dict[str, Any]], None]
+Progress = Callable[[int, int, list[Row]], None]  # done, total, the rows of the student just finished
 
 
 @dataclass(frozen=True)
@@ -84,7 +77,7 @@ class BatchSummary:
     `skipped` those whose stored results were up to date.
     """
 
-    rows: list[dict[str, Any]]
+    rows: list[Row]
     graded: int
     errors: int
     missing: int
@@ -100,7 +93,7 @@ class BatchSummary:
     def grading_seconds(self) -> float:
         """Sum of the per-submission grading times of the students graded in this run (not skipped)."""
         skipped = set(self.skipped_students)
-        seconds = {r["student"]: float(r.get("seconds") or 0.0) for r in self.rows}  # a student's, per row
+        seconds = {row.student: row.seconds for row in self.rows}  # a student's, per row
         return sum(value for student, value in seconds.items() if student not in skipped)
 
 
@@ -231,16 +224,16 @@ def grade_one(student: str, path: str | Path, config: GradeConfig, assignment: s
     try:
         results = grade(path, config=config, assignment=assignment)
         row = gradescope_results(results)
-        row.update(status=GRADED, error=None)
+        row.update(status=Status.GRADED.value, error=None)
         details = instructor_details(results)
         if details:
             row[INSTRUCTOR_KEY] = details  # taken out before results.json is written
     except SubmissionError as exc:
         row = gradescope_error(exc.message, exc.hint)
-        row.update(status=ERROR, error=exc.message)
+        row.update(status=Status.ERROR.value, error=exc.message)
     except GraderError as exc:
         row = gradescope_error(exc.message, exc.hint)
-        row.update(status=GRADER_ERROR, error=exc.message)
+        row.update(status=Status.GRADER_ERROR.value, error=exc.message)
     row.update(_identity(student, path, config, assignment), seconds=round(time.perf_counter() - started, 3))
     return row
 
@@ -283,7 +276,7 @@ def _up_to_date(
 ) -> bool:
     return (
         previous is not None
-        and previous.get("status") in (GRADED, ERROR)
+        and previous.get("status") in (Status.GRADED.value, Status.ERROR.value)
         and previous.get("content_hash") == digest
         and previous.get("grader_version") == __version__
         and previous.get("seed") == config.seed
@@ -297,7 +290,12 @@ def _failed_row(
 ) -> dict[str, Any]:
     message = f"the worker grading this submission failed: {type(exc).__name__}: {exc}"
     row = gradescope_error(message)
-    row.update(_identity(student, path, config, assignment), seconds=0.0, status=GRADER_ERROR, error=message)
+    row.update(
+        _identity(student, path, config, assignment),
+        seconds=0.0,
+        status=Status.GRADER_ERROR.value,
+        error=message,
+    )
     return row
 
 
@@ -354,7 +352,7 @@ def grade_batch(
             skipped.append(student)
             done += 1
             if progress and previous is not None:
-                progress(done, total, previous)
+                progress(done, total, rows_from_json(previous))
         else:
             todo.append((student, path))
 
@@ -365,11 +363,12 @@ def grade_batch(
         write_json_atomic(stored, results)
         if details:
             write_json_atomic(instructor_path(stored), {"details": details})
-        for row in assignment_rows(results):
+        rows = rows_from_json(results)
+        for row in rows:
             write_text_atomic(out_dir / feedback_path(row), feedback_page(row))
         done += 1
         if progress:
-            progress(done, total, results)
+            progress(done, total, rows)
 
     if todo:
         if scheduler is None:
@@ -390,12 +389,12 @@ def grade_batch(
         sections.append(summary_section(compared))
     summary_page = out_dir / SUMMARY_NAME
     write_text_atomic(summary_page, class_summary_page(rows, sections=sections))
-    statuses = Counter(row.get("status") for row in rows)
+    statuses = Counter(row.status for row in rows)
     return BatchSummary(
         rows=rows,
-        graded=statuses[GRADED],
-        errors=statuses[ERROR] + statuses[GRADER_ERROR],
-        missing=statuses[MISSING],
+        graded=statuses[Status.GRADED],
+        errors=statuses[Status.ERROR] + statuses[Status.GRADER_ERROR],
+        missing=statuses[Status.MISSING],
         fresh=len(todo),
         skipped=len(skipped),
         wall_seconds=time.perf_counter() - started,
@@ -418,23 +417,27 @@ def rebuild_summary(
 
 def _class_rows(
     submissions: list[tuple[str, Path | None]], out_dir: Path, assignment: str | None
-) -> list[dict[str, Any]]:
+) -> list[Row]:
     """The rows of every student, from the stored results; a missing submission out of the assignment's
     points as the others were graded (0 when nobody was)."""
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     for student, path in submissions:
         if path is None:
             rows.append(missing_row(student, assignment or "", 0))
             continue
         stored = _load(out_dir / student / RESULTS_NAME)
         if stored is None:  # unreadable after the run: say so rather than drop the student
-            stored = {"student": student, "status": GRADER_ERROR, "error": f"{RESULTS_NAME} is unreadable"}
-        rows.extend(assignment_rows(stored))
-    points = {row["assignment"]: row["max_score"] for row in rows if row.get("status") == GRADED}
-    for row in rows:
-        if row["status"] == MISSING:
-            row["max_score"] = points.get(row["assignment"], 0)
-    return rows
+            stored = {
+                "student": student,
+                "status": Status.GRADER_ERROR.value,
+                "error": f"{RESULTS_NAME} is unreadable",
+            }
+        rows.extend(rows_from_json(stored))
+    points = {row.assignment: row.max_score for row in rows if row.graded}
+    return [
+        replace(row, max_score=points.get(row.assignment, 0)) if row.status is Status.MISSING else row
+        for row in rows
+    ]
 
 
 def _init_worker(threads: int) -> None:

@@ -25,10 +25,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import Any
 
-from grader.classroom.gradebook import GRADER_ERROR
 from grader.errors import ConfigurationError
+from grader.results.record import Row, Status
 from grader.results.report import format_points
 
 __all__ = ["CANVAS_ID_COLUMNS", "FORMATS", "canvas_csv", "gradescope_csv", "lms_csv"]
@@ -39,27 +38,24 @@ GRADESCOPE_STUDENT_COLUMNS = ("First Name", "Last Name", "SID", "Email")
 
 
 def _table(
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Row],
 ) -> tuple[list[str], list[str], dict[str, dict[str, str]], dict[str, str]]:
     """(students, assignments, score text per student and assignment, points per assignment) in row order."""
-    students = list(dict.fromkeys(str(row.get("student", "")) for row in rows))
-    assignments = list(
-        dict.fromkeys(str(row.get("assignment") or "") for row in rows if row.get("assignment"))
-    )
+    students = list(dict.fromkeys(row.student for row in rows))
+    assignments = list(dict.fromkeys(row.assignment for row in rows if row.assignment))
     scores: dict[str, dict[str, str]] = {student: {} for student in students}
     points: dict[str, str] = {}
     for row in rows:
-        assignment = str(row.get("assignment") or "")
-        if not assignment:
+        if not row.assignment:
             continue
-        if float(row.get("max_score") or 0) > 0:
-            points[assignment] = format_points(row["max_score"])
-        graded = row.get("status") != GRADER_ERROR
-        scores[str(row.get("student", ""))][assignment] = format_points(row.get("score", 0)) if graded else ""
+        if row.max_score > 0:
+            points[row.assignment] = format_points(row.max_score)
+        graded = row.status is not Status.GRADER_ERROR
+        scores[row.student][row.assignment] = format_points(row.score) if graded else ""
     return students, assignments, scores, points
 
 
-def canvas_csv(rows: Sequence[dict[str, Any]], *, id_column: str = "SIS Login ID") -> str:
+def canvas_csv(rows: Sequence[Row], *, id_column: str = "SIS Login ID") -> str:
     """Canvas's gradebook import: Student, ID, SIS User ID, SIS Login ID, Section, an assignment per column,
     and a `Points Possible` line; the student id in `id_column` and in `Student`."""
     if id_column not in CANVAS_ID_COLUMNS:
@@ -78,7 +74,7 @@ def canvas_csv(rows: Sequence[dict[str, Any]], *, id_column: str = "SIS Login ID
     return buffer.getvalue()
 
 
-def gradescope_csv(rows: Sequence[dict[str, Any]]) -> str:
+def gradescope_csv(rows: Sequence[Row]) -> str:
     """Gradescope's grade shape: First Name, Last Name, SID, Email, then each assignment's score and
     `<assignment> - Max Points`; the student id in `SID`."""
     students, assignments, scores, points = _table(rows)
@@ -99,7 +95,7 @@ def gradescope_csv(rows: Sequence[dict[str, Any]]) -> str:
 FORMATS = {"canvas": canvas_csv, "gradescope": gradescope_csv}
 
 
-def lms_csv(rows: Sequence[dict[str, Any]], format: str) -> str:
+def lms_csv(rows: Sequence[Row], format: str) -> str:
     """The rows as `format` (canvas or gradescope) expects them."""
     try:
         return FORMATS[format](rows)

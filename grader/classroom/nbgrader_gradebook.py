@@ -27,8 +27,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from grader.classroom.gradebook import ERROR, GRADED
 from grader.errors import ConfigurationError
+from grader.results.record import Row, Status
 
 __all__ = ["check_gradebook", "export_to_nbgrader_gradebook"]
 
@@ -52,13 +52,9 @@ def _alembic_on_path() -> Iterator[None]:
             os.environ["PATH"] = previous
 
 
-def _test_scores(row: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
-    """{test name: (score, max_score)} of one row (results.json: tests numbered `assignment:test`)."""
-    scores: dict[str, tuple[float, float]] = {}
-    for test in row.get("tests", []):
-        name = str(test.get("number") or test.get("name", "")).split(":", 1)[-1]
-        scores[name] = (float(test.get("score", 0)), float(test.get("max_score", 0)))
-    return scores
+def _test_scores(row: Row) -> dict[str, tuple[float, float]]:
+    """{test name: (score, max_score)} of one row."""
+    return {test.name: (test.score, test.max_score) for test in row.tests}
 
 
 def _api() -> Any:
@@ -131,7 +127,7 @@ def check_gradebook(
 
 
 def export_to_nbgrader_gradebook(
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Row],
     db_url: str,
     *,
     rename: Mapping[str, str] | None = None,
@@ -141,9 +137,7 @@ def export_to_nbgrader_gradebook(
     """Write the per-test scores of `rows` into nbgrader's gradebook at `db_url`; {assignment: students}.
 
     Args:
-        rows: a batch's rows, one per student and assignment (grader.classroom.gradebook):
-            `assignment`, `student`, `status`, and `tests` with each hidden test's `number`
-            (`assignment:test`), `score`, `max_score`.
+        rows: a batch's rows, one per student and assignment (grader.results.record.Row).
         db_url: the gradebook, e.g. `sqlite:///course/gradebook.db` (created if missing).
         rename: the nbgrader assignment to write each grader assignment into (default: the same name).
         notebook: the notebook of each assignment that holds one grade cell per hidden test.
@@ -157,9 +151,9 @@ def export_to_nbgrader_gradebook(
     api = _api()
     per_assignment: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
     for row in rows:
-        if row.get("status", GRADED) in (GRADED, ERROR) and row.get("assignment"):
-            target = (rename or {}).get(str(row["assignment"]), str(row["assignment"]))
-            per_assignment.setdefault(target, {})[str(row["student"])] = _test_scores(row)
+        if row.status in (Status.GRADED, Status.ERROR) and row.assignment:
+            target = (rename or {}).get(row.assignment, row.assignment)
+            per_assignment.setdefault(target, {})[row.student] = _test_scores(row)
     written: dict[str, list[str]] = {}
     with _alembic_on_path(), _opened(db_url, course_id) as gradebook:
         for assignment, per_student in per_assignment.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.catalogue.variants import Edit, Variant, materialize
+from grader.results.record import Row
 
 SAMPLES: dict[str, list[Variant]] = {
     "hw1_attention": [
@@ -82,28 +83,14 @@ def write_samples(workdir: Path) -> list[tuple[str, Path]]:
     return sorted(students.items())
 
 
-def sample_scores(rows: list[dict]) -> list[tuple[str, str, float, float, str]]:
-    """(student, assignment, score, max score, what the first test that lost points said) per assignment.
-
-    `rows` are batch results (Gradescope's results.json plus `student`); a row that could not be graded
-    gives one line with its error.
-    """
+def sample_scores(rows: list[Row]) -> list[tuple[str, str, float, float, str]]:
+    """(student, assignment, score, max score, what the first test that lost points said) per row."""
     lines = []
     for row in rows:
-        student = str(row.get("student", ""))
-        assignments = (row.get("extra_data") or {}).get("assignments") or {}
-        if not assignments:
-            lines.append((student, "-", float(row.get("score", 0)), 0.0, str(row.get("error") or "")))
-        for assignment, totals in assignments.items():
-            lost = [
-                test
-                for test in row.get("tests", [])
-                if str(test.get("number", "")).startswith(f"{assignment}:")
-                and float(test.get("score", 0)) < float(test.get("max_score", 0))
-            ]
-            problem = ""
-            if lost:
-                message = (lost[0].get("extra_data") or {}).get("message") or lost[0].get("output", "")
-                problem = (str(message).splitlines() or [str(lost[0].get("name", ""))])[0][:150]
-            lines.append((student, assignment, float(totals["score"]), float(totals["max_score"]), problem))
+        if not row.graded:
+            lines.append((row.student, row.assignment or "-", row.score, row.max_score, row.error))
+            continue
+        lost = [test for test in row.tests if test.score < test.max_score]
+        problem = (lost[0].message.splitlines() or [lost[0].title])[0][:150] if lost else ""
+        lines.append((row.student, row.assignment, row.score, row.max_score, problem))
     return lines

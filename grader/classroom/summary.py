@@ -6,27 +6,20 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from html import escape
-from typing import Any
 from urllib.parse import quote
 
-from grader.classroom.gradebook import assignment_rows
 from grader.results import svg
 from grader.results.feedback import feedback_path, image, page
+from grader.results.record import Row, Status
 from grader.results.report import format_points
 
 
-def _test_key(test: dict[str, Any]) -> str:
-    return str(test.get("number") or test.get("name"))
-
-
-def _assignment_section(
-    assignment: str, entries: list[tuple[float, float, list[dict[str, Any]]]]
-) -> list[str]:
-    """Histogram, pass rate per test and hardest tests of one assignment; entries: (score, max, tests)."""
+def _assignment_section(assignment: str, rows: list[Row]) -> list[str]:
+    """Histogram, pass rate per test and hardest tests of one assignment, from its graded rows."""
     body = [f"<h2>{escape(assignment or 'Results')}</h2>"]
-    percents = [100.0 * score / top if top else 0.0 for score, top, _ in entries]
+    percents = [100.0 * row.score / row.max_score if row.max_score else 0.0 for row in rows]
     body.append(
-        f"<p>{len(entries)} students graded. Mean {statistics.fmean(percents):.1f}%, median "
+        f"<p>{len(rows)} students graded. Mean {statistics.fmean(percents):.1f}%, median "
         f"{format_points(statistics.median(percents))}%, min {format_points(min(percents))}%, "
         f"max {format_points(max(percents))}%.</p>"
     )
@@ -37,12 +30,11 @@ def _assignment_section(
     names: dict[str, str] = {}
     passed: Counter[str] = Counter()
     seen: Counter[str] = Counter()
-    for _, _, tests in entries:
-        for test in tests:
-            key = _test_key(test)
-            names.setdefault(key, str(test.get("name", key)))
-            seen[key] += 1
-            passed[key] += float(test.get("score", 0)) >= float(test.get("max_score", 0))
+    for row in rows:
+        for test in row.tests:
+            names.setdefault(test.number, test.title)
+            seen[test.number] += 1
+            passed[test.number] += test.score >= test.max_score
     if not seen:
         return body
     rates = {key: 100.0 * passed[key] / seen[key] for key in seen}
@@ -71,50 +63,44 @@ def _assignment_section(
 
 
 def class_summary_page(
-    rows: Sequence[dict[str, Any]], *, title: str = "Class summary", sections: Sequence[str] = ()
+    rows: Sequence[Row], *, title: str = "Class summary", sections: Sequence[str] = ()
 ) -> str:
     """A class's results at a glance, per assignment: score histogram, pass rate per test, the tests most
     students fail; then what could not be graded and every student's scores, linked to their pages.
 
-    `rows` are a batch's rows, one per student and assignment (grader.classroom.gradebook); a row holding
-    several
-    assignments' tests (one student's whole results.json) counts once per assignment. `sections` are HTML
-    sections (already escaped) put before the students' table, e.g.
-    grader.classroom.similarity.summary_section.
+    `rows` are a batch's rows, one per student and assignment. `sections` are HTML sections (already escaped)
+    put before the students' table, e.g. grader.classroom.similarity.summary_section.
     """
-    rows = [part for row in rows for part in ([row] if row.get("assignment") else assignment_rows(row))]
-    graded = [r for r in rows if r.get("status", "graded") == "graded"]
-    missing = [r for r in rows if r.get("status") == "missing"]
-    errors = [r for r in rows if r not in graded and r not in missing]
-    students = list(dict.fromkeys(str(r.get("student", "")) for r in rows))
+    graded = [row for row in rows if row.status is Status.GRADED]
+    missing = [row for row in rows if row.status is Status.MISSING]
+    errors = [row for row in rows if row.status in (Status.ERROR, Status.GRADER_ERROR)]
+    students = list(dict.fromkeys(row.student for row in rows))
     body = [f"<h1>{escape(title)}</h1>"]
     counts = f"{len(graded)} graded, {len(errors)} could not be graded"
     if missing:
         counts += f", {len(missing)} missing"
     body.append(f"<p>{len(students)} students, {len(rows) - len(missing)} submissions: {counts}.</p>")
-    per_assignment: dict[str, list[tuple[float, float, list[dict[str, Any]]]]] = {}
+    per_assignment: dict[str, list[Row]] = {}
     for row in graded:
-        tests = list(row.get("tests", []))
-        score = sum(float(t.get("score", 0)) for t in tests)
-        top = sum(float(t.get("max_score", 0)) for t in tests)
-        per_assignment.setdefault(str(row.get("assignment") or ""), []).append((score, top, tests))
+        per_assignment.setdefault(row.assignment, []).append(row)
     for assignment in sorted(per_assignment):
         body.extend(_assignment_section(assignment, per_assignment[assignment]))
-        body.extend(_mistakes_section([r for r in graded if (r.get("assignment") or "") == assignment]))
+        body.extend(_mistakes_section(per_assignment[assignment]))
     if errors:
         body.append(
             "<h2>Could not be graded</h2><table><tr><th>student</th><th>assignment</th><th>why</th></tr>"
         )
-        for r in errors:
-            link = f'<a href="{escape(quote(feedback_path(r)))}">{escape(str(r.get("student", "")))}</a>'
-            assignment, why = escape(str(r.get("assignment") or "")), escape(str(r.get("error", "")))
-            body.append(f"<tr><td>{link}</td><td>{assignment}</td><td>{why}</td></tr>")
+        for row in errors:
+            link = f'<a href="{escape(quote(feedback_path(row)))}">{escape(row.student)}</a>'
+            body.append(
+                f"<tr><td>{link}</td><td>{escape(row.assignment)}</td><td>{escape(row.error)}</td></tr>"
+            )
         body.append("</table>")
     body.extend(sections)
-    assignments = sorted({str(r.get("assignment") or "") for r in rows} - {""})
-    by_student: dict[str, dict[str, dict[str, Any]]] = {}
+    assignments = sorted({row.assignment for row in rows} - {""})
+    by_student: dict[str, dict[str, Row]] = {}
     for row in rows:
-        by_student.setdefault(str(row.get("student", "")), {})[str(row.get("assignment") or "")] = row
+        by_student.setdefault(row.student, {})[row.assignment] = row
     header = "".join(f"<th>{escape(a)}</th>" for a in assignments) or "<th>score</th>"
     body.append(f"<h2>Students</h2><table><tr><th>student</th>{header}</tr>")
     for student in students:
@@ -127,21 +113,17 @@ def class_summary_page(
     return page(title, body)
 
 
-def _diagnosis(row: dict[str, Any]) -> dict[str, Any]:
-    totals = ((row.get("extra_data") or {}).get("assignments") or {}).get(str(row.get("assignment") or ""))
-    return (totals or {}).get("diagnosis") or {}
-
-
-def _mistakes_section(rows: list[dict[str, Any]]) -> list[str]:
+def _mistakes_section(rows: list[Row]) -> list[str]:
     """The known mistakes of one assignment's graded rows: how many students made each, and who; then the lost
     tests no known mistake explains."""
     made: dict[str, list[str]] = {}
     unexplained: Counter[str] = Counter()
     for row in rows:
-        diagnosis = _diagnosis(row)
-        for match in diagnosis.get("matches", []):
-            made.setdefault(str(match.get("description", "")), []).append(str(row.get("student", "")))
-        unexplained.update(str(test) for test in diagnosis.get("unexplained", []))
+        if row.diagnosis is None:
+            continue
+        for match in row.diagnosis.matches:
+            made.setdefault(match.description, []).append(row.student)
+        unexplained.update(row.diagnosis.unexplained)
     if not made and not unexplained:
         return []
     body = ["<h3>Mistakes in this class</h3>"]
@@ -160,15 +142,14 @@ def _mistakes_section(rows: list[dict[str, Any]]) -> list[str]:
     return body
 
 
-def _student_cell(row: dict[str, Any] | None) -> str:
+def _student_cell(row: Row | None) -> str:
     """One student's result on one assignment in the summary's table, linked to its feedback page."""
     if row is None:
         return ""
-    status = row.get("status", "graded")
-    if status == "missing":
+    if row.status is Status.MISSING:
         return "no submission"
-    if status == "graded":
-        text = f"{format_points(row.get('score', 0))} / {format_points(row.get('max_score', 0))}"
+    if row.status is Status.GRADED:
+        text = f"{format_points(row.score)} / {format_points(row.max_score)}"
     else:
         text = "could not be graded"
     return f'<a href="{escape(quote(feedback_path(row)))}">{escape(text)}</a>'

@@ -1,6 +1,6 @@
 """`grader doctor`: what this machine gives the grader (isolation, limits, devices).
 
-Every limit and isolation mechanism the sandbox uses (grader/sandbox/) has a line: whether this machine
+Every limit and isolation mechanism the sandbox uses (grading/sandbox/) has a line: whether this machine
 gives it, what it does, and what grading here loses without it.
 """
 

@@ -7,7 +7,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -143,7 +143,7 @@ def run_suite(
         )
     return AssignmentResult(
         assignment=assignment.name,
-        tests=tuple(plugin.results),
+        tests=tuple(replace(test, assignment=assignment.name) for test in plugin.results),
         seed=config.seed,
         isolation=level.value,
         device=config.device,

@@ -7,7 +7,7 @@ The pipeline, in order, per assignment:
 2. the handout README.md is copied;
 3. the public tests in `tests/` are copied (they compare against PyTorch, never against answers), with
    a conftest that imports the student's folder as the assignment's package, and `check.py`, the
-   student-side check runner (`grader/student_check.py`, which holds no answers);
+   student-side check runner (`grader/release/student_check.py`, which holds no answers);
 4. a manifest lists every file with its SHA-256, so a stale release is detected by comparing manifests.
 """
 

@@ -128,15 +128,16 @@ def _parse_args(kind: str, args: str, where: str) -> tuple[str, float]:
 
 
 def _check_hidden_markers(text: str, where: str, first_line: int, allowed: bool) -> None:
-    for region in markers.scan(text, where, first_line=first_line):
-        if region.kind == markers.SOLUTION:
+    for offset, line in enumerate(text.splitlines()):
+        if line.strip() in (markers.BEGIN, markers.END):
             raise ConfigurationError(
-                f"{where}:{region.begin}: solution code belongs in solutions/, not the template"
+                f"{where}:{first_line + offset}: solution code belongs in solutions/, not the template"
             )
-        if not allowed:
+        if line.strip() == markers.BEGIN_HIDDEN and not allowed:
             raise ConfigurationError(
-                f"{where}:{region.begin}: hidden tests are allowed only in {{test}} cells"
+                f"{where}:{first_line + offset}: hidden tests are allowed only in {{test}} cells"
             )
+    markers.scan(text, where, first_line=first_line)  # hidden-test regions that nest or never close
 
 
 def parse_template(path: Path) -> list[TemplateCell]:

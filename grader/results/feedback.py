@@ -1,7 +1,7 @@
 """Feedback pages: one self-contained HTML page per graded submission (the class's: grader.classroom.summary).
 
-Both are rendered from results.json dicts (what `grader run --json` and `grader batch` write), so a page
-can be rebuilt from stored results without grading again. Pages carry no script and load nothing: charts
+Pages are rendered from rows (grader.results.record), which a batch also reads back from stored results.json,
+so a page can be rebuilt without grading again. Pages carry no script and load nothing: charts
 are SVG `data:` images, the style is inline, and a Content-Security-Policy forbids everything else, so
 text from a submission (its messages, what it printed) can only ever show up as text.
 """
@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
 from grader import __version__
 from grader.results import svg
+from grader.results.record import Row
 from grader.results.report import format_points
+from grader.results.verdicts import TestResult, Verdict
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 MAX_OUTPUT = 20_000
@@ -114,81 +117,70 @@ def render_figure(figure: dict[str, Any]) -> str:
     )
 
 
-def _verdict(test: dict[str, Any]) -> str:
-    extra = test.get("extra_data") or {}
-    return str(extra.get("verdict") or test.get("status") or "")
+def _css_class(verdict: Verdict) -> str:
+    return verdict.value.replace(" ", "-")
 
 
-def _css_class(verdict: str) -> str:
-    return verdict.replace(" ", "-")
+def _points(test: TestResult) -> str:
+    return f"{format_points(test.score)} / {format_points(test.max_score)}"
 
 
-def _test_section(test: dict[str, Any]) -> str:
-    extra = test.get("extra_data") or {}
-    verdict = _verdict(test)
+def _test_section(test: TestResult) -> str:
+    verdict = test.verdict
     parts = [
-        f'<section class="test {_css_class(verdict)}" id="{escape(str(test.get("number", "")))}">',
-        f"<h3>{escape(str(test.get('name', '')))}</h3>",
-        f'<p><span class="{_css_class(verdict)}">{escape(verdict)}</span> · '
-        f"{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))} points</p>",
+        f'<section class="test {_css_class(verdict)}" id="{escape(test.number)}">',
+        f"<h3>{escape(test.title)}</h3>",
+        f'<p><span class="{_css_class(verdict)}">{escape(verdict.value)}</span> · {_points(test)} points</p>',
     ]
-    if "message" in extra:
-        if extra.get("message"):
-            parts.append(_pre(str(extra["message"])))
-        if extra.get("hint"):
-            parts.append(f'<p class="hint"><strong>Hint:</strong> {escape(str(extra["hint"]))}</p>')
-        if str(extra.get("student_output", "")).strip():
-            parts.append("<details><summary>What your code printed</summary>")
-            parts.append(_pre(str(extra["student_output"])) + "</details>")
-    elif test.get("output"):
-        parts.append(_pre(str(test["output"])))
-    parts.extend(render_figure(figure) for figure in extra.get("figures", []) if isinstance(figure, dict))
+    if test.message:
+        parts.append(_pre(test.message))
+    if test.hint:
+        parts.append(f'<p class="hint"><strong>Hint:</strong> {escape(test.hint)}</p>')
+    if test.output.strip():
+        parts.append("<details><summary>What your code printed</summary>")
+        parts.append(_pre(test.output) + "</details>")
+    parts.extend(render_figure(figure) for figure in test.figures)
     parts.append("</section>")
     return "\n".join(parts)
 
 
-def feedback_page(results: dict[str, Any], *, student: str | None = None) -> str:
-    """The feedback page of one graded submission, from its results.json dict."""
-    student = student or results.get("student")
-    tests = list(results.get("tests", []))
-    max_score = sum(float(t.get("max_score", 0)) for t in tests)
-    named = (results.get("extra_data") or {}).get("assignments") or {}
-    assignments = results.get("assignment") or ", ".join(named)
+def feedback_page(rows: Row | Sequence[Row], *, student: str | None = None) -> str:
+    """The feedback page of one student's submission: one row, or the rows of the assignments it holds."""
+    rows = [rows] if isinstance(rows, Row) else list(rows)
+    student = student or next((row.student for row in rows if row.student), None)
+    tests = [test for row in rows for test in row.tests]
+    max_score = sum(row.max_score for row in rows)
+    assignments = ", ".join(row.assignment for row in rows if row.assignment)
     heading = (
         "Feedback" + (f" on {assignments}" if assignments else "") + (f" for {student}" if student else "")
     )
     body = [f"<h1>{escape(heading)}</h1>"]
     body.append(
-        f'<p class="total">Score: {format_points(results.get("score", 0))}'
+        f'<p class="total">Score: {format_points(sum(row.score for row in rows))}'
         + (f" / {format_points(max_score)}" if max_score else "")
         + "</p>"
     )
-    diagnoses = [
-        lines
-        for totals in ((results.get("extra_data") or {}).get("assignments") or {}).values()
-        if (lines := (totals.get("diagnosis") or {}).get("lines"))
-    ]
+    diagnoses = [lines for row in rows if row.diagnosis and (lines := row.diagnosis.lines())]
     if diagnoses:
         body.append('<section class="diagnosis"><h2>What your results point to</h2><ul>')
-        body.extend(f"<li>{escape(str(line))}</li>" for lines in diagnoses for line in lines)
+        body.extend(f"<li>{escape(line)}</li>" for lines in diagnoses for line in lines)
         body.append("</ul></section>")
-    if results.get("output"):
-        body.append(_pre(str(results["output"])))
+    output = "\n".join(dict.fromkeys(row.output for row in rows if row.output))
+    if output:
+        body.append(_pre(output))
     if tests:
         body.append("<h2>Summary</h2><table><tr><th>test</th><th>points</th><th>result</th></tr>")
         for test in tests:
-            verdict = _verdict(test)
-            anchor, name = escape(str(test.get("number", ""))), escape(str(test.get("name", "")))
             body.append(
-                f'<tr><td><a href="#{anchor}">{name}</a></td>'
-                f"<td>{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))}</td>"
-                f'<td class="{_css_class(verdict)}">{escape(verdict)}</td></tr>'
+                f'<tr><td><a href="#{escape(test.number)}">{escape(test.title)}</a></td>'
+                f"<td>{_points(test)}</td>"
+                f'<td class="{_css_class(test.verdict)}">{escape(test.verdict.value)}</td></tr>'
             )
         body.append("</table>")
-        lost = [t for t in tests if float(t.get("score", 0)) < float(t.get("max_score", 0))]
-        lost_pictured = [t for t in lost if _figures(t)]
-        lost_other = [t for t in lost if not _figures(t)]
-        passed_pictured = [t for t in tests if t not in lost and _figures(t)]
+        lost = [t for t in tests if t.score < t.max_score]
+        lost_pictured = [t for t in lost if t.figures]
+        lost_other = [t for t in lost if not t.figures]
+        passed_pictured = [t for t in tests if t not in lost and t.figures]
         if lost_pictured:
             body.append("<h2>What to fix: pictures of the tests that lost points</h2>")
             body.append(
@@ -207,21 +199,15 @@ def feedback_page(results: dict[str, Any], *, student: str | None = None) -> str
     return page(heading, body)
 
 
-def _figures(test: dict[str, Any]) -> list[dict[str, Any]]:
-    return [f for f in (test.get("extra_data") or {}).get("figures") or [] if isinstance(f, dict)]
-
-
 NOT_IMPLEMENTED = re.compile(r"^(?:\[.*\] )?(\S+) is not implemented yet \(it raises NotImplementedError\)$")
 
 
-def _not_implemented(test: dict[str, Any]) -> tuple[str, ...]:
+def _not_implemented(test: TestResult) -> tuple[str, ...]:
     """The functions a test found not implemented, when that is all its message says (else ())."""
-    extra = test.get("extra_data") or {}
-    if _figures(test) or extra.get("hint") or str(extra.get("student_output", "")).strip():
+    if test.figures or test.hint or test.output.strip():
         return ()
-    message = str(extra["message"] if "message" in extra else test.get("output", ""))
     targets: list[str] = []
-    for line in filter(str.strip, message.splitlines()):
+    for line in filter(str.strip, test.message.splitlines()):
         match = NOT_IMPLEMENTED.match(line.strip())
         if match is None:
             return ()
@@ -230,10 +216,10 @@ def _not_implemented(test: dict[str, Any]) -> tuple[str, ...]:
     return tuple(targets)
 
 
-def _lost_sections(tests: list[dict[str, Any]]) -> list[str]:
+def _lost_sections(tests: list[TestResult]) -> list[str]:
     """A card per test, except that tests which only found the same functions not implemented share one
     card, listing them with their points (an untouched stub gets a few cards, not one per test)."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, ...], list[TestResult]] = {}
     for test in tests:
         groups.setdefault(_not_implemented(test), []).append(test)
     sections = []
@@ -247,11 +233,9 @@ def _lost_sections(tests: list[dict[str, Any]]) -> list[str]:
     return sections
 
 
-def _not_implemented_section(targets: tuple[str, ...], tests: list[dict[str, Any]]) -> str:
+def _not_implemented_section(targets: tuple[str, ...], tests: list[TestResult]) -> str:
     items = "".join(
-        f'<li id="{escape(str(test.get("number", "")))}">{escape(str(test.get("name", "")))} · '
-        f"{format_points(test.get('score', 0))} / {format_points(test.get('max_score', 0))} points</li>"
-        for test in tests
+        f'<li id="{escape(test.number)}">{escape(test.title)} · {_points(test)} points</li>' for test in tests
     )
     sentences = "".join(
         f"<pre>{escape(target)} is not implemented yet (it raises NotImplementedError)</pre>"
@@ -265,10 +249,10 @@ def _not_implemented_section(targets: tuple[str, ...], tests: list[dict[str, Any
     )
 
 
-def feedback_path(row: dict[str, Any]) -> str:
+def feedback_path(row: Row) -> str:
     """Where a batch writes the feedback page of one row, relative to its results folder.
 
     `<student>/<assignment>/feedback.html`, or `<student>/feedback.html` when no assignment is known.
     """
-    parts = [str(row.get("student", "")), str(row.get("assignment") or ""), "feedback.html"]
+    parts = [row.student, row.assignment, "feedback.html"]
     return "/".join(part for part in parts if part)

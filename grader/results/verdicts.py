@@ -57,6 +57,12 @@ class TestResult:
     detail: str = ""
     parts: tuple[tuple[str, float, bool, str], ...] = field(default_factory=tuple)
     figures: tuple[dict, ...] = field(default_factory=tuple)
+    assignment: str = ""
+
+    @property
+    def number(self) -> str:
+        """`assignment:name`, the test's id across assignments (Gradescope's `number`)."""
+        return f"{self.assignment}:{self.name}" if self.assignment else self.name
 
 
 @dataclass(frozen=True)
