@@ -1,4 +1,4 @@
-"""grader.suite.rollouts: the grader's own rollouts; every action is checked before the environment sees it."""
+"""grader.suite.rollouts: the grader's own rollouts; each action is checked before the environment sees it."""
 
 from __future__ import annotations
 
