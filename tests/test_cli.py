@@ -362,7 +362,8 @@ def test_demo_prints_scores_rounded(tmp_path, monkeypatch):
 def test_the_terminal_table_and_the_pages_round_scores_but_results_json_keeps_them():
     from rich.console import Console
 
-    from grader.results.feedback import class_summary_page, feedback_page
+    from grader.classroom.summary import class_summary_page
+    from grader.results.feedback import feedback_page
     from grader.results.report import gradescope_results, render_table
     from grader.results.verdicts import AssignmentResult, TestResult, Verdict
 

@@ -12,8 +12,9 @@ import pytest
 import torch
 from browser import find_chromium, load_page
 
+from grader.classroom.summary import class_summary_page
 from grader.results import figures, svg
-from grader.results.feedback import class_summary_page, feedback_page, render_figure
+from grader.results.feedback import feedback_page, render_figure
 from grader.results.report import gradescope_results
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
