@@ -228,7 +228,7 @@ def test_every_option_of_every_command_has_help():
 
 
 def test_doctor_reports_every_mechanism_of_the_sandbox_and_what_is_lost_without_it(monkeypatch):
-    from grader import doctor
+    from grader.grading import doctor
     from grader.grading.sandbox import Limits
     from grader.grading.sandbox.sandbox import rlimits
 
@@ -253,7 +253,7 @@ def test_doctor_reports_every_mechanism_of_the_sandbox_and_what_is_lost_without_
 
 
 def test_doctor_says_what_the_process_level_loses(monkeypatch):
-    from grader import doctor
+    from grader.grading import doctor
 
     monkeypatch.setattr(doctor, "fallback_reason", lambda: "bubblewrap (bwrap) is not installed")
     monkeypatch.setattr(doctor.pids_cgroup, "unavailable_reason", lambda: "no write access")
