@@ -12,11 +12,13 @@ import click
 from rich.console import Console
 
 from grader import __version__
+from grader.classroom.executors import DEFAULT_WORKERS
 from grader.errors import ConfigurationError, GraderError, SubmissionError
+from grader.grading.config import DEFAULTS, ISOLATIONS, GradeConfig
+from grader.results.verdicts import VISIBILITIES
 
 if TYPE_CHECKING:
     from grader.results.record import Row
-from grader.results.verdicts import VISIBILITIES
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -38,22 +40,111 @@ def translate_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-budget_option = click.option(
+# ---------------------------------------------------------------- options several commands share
+# Each declared once. Their defaults are the library's: GradeConfig's (grader.grading.config.DEFAULTS) for how
+# to grade, executors.DEFAULT_WORKERS for where; a command changes one only with a reason beside it.
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _shared_option(*decls: str, **attrs: Any) -> Callable[..., Decorator]:
+    """An option declared alike by several commands: call it for its decorator, with any `changes`."""
+
+    def option(**changes: Any) -> Decorator:
+        return click.option(*decls, **{**attrs, **changes})
+
+    return option
+
+
+seed_option = _shared_option(
+    "--seed",
+    type=int,
+    default=DEFAULTS.seed,
+    show_default=True,
+    help="Seed of every random choice in grading.",
+)
+device_option = _shared_option(
+    "--device",
+    default=DEFAULTS.device,
+    show_default=True,
+    help="Where the student's code runs: cpu, cuda or cuda:N (the tensors the grader passes in, and the "
+    "models student code returns, are moved there); the reference and the checks run on the CPU.",
+)
+timeout_option = _shared_option(
+    "--timeout",
+    type=float,
+    default=DEFAULTS.timeout,
+    show_default=True,
+    help="Seconds per call into student code.",
+)
+budget_option = _shared_option(
     "--budget",
     type=float,
-    default=300.0,
+    default=DEFAULTS.budget,
     show_default=True,
     help="Seconds of grading per submission; tests not reached by then are recorded as not run.",
 )
-
-isolation_option = click.option(
+isolation_option = _shared_option(
     "--isolation",
-    type=click.Choice(["best", "strict", "process"]),
-    default="best",
+    type=click.Choice(ISOLATIONS),
+    default=DEFAULTS.isolation,
     show_default=True,
     help="best: namespaces where bubblewrap works here, else a plain process (every report says so); "
     "strict: refuse to grade without namespaces; process: never use them.",
 )
+visibility_option = _shared_option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default=DEFAULTS.visibility,
+    show_default=True,
+    help="Gradescope visibility of tests that do not set their own.",
+)
+run_as_option = _shared_option(
+    "--run-as",
+    metavar="USER",
+    default=DEFAULTS.run_as,
+    help="Run student code as this unprivileged user (the grader must be root), e.g. nobody.",
+)
+workers_option = _shared_option(
+    "--workers",
+    type=int,
+    default=DEFAULT_WORKERS,
+    show_default=True,
+    help="Local grading processes (with --scheduler, the cluster's workers grade instead).",
+)
+scheduler_option = _shared_option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Grade on this Dask scheduler (tcp://host:8786) instead of locally.",
+)
+
+# The options that fill a GradeConfig, by field name (click names each option's parameter alike).
+GRADE_CONFIG_OPTIONS = {
+    "seed": seed_option,
+    "device": device_option,
+    "timeout": timeout_option,
+    "budget": budget_option,
+    "isolation": isolation_option,
+    "visibility": visibility_option,
+    "run_as": run_as_option,
+}
+
+
+def grade_config_options(*fields: str) -> Decorator:
+    """Declare the options of these GradeConfig `fields`, in this order, and pass the command `config`, the
+    GradeConfig they make (the fields not declared keep their defaults)."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            config = GradeConfig(**{field: kwargs.pop(field) for field in fields})
+            return command(*args, config=config, **kwargs)
+
+        for field in reversed(fields):  # click lists the last option applied first
+            wrapper = GRADE_CONFIG_OPTIONS[field]()(wrapper)
+        return wrapper
+
+    return decorate
 
 
 similarity_threshold_option = click.option(
@@ -90,33 +181,7 @@ def main() -> None:
 @click.option(
     "--json", "json_path", type=click.Path(path_type=Path), help="Write Gradescope's results.json here."
 )
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of every random choice in grading."
-)
-@click.option(
-    "--device",
-    default="cpu",
-    show_default=True,
-    help="Where the student's code runs: cpu, cuda or cuda:N (the tensors the grader passes in, and the "
-    "models student code returns, are moved there); the reference and the checks run on the CPU.",
-)
-@click.option(
-    "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
-)
-@budget_option
-@isolation_option
-@click.option(
-    "--visibility",
-    type=click.Choice(VISIBILITIES),
-    default="visible",
-    show_default=True,
-    help="Gradescope visibility of tests that do not set their own.",
-)
-@click.option(
-    "--run-as",
-    metavar="USER",
-    help="Run student code as this unprivileged user (the grader must be root), e.g. nobody.",
-)
+@grade_config_options("seed", "device", "timeout", "budget", "isolation", "visibility", "run_as")
 @click.option(
     "--html", "html_path", type=click.Path(path_type=Path), help="Write the HTML feedback page here."
 )
@@ -127,13 +192,7 @@ def run(
     path: Path,
     assignment: str | None,
     json_path: Path | None,
-    seed: int,
-    device: str,
-    timeout: float,
-    budget: float,
-    isolation: str,
-    visibility: str,
-    run_as: str | None,
+    config: GradeConfig,
     html_path: Path | None,
     select: str | None,
     verbose: bool,
@@ -141,7 +200,7 @@ def run(
     """Grade the submission at PATH (a folder, a module or a notebook)."""
     from rich.text import Text
 
-    from grader.grading.runner import GradeConfig, grade
+    from grader.grading.runner import grade
     from grader.results.feedback import feedback_page
     from grader.results.record import rows_from_json
     from grader.results.report import (
@@ -154,15 +213,6 @@ def run(
         write_text_atomic,
     )
 
-    config = GradeConfig(
-        seed=seed,
-        device=device,
-        timeout=timeout,
-        budget=budget,
-        isolation=isolation,
-        visibility=visibility,
-        run_as=run_as,
-    )
     with console.status("starting") as status:
 
         def progress(name: str, done: int, total: int, result: Any) -> None:
@@ -197,18 +247,10 @@ def run(
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Results folder.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Local grading processes.")
-@click.option("--scheduler", help="Grade on this Dask scheduler (tcp://host:8786) instead of locally.")
+@workers_option()
+@scheduler_option()
 @click.option("--assignment", help="Grade every submission as this assignment instead of detecting it.")
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of every random choice in grading."
-)
-@click.option(
-    "--timeout", type=float, default=10.0, show_default=True, help="Seconds per call into student code."
-)
-@budget_option
-@isolation_option
-@click.option("--run-as", metavar="USER", help="Run student code as this unprivileged user (needs root).")
+@grade_config_options("seed", "timeout", "budget", "isolation", "run_as")
 @click.option(
     "--nbgrader-db",
     metavar="URL",
@@ -233,11 +275,7 @@ def batch(
     workers: int,
     scheduler: str | None,
     assignment: str | None,
-    seed: int,
-    timeout: float,
-    budget: float,
-    isolation: str,
-    run_as: str | None,
+    config: GradeConfig,
     nbgrader_db: str | None,
     nbgrader_assignment: str | None,
     similarity: bool,
@@ -251,7 +289,6 @@ def batch(
     from rich.text import Text
 
     from grader.classroom.batch import find_submissions, grade_batch
-    from grader.grading.runner import GradeConfig
     from grader.grading.sandbox import choose_level
     from grader.results.report import format_points
 
@@ -261,7 +298,6 @@ def batch(
             hint="without them, each assignment goes into the nbgrader assignment of the same name",
         )
     submissions = find_submissions(folder, assignment=assignment)
-    config = GradeConfig(seed=seed, timeout=timeout, budget=budget, isolation=isolation, run_as=run_as)
     config.limits()  # an unknown --run-as user is a configuration error before any grading
     compare = None
     if similarity:
@@ -275,8 +311,8 @@ def batch(
 
         targets = [nbgrader_assignment or assignment] if assignment else list(ASSIGNMENTS)
         check_gradebook(nbgrader_db, targets)
-    if isolation == "strict" and scheduler is None:
-        choose_level(isolation)  # no namespaces here: one isolation error now, not one per student
+    if config.isolation == "strict" and scheduler is None:
+        choose_level(config.isolation)  # no namespaces here: one isolation error now, not one per student
     columns = (
         TextColumn("grading"),
         BarColumn(),
@@ -426,9 +462,9 @@ def release(out: Path, only_check: bool) -> None:
 @click.option(
     "--max", "max_mutants", type=int, default=60, show_default=True, help="Mutants to grade (a sample)."
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample and of the grading.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Local grading processes.")
-@click.option("--scheduler", help="Grade on this Dask scheduler (tcp://host:8786) instead of locally.")
+@seed_option(help="Seed of the sample and of the grading.")
+@workers_option()
+@scheduler_option()
 @translate_errors
 def audit(
     assignment: str, out_dir: Path, max_mutants: int, seed: int, workers: int, scheduler: str | None
@@ -495,33 +531,19 @@ def nbgrader_source(course_dir: Path, names: tuple[str, ...], course_id: str, nb
     show_default=True,
     help="Folder to write <assignment>-gradescope.zip into.",
 )
-@click.option(
-    "--visibility",
-    type=click.Choice(VISIBILITIES),
-    default="visible",
-    show_default=True,
-    help="When students see the hidden tests' results (after_due_date keeps them until the deadline).",
+@visibility_option(
+    help="When students see the hidden tests' results (after_due_date keeps them until the deadline)."
 )
-@click.option(
-    "--isolation",
-    type=click.Choice(["strict", "best"]),
-    default="best",
-    show_default=True,
+@isolation_option(
+    type=click.Choice(["strict", "best"]),  # no "process": on Gradescope, namespaces when they work
     help="strict refuses to grade where bubblewrap cannot isolate student code.",
 )
-@click.option(
-    "--run-as",
-    default="nobody",
+@run_as_option(
+    default="nobody",  # Gradescope runs the autograder as root: student code never should
     show_default=True,
     help="The unprivileged user student code runs as on Gradescope ('' keeps root).",
 )
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Seed of every random choice in grading, the same for every student.",
-)
+@seed_option(help="Seed of every random choice in grading, the same for every student.")
 @click.option(
     "--gradescope-timeout",
     type=int,
@@ -588,10 +610,8 @@ def doctor() -> None:
     show_default=True,
     help="Results folder: each student's results.json and feedback.html, gradebook.csv, summary.html.",
 )
-@click.option("--workers", type=int, default=2, show_default=True, help="Local grading processes.")
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of every random choice in grading."
-)
+@workers_option(default=2, help="Local grading processes.")  # two: the pool at work, on any laptop
+@seed_option()
 @translate_errors
 def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     """Grade the bundled sample submissions as a class and print their scores."""
@@ -600,7 +620,6 @@ def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
 
     from grader.classroom.batch import grade_batch
     from grader.classroom.samples import sample_scores, write_samples
-    from grader.grading.runner import GradeConfig
     from grader.results.report import format_points
 
     submissions = write_samples(workdir)

@@ -288,14 +288,14 @@ def test_a_class_over_two_assignments_gets_a_row_and_a_page_per_student_and_assi
 
 
 def test_resume_regrades_when_an_option_that_can_change_a_score_changes(tmp_path):
-    from grader.classroom.batch import _identity, _up_to_date
+    from grader.classroom.resume import identity, is_up_to_date
 
     (tmp_path / "ada.py").write_text("x = 1\n")
     config = GradeConfig(seed=0)
-    previous = {**_identity("ada", tmp_path / "ada.py", config, None), "status": "graded"}
+    previous = {**identity("ada", tmp_path / "ada.py", config, None), "status": "graded"}
     digest = content_hash(tmp_path / "ada.py")
-    assert _up_to_date(previous, digest, config, None)
-    assert not _up_to_date(previous, digest, config, "hw1_attention")
+    assert is_up_to_date(previous, digest, config, None)
+    assert not is_up_to_date(previous, digest, config, "hw1_attention")
     for changed in (
         GradeConfig(seed=1),
         GradeConfig(timeout=5),
@@ -303,4 +303,4 @@ def test_resume_regrades_when_an_option_that_can_change_a_score_changes(tmp_path
         GradeConfig(isolation="process"),
         GradeConfig(device="cuda"),
     ):
-        assert not _up_to_date(previous, digest, changed, None), changed
+        assert not is_up_to_date(previous, digest, changed, None), changed

@@ -418,3 +418,86 @@ def test_the_grader_s_own_tracebacks_go_to_the_instructor_never_into_results_jso
     assert row[grader.classroom.batch.INSTRUCTOR_KEY] == {
         "hw1_attention:test_x": "Traceback ...\nKeyError: 'secret'"
     }
+
+
+# Where a command's default differs from the library's on purpose, and why.
+DELIBERATE_DEFAULTS = {
+    ("export-gradescope", "run_as"): "Gradescope runs the autograder as root: student code never should",
+    ("demo", "workers"): "the demo grades eight students two at a time, to show the pool at work",
+}
+
+
+def _option_defaults():
+    """{(command, option name): default} over every command's options."""
+    import click
+
+    def default(param: click.Option) -> object:
+        # Click 8.3 marks "no default" with a sentinel; such an option's value is None when not given.
+        return None if type(param.default).__name__ == "Sentinel" else param.default
+
+    return {
+        (" ".join(path), param.name): default(param)
+        for path, command in _commands(main)
+        for param in command.params
+        if isinstance(param, click.Option)
+    }
+
+
+def test_every_command_takes_the_grading_defaults_from_the_library():
+    from grader.classroom.executors import DEFAULT_WORKERS
+    from grader.classroom.similarity import SimilarityConfig
+    from grader.grading.config import DEFAULTS
+
+    owners = {name: getattr(DEFAULTS, name) for name in DEFAULTS.__dataclass_fields__}
+    owners.update(workers=DEFAULT_WORKERS, scheduler=None, threshold=SimilarityConfig().threshold)
+    checked = {
+        key: default
+        for key, default in _option_defaults().items()
+        if key[1] in owners and key not in DELIBERATE_DEFAULTS
+    }
+    assert {name for _, name in checked} >= {"seed", "device", "timeout", "budget", "isolation", "workers"}
+    assert {key: default for key, default in checked.items() if default != owners[key[1]]} == {}
+
+
+def test_every_grading_command_shares_the_same_default_for_the_same_option():
+    shared: dict[str, dict[object, list[str]]] = {}
+    for (command, name), default in _option_defaults().items():
+        if (command, name) not in DELIBERATE_DEFAULTS:
+            shared.setdefault(name, {}).setdefault(default, []).append(command)
+    differing = {name: by_default for name, by_default in shared.items() if len(by_default) > 1}
+    differing.pop("out_dir", None)  # --out names a different folder per command
+    differing.pop("out", None)
+    assert differing == {}
+
+
+def test_the_library_s_signatures_default_like_the_command_line():
+    import inspect
+
+    from grader.authoring.audit import audit
+    from grader.classroom.batch import grade_batch
+    from grader.classroom.executors import DEFAULT_WORKERS, executor_for
+    from grader.classroom.gradescope import build_autograder
+    from grader.grading.config import DEFAULTS
+
+    for function in (grade_batch, audit, executor_for):
+        assert inspect.signature(function).parameters["workers"].default == DEFAULT_WORKERS, function
+    for name in ("seed", "visibility", "isolation"):
+        assert inspect.signature(build_autograder).parameters[name].default == getattr(DEFAULTS, name)
+    assert inspect.signature(audit).parameters["seed"].default == DEFAULTS.seed
+
+
+def test_run_passes_every_grading_option_into_one_grade_config(tmp_path, monkeypatch):
+    import grader.grading.runner
+    from grader.grading.config import GradeConfig
+
+    seen = []
+    monkeypatch.setattr(grader.grading.runner, "grade", lambda path, **kwargs: seen.append(kwargs) or [])
+    args = ["run", str(tmp_path), "--seed", "4", "--device", "cuda:1", "--timeout", "2", "--budget", "30",
+            "--isolation", "process", "--visibility", "hidden"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert seen[0]["config"] == GradeConfig(
+        seed=4, device="cuda:1", timeout=2.0, budget=30.0, isolation="process", visibility="hidden"
+    )
+    CliRunner().invoke(main, ["run", str(tmp_path)])
+    assert seen[1]["config"] == GradeConfig()

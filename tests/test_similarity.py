@@ -17,7 +17,8 @@ from similarity_class import HW1, disguise, disguised_copy, independent_hw1, ref
 
 from grader import __version__
 from grader.catalogue.variants import Variant, materialize
-from grader.classroom.batch import _options, content_hash, find_submissions, grade_batch
+from grader.classroom.batch import content_hash, find_submissions, grade_batch
+from grader.classroom.resume import grading_options
 from grader.classroom.samples import write_samples
 from grader.classroom.similarity import (
     DEFAULT_THRESHOLD,
@@ -271,7 +272,7 @@ def stored_results(root: Path, out: Path, config: GradeConfig, scores: dict[str,
             "grader_version": __version__,
             "seed": config.seed,
             "assignment": None,
-            "options": _options(config),
+            "options": grading_options(config),
             "seconds": 1.0,
             "status": "graded",
             "error": None,

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignments import Assignment, get_assignment
+from grader.classroom.executors import DEFAULT_WORKERS
+from grader.grading.config import DEFAULTS
 from grader.markers import solution_lines
 
 __all__ = ["AuditReport", "Mutant", "audit", "generate_mutants", "mutation_sites", "report_text"]
@@ -243,8 +245,8 @@ def audit(
     out_dir: Path,
     *,
     max_mutants: int = 60,
-    seed: int = 0,
-    workers: int = 1,
+    seed: int = DEFAULTS.seed,
+    workers: int = DEFAULT_WORKERS,
     scheduler: Any = None,
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
 ) -> AuditReport:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from grader.assignments import ASSIGNMENTS, PACKAGE_ROOT, get_assignment
 from grader.errors import ConfigurationError
+from grader.grading.config import DEFAULTS
 from grader.results.verdicts import VISIBILITIES
 
 TORCH_PIN = "torch==2.13.0"
@@ -105,10 +106,10 @@ def build_autograder(
     assignment: str,
     destination: Path,
     *,
-    visibility: str = "visible",
-    isolation: str = "best",
-    seed: int = 0,
-    run_as: str | None = "nobody",
+    visibility: str = DEFAULTS.visibility,
+    isolation: str = DEFAULTS.isolation,
+    seed: int = DEFAULTS.seed,
+    run_as: str | None = "nobody",  # Gradescope runs the autograder as root: student code never should
     gradescope_timeout: int = 600,
 ) -> Path:
     """Write `<destination>/<assignment>-gradescope.zip` and return its path.

@@ -7,15 +7,16 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from grader.assignments import PACKAGE_ROOT
 from grader.errors import ConfigurationError, IsolationError
+from grader.grading.config import DEFAULTS, GradeConfig
 from grader.grading.plugin import GradingPlugin
-from grader.grading.sandbox import IsolationLevel, Limits, Sandbox, choose_level
+from grader.grading.sandbox import IsolationLevel, Sandbox, choose_level
 from grader.grading.staging import Source, StagedSubmission, find_sources, stage
 from grader.grading.student import StudentCode
 from grader.results.diagnosis import diagnose_result
@@ -24,46 +25,6 @@ from grader.results.verdicts import AssignmentResult, TestResult
 PYTEST_INI = PACKAGE_ROOT / "hidden" / "pytest.ini"
 
 Progress = Callable[[str, int, int, TestResult], None]
-
-
-@dataclass(frozen=True)
-class GradeConfig:
-    """How to grade: the seed every random choice derives from, limits, device and isolation required."""
-
-    seed: int = 0
-    device: str = "cpu"
-    timeout: float = 10.0
-    budget: float = 300.0  # seconds of grading per submission; what is not reached by then is "not run"
-    memory_gib: float = 6.0
-    isolation: str = "best"
-    visibility: str = "visible"
-    run_as: str | None = None  # a user name: student code runs with its uid and gid (the grader is root)
-
-    def limits(self) -> Limits:
-        return Limits(
-            call_timeout=self.timeout,
-            memory_bytes=int(self.memory_gib * 1024**3),
-            device=self.device,
-            run_as=resolve_user(self.run_as) if self.run_as else None,
-        )
-
-
-def resolve_user(name: str) -> tuple[int, int]:
-    """(uid, gid) of the account `name`; a ConfigurationError when it is unknown or we cannot switch to it."""
-    import pwd
-
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        raise ConfigurationError(f"--run-as: there is no user {name!r} on this machine") from None
-    if entry.pw_uid == 0:
-        raise ConfigurationError(f"--run-as {name}: student code must not run as root")
-    if os.geteuid() != 0:
-        raise ConfigurationError(
-            f"--run-as {name}: only root can run student code as another user",
-            hint="run the grader as root (as Gradescope does), or leave out --run-as",
-        )
-    return entry.pw_uid, entry.pw_gid
 
 
 @contextlib.contextmanager
@@ -173,7 +134,7 @@ def check_device(device: str) -> None:
 def grade(
     path: Path,
     *,
-    config: GradeConfig = GradeConfig(),
+    config: GradeConfig = DEFAULTS,
     assignment: str | None = None,
     progress: Progress | None = None,
     select: str | None = None,
