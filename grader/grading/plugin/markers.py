@@ -67,11 +67,12 @@ def read(item: pytest.Item) -> Marks:
     visibility = None
     visibility_marker = item.get_closest_marker("visibility")
     if visibility_marker is not None:
-        visibility = visibility_marker.args[0] if visibility_marker.args else None
+        one_of = ", ".join(VISIBILITIES)
+        if not visibility_marker.args:
+            raise MarkerError(f"{item.nodeid} has visibility() with no value: use one of {one_of}")
+        visibility = visibility_marker.args[0]
         if visibility not in VISIBILITIES:
-            raise MarkerError(
-                f"{item.nodeid} has an unknown visibility {visibility} (one of {', '.join(VISIBILITIES)})"
-            )
+            raise MarkerError(f"{item.nodeid} has an unknown visibility {visibility}: use one of {one_of}")
     timeout = None
     speed = False
     timeout_marker = item.get_closest_marker("timeout")
