@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from grader.assignments import ASSIGNMENTS, Assignment
 from grader.cli import main
 from grader.grading.staging import find_sources
-from grader.release.build import stub_source
+from grader.markers import stub_source
 from grader.results.report import intake_lines
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 6000).decode()  # ~2 MB in the notebook

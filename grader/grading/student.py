@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.grading.sandbox import BudgetSpent, CallTimeout, Handle, Sandbox, SandboxFailure, StudentRaised
-from grader.results.verdicts import GradingFailure
+from grader.grading.sandbox.sandbox import with_traceback
+from grader.results.verdicts import GradingFailure, Verdict
 
 
 class NotImplementedYet(SandboxFailure):
-    """The student's code still raises the stub's NotImplementedError."""
+    """The student's code still raises the stub's NotImplementedError: the test fails, nothing went wrong."""
+
+    verdict = Verdict.FAILED
 
 
 class FunctionTimedOut(CallTimeout):
@@ -24,12 +27,22 @@ class FunctionTimedOut(CallTimeout):
 
 
 class ImportFailed(SandboxFailure):
-    """A student module could not be imported; remembered so later tests fail fast with the same message."""
+    """A student module could not be imported; remembered so later tests fail fast with the same message.
+
+    Its verdict is its cause's (a timeout, a crash... while importing), or an error when the module raised.
+    """
 
     def __init__(self, message: str, cause: SandboxFailure | None = None) -> None:
         super().__init__(message)
         self.cause = cause
         self.student_traceback = ""
+        self.verdict = cause.verdict if cause is not None else Verdict.ERROR
+
+    @property
+    def feedback(self) -> str:
+        if self.cause is not None:
+            return str(self)
+        return with_traceback(str(self), self.student_traceback)
 
 
 @dataclass

@@ -31,10 +31,16 @@ class Verdict(enum.Enum):
 class GradingFailure(AssertionError):
     """A check that did not hold; `message` is for the student, `hint` suggests the usual cause."""
 
+    verdict = Verdict.FAILED  # the verdict of the test it ends (the sandbox's failures carry theirs too)
+
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+    @property
+    def feedback(self) -> str:
+        return self.message
 
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SandboxStartError
+from grader.results.verdicts import Verdict
 
 from . import protocol
 from .cgroup import PidsCgroup
@@ -59,40 +60,84 @@ class Limits:
     run_as: tuple[int, int] | None = None  # (uid, gid) the child drops to; needs the grader to be root
 
 
+TIMEOUT_HINT = "look for an infinite loop or needless work in a hot loop"
+BUDGET_HINT = "the tests before this one took most of the time: look at the ones that timed out"
+EXIT_HINT = "do not call exit() or os._exit() in submitted code"
+
+
+def with_traceback(message: str, student_traceback: str) -> str:
+    """`message`, followed by the student's traceback when there is one."""
+    if not student_traceback.strip():
+        return message
+    return f"{message}\nTraceback (your code, most recent call last):\n{student_traceback}"
+
+
 class SandboxFailure(Exception):
-    """A request that produced no value: the message is written for the student."""
+    """A request that produced no value: the message is written for the student.
+
+    Each kind carries what it means for the test in which it is raised: `verdict` (the test's verdict when
+    the failure ends it), `hint` (the usual cause, or "") and `feedback` (what the student reads).
+    """
+
+    verdict: Verdict = Verdict.ERROR
+    hint: str = ""
+
+    @property
+    def feedback(self) -> str:
+        return str(self)
 
 
 class StudentRaised(SandboxFailure):
+    """The student's code raised; `feedback` carries the student's traceback."""
+
     def __init__(self, error_type: str, message: str, student_traceback: str) -> None:
         super().__init__(f"{error_type}: {message}")
         self.error_type = error_type
         self.error_message = message
         self.student_traceback = student_traceback
 
+    @property
+    def feedback(self) -> str:
+        message = f"your code raised {self.error_type}: {self.error_message}"
+        return with_traceback(message, self.student_traceback)
+
 
 class CallTimeout(SandboxFailure):
+    verdict = Verdict.TIMEOUT
+    hint = TIMEOUT_HINT
+
     def __init__(self, seconds: float) -> None:
         super().__init__(f"your code did not answer within the {seconds:g} s time limit")
         self.seconds = seconds
 
 
 class BudgetSpent(SandboxFailure):
-    """The submission's total time budget ran out; `started` says whether this test had begun."""
+    """The submission's total time budget ran out; `started` says whether this test had begun.
+
+    A test stopped part way is a timeout; one that never began is not run.
+    """
+
+    hint = BUDGET_HINT
 
     def __init__(self, budget: float, *, started: bool = True) -> None:
         what = "stopped" if started else "not run"
         super().__init__(f"{what}: your submission used up its time budget of {budget:g} s")
         self.budget = budget
         self.started = started
+        self.verdict = Verdict.TIMEOUT if started else Verdict.NOT_RUN
 
 
 class MemoryLimit(SandboxFailure):
+    verdict = Verdict.MEMORY_LIMIT
+
     def __init__(self, limit: int, detail: str) -> None:
         super().__init__(f"your code ran out of the {limit / 1024**3:g} GiB memory limit ({detail})")
 
 
 class ChildDied(SandboxFailure):
+    verdict = Verdict.CRASHED
+    hint = EXIT_HINT
+
     def __init__(self, returncode: int | None) -> None:
         if returncode == -signal.SIGXCPU:
             how = "went over its CPU time limit"
