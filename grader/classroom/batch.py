@@ -44,9 +44,10 @@ from grader.classroom.gradebook import (
     read_gradebook_rows,
 )
 from grader.classroom.lms import canvas_csv, gradescope_csv
+from grader.classroom.summary import class_summary_page
 from grader.errors import ConfigurationError, GraderError, SubmissionError
 from grader.grading.runner import GradeConfig, grade
-from grader.results.feedback import class_summary_page, feedback_page, feedback_path
+from grader.results.feedback import feedback_page, feedback_path
 from grader.results.report import (
     gradescope_error,
     gradescope_results,
