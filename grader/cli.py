@@ -463,7 +463,7 @@ def new(name: str, title: str | None) -> None:
     from grader.authoring.new import new_assignment, next_steps
 
     for path in new_assignment(name, title=title or name.replace("_", " ").capitalize()):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", soft_wrap=True)
     console.print("next:")
     for step in next_steps(name):
         console.print(f"  {step}", soft_wrap=True)

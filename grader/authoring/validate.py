@@ -56,10 +56,10 @@ class ValidationReport:
         return [finding for finding in self.findings if not finding.passed]
 
 
-def hidden_tests(assignment: Assignment) -> dict[str, float]:
-    """{test function name: points} read from the hidden suite's source, without running it."""
+def hidden_tests(suite_dir: Path) -> dict[str, float]:
+    """{test function name: points} of the hidden suite in `suite_dir`, read from the source, not run."""
     points: dict[str, float] = {}
-    for path in sorted(assignment.suite_dir.glob("test_*.py")):
+    for path in sorted(Path(suite_dir).glob("test_*.py")):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
                 continue
@@ -96,7 +96,7 @@ def _catalogue(assignment: Assignment) -> ModuleType:
 
 
 def _static_findings(assignment: Assignment, module: ModuleType, scratch: Path) -> list[Finding]:
-    points = hidden_tests(assignment)
+    points = hidden_tests(assignment.suite_dir)
     total = sum(points.values())
     findings = [
         Finding(
@@ -218,7 +218,7 @@ def validate(
     if not seeds:
         raise ConfigurationError("validate needs at least one seed")
     assignment = get_assignment(name)
-    if not hidden_tests(assignment):
+    if not hidden_tests(assignment.suite_dir):
         raise ConfigurationError(f"{name} has no hidden tests with points in {assignment.suite_dir}")
     module = _catalogue(assignment)
     findings: list[Finding] = []
@@ -241,7 +241,7 @@ def validate(
             record(finding)
         if not all(finding.passed for finding in findings):
             return ValidationReport(name, tuple(findings))  # grading a broken catalogue says nothing more
-        expected = set(hidden_tests(assignment))
+        expected = set(hidden_tests(assignment.suite_dir))
         generic = tuple(getattr(module, "GENERIC_HINTS", ()))
         for seed in seeds:
             record(_reference_finding(assignment, graded(None, seed, scratch), expected))
