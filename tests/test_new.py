@@ -152,29 +152,41 @@ def test_the_authoring_walk_through_on_a_throwaway_assignment(tmp_path: Path):
 # -- the scaffold itself and the refusals (fast) -------------------------------------------------------------
 
 
-def test_new_assignment_writes_the_scaffold_and_returns_its_files(tmp_path: Path):
-    written = new_assignment("hw9_example", title="Example", root=tmp_path)
-    assert written == sorted(tmp_path / relative for relative in scaffold_files("hw9_example", "Example"))
-    entry = json.loads((tmp_path / "solutions" / "hw9_example" / "assignment.json").read_text())
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A scratch root that looks like a checkout of the course repository (and holds nothing else)."""
+    (tmp_path / "grader").mkdir()
+    (tmp_path / "pyproject.toml").write_text("")
+    return tmp_path
+
+
+def checkout_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != "pyproject.toml")
+
+
+def test_new_assignment_writes_the_scaffold_and_returns_its_files(checkout: Path):
+    written = new_assignment("hw9_example", title="Example", root=checkout)
+    assert written == sorted(checkout / relative for relative in scaffold_files("hw9_example", "Example"))
+    entry = json.loads((checkout / "solutions" / "hw9_example" / "assignment.json").read_text())
     assert entry == {"title": "Example", "modules": [MODULE]}
     for path in written:
         if path.suffix == ".py":
             compile(path.read_text(encoding="utf-8"), str(path), "exec")
 
 
-def test_the_scaffold_has_a_solution_region_per_function_and_a_suite_of_100_points(tmp_path: Path):
-    new_assignment("hw9_example", title="Example", root=tmp_path)
-    reference = (tmp_path / "solutions" / "hw9_example" / MODULE).read_text(encoding="utf-8")
+def test_the_scaffold_has_a_solution_region_per_function_and_a_suite_of_100_points(checkout: Path):
+    new_assignment("hw9_example", title="Example", root=checkout)
+    reference = (checkout / "solutions" / "hw9_example" / MODULE).read_text(encoding="utf-8")
     functions = [n.name for n in ast.parse(reference).body if isinstance(n, ast.FunctionDef)]
     assert functions == ["scaled_dot", "normalize"]
     assert len(scan(reference, MODULE)) == len(functions)
-    points = hidden_tests(tmp_path / "grader" / "hidden" / "hw9_example")
+    points = hidden_tests(checkout / "grader" / "hidden" / "hw9_example")
     assert points == {"test_scaled_dot": 50.0, "test_normalize": 50.0}
 
 
-def test_the_scaffolds_hidden_suite_imports_only_the_suite_api(tmp_path: Path):
-    new_assignment("hw9_example", title="Example", root=tmp_path)
-    suite = tmp_path / "grader" / "hidden" / "hw9_example" / "test_scaling.py"
+def test_the_scaffolds_hidden_suite_imports_only_the_suite_api(checkout: Path):
+    new_assignment("hw9_example", title="Example", root=checkout)
+    suite = checkout / "grader" / "hidden" / "hw9_example" / "test_scaling.py"
     modules = {
         node.module
         for node in ast.walk(ast.parse(suite.read_text(encoding="utf-8")))
@@ -194,10 +206,10 @@ def test_the_scaffolds_hidden_suite_imports_only_the_suite_api(tmp_path: Path):
         ("torch", "would shadow the installed module torch"),
     ],
 )
-def test_new_assignment_refuses_a_name_that_cannot_be_a_package(tmp_path: Path, name: str, message: str):
+def test_new_assignment_refuses_a_name_that_cannot_be_a_package(checkout: Path, name: str, message: str):
     with pytest.raises(ConfigurationError, match=message):
-        new_assignment(name, title="Example", root=tmp_path)
-    assert list(tmp_path.iterdir()) == []
+        new_assignment(name, title="Example", root=checkout)
+    assert checkout_files(checkout) == []
 
 
 @pytest.mark.parametrize(
@@ -205,12 +217,12 @@ def test_new_assignment_refuses_a_name_that_cannot_be_a_package(tmp_path: Path, 
     ["solutions/hw9_example", "grader/hidden/hw9_example", "templates/hw9_example.notebook.md",
      "assignments/hw9_example", "grader/catalogue/hw9_example.py"],
 )  # fmt: skip
-def test_new_assignment_refuses_a_name_in_use_and_writes_nothing(tmp_path: Path, existing: str):
-    (tmp_path / existing).parent.mkdir(parents=True, exist_ok=True)
-    (tmp_path / existing).write_text("")
+def test_new_assignment_refuses_a_name_in_use_and_writes_nothing(checkout: Path, existing: str):
+    (checkout / existing).parent.mkdir(parents=True, exist_ok=True)
+    (checkout / existing).write_text("")
     with pytest.raises(ConfigurationError, match=f"hw9_example already exists: {existing} is there"):
-        new_assignment("hw9_example", title="Example", root=tmp_path)
-    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [tmp_path / existing]
+        new_assignment("hw9_example", title="Example", root=checkout)
+    assert checkout_files(checkout) == [checkout / existing]
 
 
 def test_new_assignment_refuses_an_existing_assignment_of_the_repository():
@@ -218,10 +230,16 @@ def test_new_assignment_refuses_an_existing_assignment_of_the_repository():
         new_assignment("hw3_tokenization", title="Tokenization")
 
 
-def test_new_assignment_refuses_an_empty_title(tmp_path: Path):
-    with pytest.raises(ConfigurationError, match="title"):
-        new_assignment("hw9_example", title="  ", root=tmp_path)
+def test_new_assignment_refuses_a_folder_that_is_not_a_checkout(tmp_path: Path):
+    with pytest.raises(ConfigurationError, match="is not a checkout of the course repository"):
+        new_assignment("hw9_example", title="Example", root=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_new_assignment_refuses_an_empty_title(checkout: Path):
+    with pytest.raises(ConfigurationError, match="title"):
+        new_assignment("hw9_example", title="  ", root=checkout)
+    assert checkout_files(checkout) == []
 
 
 def test_the_cli_maps_a_refusal_to_a_sentence_and_status_3():

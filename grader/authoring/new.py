@@ -373,6 +373,8 @@ def _refusal(name: str, title: str, root: Path) -> str | None:
         return f"{name!r} cannot name an assignment: it would shadow the installed module {name}"
     if not title.strip():
         return "the title must not be empty"
+    if not (root / "pyproject.toml").is_file() or not (root / "grader").is_dir():
+        return f"{root} is not a checkout of the course repository (no pyproject.toml and grader/ there)"
     paths = (f"solutions/{name}", f"grader/hidden/{name}", f"grader/catalogue/{name}.py",
              f"templates/{name}.notebook.md", f"assignments/{name}")  # fmt: skip
     taken = [path for path in paths if (root / path).exists()]
@@ -384,8 +386,11 @@ def _refusal(name: str, title: str, root: Path) -> str | None:
 def new_assignment(name: str, *, title: str, root: Path = PACKAGE_ROOT.parent) -> list[Path]:
     """Scaffold assignment `name` in the repository at `root` and return the files written, sorted.
 
-    Raises ConfigurationError, having written nothing, when `name` is not a Python identifier (it is the
-    package students import) or when the assignment, or any file of its scaffold, already exists.
+    `root` is a checkout of the course repository (by default the one this grader runs from, as an editable
+    install). Raises ConfigurationError, having written nothing, when `name` is not a Python identifier (it
+    is the package students import) or shadows an installed module, when the assignment or any file of its
+    scaffold already exists, or when `root` is not such a checkout. The registry of the running process is
+    not reloaded: the new assignment is known to the grader processes started after it.
     """
     root = Path(root)
     refusal = _refusal(name, title, root)
