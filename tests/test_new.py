@@ -236,9 +236,10 @@ def test_new_assignment_refuses_a_folder_that_is_not_a_checkout(tmp_path: Path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_new_assignment_refuses_an_empty_title(checkout: Path):
-    with pytest.raises(ConfigurationError, match="title"):
-        new_assignment("hw9_example", title="  ", root=checkout)
+@pytest.mark.parametrize("title", ["  ", 'The "best" one', "two\nlines", "back\\slash"])
+def test_new_assignment_refuses_a_title_that_cannot_go_into_a_docstring(checkout: Path, title: str):
+    with pytest.raises(ConfigurationError, match=r"the title .* cannot be used"):
+        new_assignment("hw9_example", title=title, root=checkout)
     assert checkout_files(checkout) == []
 
 

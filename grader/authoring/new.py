@@ -13,8 +13,8 @@ and an instructor replaces the example piece by piece (docs/authoring.md):
     grader/catalogue/NAME.py             the catalogue: one realistic bug, one valid alternative, the stub
     templates/NAME.notebook.md           the nbgrader notebook template
 
-Nothing is written when the name is not a Python identifier, when any of these paths exists, or when the
-release folder `assignments/NAME` does.
+Nothing is written when the name is not a Python identifier or shadows an installed module, when any of
+these paths exists, or the release folder `assignments/NAME` does.
 """
 
 from __future__ import annotations
@@ -366,20 +366,25 @@ def scaffold_files(name: str, title: str) -> dict[str, str]:
     return {path: Template(text).substitute(fill) for path, text in texts.items()}
 
 
-def _refusal(name: str, title: str, root: Path) -> str | None:
+def _refusal(name: str, title: str, root: Path) -> tuple[str, str] | None:
+    """(message, hint) saying why `name` cannot be scaffolded in `root`, or None when it can."""
+    another = "choose another name, e.g. hw5_retrieval"
     if not is_assignment_name(name):
-        return f"{name!r} cannot name an assignment: it must be a Python identifier such as hw5_retrieval"
+        return f"{name!r} cannot name an assignment: it must be a Python identifier", another
     if importlib.util.find_spec(name) is not None:
-        return f"{name!r} cannot name an assignment: it would shadow the installed module {name}"
-    if not title.strip():
-        return "the title must not be empty"
+        return f"{name!r} cannot name an assignment: it would shadow the installed module {name}", another
+    if not title.strip() or any(char in title for char in '"\\\n'):
+        return f"the title {title!r} cannot be used", "a title is one line, without quotes or backslashes"
     if not (root / "pyproject.toml").is_file() or not (root / "grader").is_dir():
-        return f"{root} is not a checkout of the course repository (no pyproject.toml and grader/ there)"
+        return (
+            f"{root} is not a checkout of the course repository (no pyproject.toml and grader/ there)",
+            "run grader new from a development install (pip install -e .)",
+        )
     paths = (f"solutions/{name}", f"grader/hidden/{name}", f"grader/catalogue/{name}.py",
              f"templates/{name}.notebook.md", f"assignments/{name}")  # fmt: skip
     taken = [path for path in paths if (root / path).exists()]
     if taken:
-        return f"assignment {name} already exists: {', '.join(taken)} is there"
+        return f"assignment {name} already exists: {', '.join(taken)} is there", another
     return None
 
 
@@ -395,7 +400,8 @@ def new_assignment(name: str, *, title: str, root: Path = PACKAGE_ROOT.parent) -
     root = Path(root)
     refusal = _refusal(name, title, root)
     if refusal is not None:
-        raise ConfigurationError(refusal, hint="choose another name, e.g. hw5_retrieval")
+        message, hint = refusal
+        raise ConfigurationError(message, hint=hint)
     written = []
     for relative, text in sorted(scaffold_files(name, title).items()):
         path = root / relative
