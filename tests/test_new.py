@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,10 @@ def test_the_authoring_walk_through_on_a_throwaway_assignment(tmp_path: Path):
     for relative in scaffold_files(NAME, "Demo: scaling"):
         assert (repo / relative).is_file(), relative
     assert not (ROOT / "solutions" / NAME).exists() and not (ROOT / "grader" / "hidden" / NAME).exists()
+    # It passes the project's lint and format checks, as the rest of the repository does.
+    sources = [path for path in scaffold_files(NAME, "Demo: scaling") if path.endswith(".py")]
+    for ruff in (["check", *sources], ["format", "--check", *sources]) if find_spec("ruff") else ():
+        ok(subprocess.run([sys.executable, "-m", "ruff", *ruff], cwd=repo, capture_output=True, text=True))
 
     # The mutation audit needs only the reference and the hidden suite: it runs while the steps below do.
     audit_log = (tmp_path / "audit.log").open("w+")
