@@ -478,8 +478,9 @@ def new(name: str, title: str | None) -> None:
     multiple=True,
     help="Grade the reference and the variants at this seed (repeatable; default: 0, 1 and 2024).",
 )
+@click.option("--workers", type=int, default=1, show_default=True, help="Local grading processes.")
 @translate_errors
-def validate(name: str, seeds: tuple[int, ...]) -> None:
+def validate(name: str, seeds: tuple[int, ...], workers: int) -> None:
     """Check that NAME's hidden suite is valid: reference 100, stub 0, each catalogue variant loses exactly
     the tests it declares, each alternative 100. Exits 1 when a check fails."""
     from rich.text import Text
@@ -493,7 +494,7 @@ def validate(name: str, seeds: tuple[int, ...]) -> None:
         if not finding.passed and finding.detail:
             console.print(Text("      " + finding.detail.replace("\n", "\n      ")), soft_wrap=True)
 
-    report = run_validate(name, seeds=seeds or DEFAULT_SEEDS, progress=progress)
+    report = run_validate(name, seeds=seeds or DEFAULT_SEEDS, workers=workers, progress=progress)
     failed = len(report.failures)
     console.print(f"{name}: {len(report.findings) - failed} of {len(report.findings)} checks hold")
     if failed:

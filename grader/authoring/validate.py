@@ -12,8 +12,10 @@ shows the hints it declares and no other mistake's, and is diagnosed as itself; 
 from __future__ import annotations
 
 import ast
+import concurrent.futures
+import multiprocessing
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -203,20 +205,49 @@ def _alternative_finding(variant: Variant, result: AssignmentResult) -> Finding:
     )
 
 
+Job = tuple[str, Variant | None, int]  # (reference, stub, variant or alternative; the edit; the seed)
+
+
+def _grade_job(name: str, variant: Variant | None, seed: int, folder: str) -> AssignmentResult:
+    """Grade the reference (`variant` None) or `variant`, written into `folder`, of `name` at `seed`."""
+    path = get_assignment(name).solution_dir
+    if variant is not None:
+        path = materialize(name, variant, Path(folder))
+    (result,) = grade(path, config=GradeConfig(seed=seed), assignment=name)
+    return result
+
+
+def _graded(name: str, jobs: list[Job], scratch: Path, workers: int) -> Iterator[AssignmentResult]:
+    """The result of each job, in order: here, or in `workers` spawned processes (never forked: torch)."""
+    arguments = [
+        (name, variant, seed, str(scratch / f"{i:04d}")) for i, (_, variant, seed) in enumerate(jobs)
+    ]
+    if workers <= 1:
+        yield from (_grade_job(*job) for job in arguments)
+        return
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(_grade_job, *zip(*arguments))
+
+
 def validate(
     name: str,
     *,
     seeds: Sequence[int] = DEFAULT_SEEDS,
+    workers: int = 1,
     progress: Callable[[Finding], None] | None = None,
 ) -> ValidationReport:
     """Run every validity check on assignment `name` (see the module's docstring) and return the findings.
 
     The reference and every variant are graded at each of `seeds`, the stub and the alternatives at the
-    first; `progress` is called with each finding as it is made. A broken setup (no catalogue, no hidden
-    suite, an unknown assignment) raises ConfigurationError; everything else is a finding.
+    first, in `workers` processes; `progress` is called with each finding as it is made, in order. A broken
+    setup (no catalogue, no hidden suite, an unknown assignment) raises ConfigurationError; everything else
+    is a finding.
     """
     if not seeds:
         raise ConfigurationError("validate needs at least one seed")
+    if workers < 1:
+        raise ConfigurationError(f"validate needs at least one worker, not {workers}")
     assignment = get_assignment(name)
     if not hidden_tests(assignment.suite_dir):
         raise ConfigurationError(f"{name} has no hidden tests with points in {assignment.suite_dir}")
@@ -228,13 +259,6 @@ def validate(
         if progress is not None:
             progress(finding)
 
-    def graded(variant: Variant | None, seed: int, scratch: Path) -> AssignmentResult:
-        path = assignment.solution_dir
-        if variant is not None:
-            path = materialize(name, variant, scratch / f"{variant.name}-{seed}")
-        (result,) = grade(path, config=GradeConfig(seed=seed), assignment=name)
-        return result
-
     with tempfile.TemporaryDirectory(prefix=f"validate-{name}-") as tmp:
         scratch = Path(tmp)
         for finding in _static_findings(assignment, module, scratch):
@@ -243,12 +267,19 @@ def validate(
             return ValidationReport(name, tuple(findings))  # grading a broken catalogue says nothing more
         expected = set(hidden_tests(assignment.suite_dir))
         generic = tuple(getattr(module, "GENERIC_HINTS", ()))
-        for seed in seeds:
-            record(_reference_finding(assignment, graded(None, seed, scratch), expected))
-        record(_stub_finding(graded(module.STUB, seeds[0], scratch)))
-        for variant in module.VARIANTS:
-            for seed in seeds:
-                record(_variant_finding(variant, graded(variant, seed, scratch), generic))
-        for variant in module.ALTERNATIVES:
-            record(_alternative_finding(variant, graded(variant, seeds[0], scratch)))
+        jobs: list[Job] = [
+            *(("reference", None, seed) for seed in seeds),
+            ("stub", module.STUB, seeds[0]),
+            *(("variant", variant, seed) for variant in module.VARIANTS for seed in seeds),
+            *(("alternative", variant, seeds[0]) for variant in module.ALTERNATIVES),
+        ]
+        for (kind, variant, _), result in zip(jobs, _graded(name, jobs, scratch / "graded", workers)):
+            if kind == "reference":
+                record(_reference_finding(assignment, result, expected))
+            elif kind == "stub":
+                record(_stub_finding(result))
+            elif kind == "variant":
+                record(_variant_finding(variant, result, generic))
+            else:
+                record(_alternative_finding(variant, result))
     return ValidationReport(name, tuple(findings))
