@@ -209,7 +209,7 @@ def test_scaled_dot(student, gen, check):
             assert_close(
                 got,
                 reference.scaled_dot(q, k),
-                what=f"scaled_dot(q, k) with q {tuple(q_shape)} and k {tuple(k_shape)} ({name})",
+                what=f"scaled_dot(q, k) with {str(dtype).removeprefix('torch.')} q {q_shape} and k {k_shape}",
                 mistakes=_score_mistakes(q, k),
             )
 
