@@ -491,6 +491,54 @@ def audit(
     console.print(f"report: {out_dir / 'audit.json'}; survivors: {out_dir / 'survivors.diff'}")
 
 
+@main.command()
+@click.argument("name")
+@click.option("--title", help="The assignment's title (default: NAME in words, e.g. 'Hw5 retrieval').")
+@translate_errors
+def new(name: str, title: str | None) -> None:
+    """Scaffold assignment NAME: a reference, handout, public and hidden tests, a catalogue, a notebook
+    template and its registry entry, which release, grade and validate at once."""
+    from grader.authoring.new import new_assignment, next_steps
+
+    for path in new_assignment(name, title=title or name.replace("_", " ").capitalize()):
+        console.print(f"wrote {path}", soft_wrap=True)
+    console.print("next:")
+    for step in next_steps(name):
+        console.print(f"  {step}", soft_wrap=True)
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--seed",
+    "seeds",
+    type=int,
+    multiple=True,
+    help="Grade the reference and the variants at this seed (repeatable; default: 0, 1 and 2024).",
+)
+@click.option("--workers", type=int, default=1, show_default=True, help="Local grading processes.")
+@translate_errors
+def validate(name: str, seeds: tuple[int, ...], workers: int) -> None:
+    """Check that NAME's hidden suite is valid: reference 100, stub 0, each catalogue variant loses exactly
+    the tests it declares, each alternative 100. Exits 1 when a check fails."""
+    from rich.text import Text
+
+    from grader.authoring.validate import DEFAULT_SEEDS
+    from grader.authoring.validate import validate as run_validate
+
+    def progress(finding: Any) -> None:
+        mark = "[green]ok[/green]  " if finding.passed else "[bold red]FAIL[/bold red]"
+        console.print(f"{mark} ", Text(finding.check), soft_wrap=True)
+        if not finding.passed and finding.detail:
+            console.print(Text("      " + finding.detail.replace("\n", "\n      ")), soft_wrap=True)
+
+    report = run_validate(name, seeds=seeds or DEFAULT_SEEDS, workers=workers, progress=progress)
+    failed = len(report.failures)
+    console.print(f"{name}: {len(report.findings) - failed} of {len(report.findings)} checks hold")
+    if failed:
+        sys.exit(1)
+
+
 @main.command("nbgrader-source")
 @click.argument("course_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option(

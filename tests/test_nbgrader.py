@@ -270,7 +270,7 @@ def test_the_release_is_valid_and_carries_no_answer(name, released):
     text = (folder / f"{name}.ipynb").read_text(encoding="utf-8")
     secrets = solution_lines(get_assignment(name))
     hidden = _hidden_test_lines(name)
-    assert len(secrets) > 10 and len(hidden) >= 5
+    assert secrets and hidden, "nothing to look for: the checks below would pass whatever the release holds"
     assert [line for line in secrets if line in text] == []
     assert [line for line in hidden if json.dumps(line)[1:-1] in text or line in text] == []
     for marker in (BEGIN, END, "HIDDEN TESTS", "grader.hidden", "solutions."):

@@ -27,7 +27,7 @@ def test_the_committed_release_is_up_to_date():
 @pytest.mark.parametrize("name", NAMES)
 def test_the_release_carries_no_solution_line(name):
     secret = solution_lines(ASSIGNMENTS[name])
-    assert len(secret) > 10
+    assert secret, "no solution line to look for: the check would pass whatever the release holds"
     for path in (RELEASE / name).rglob("*"):
         if path.is_file():
             text = path.read_text(encoding="utf-8")

@@ -3,19 +3,21 @@ every buggy variant below 100 in exactly the tests its bug touches at every grad
 hints its mistake calls for and diagnosed as itself, and every valid alternative 100.
 
 The catalogues live in grader/catalogue/<assignment>.py (the grader reads them to diagnose a submission).
+`grader validate NAME` runs the same checks on any one assignment (grader/authoring/validate.py).
 Grading a submission takes a few seconds, so the grading tests are marked slow; each catalogue's own
 consistency is checked without grading.
 """
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from grader.assignments import get_assignment
+from grader.authoring.validate import hidden_tests as suite_points
+from grader.authoring.validate import result_table as table
 from grader.catalogue.variants import Variant, materialize
 from grader.grading.runner import GradeConfig, grade
 from grader.results.diagnosis import catalogue
@@ -58,34 +60,12 @@ ASSIGNMENTS = [c.assignment for c in CATALOGUES]
 
 def hidden_tests(assignment: str) -> dict[str, float]:
     """{test function name: points} read from the hidden suite's source, without running it."""
-    points: dict[str, float] = {}
-    for path in sorted(get_assignment(assignment).suite_dir.glob("test_*.py")):
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
-                continue
-            for decorator in node.decorator_list:
-                if (
-                    isinstance(decorator, ast.Call)
-                    and isinstance(decorator.func, ast.Attribute)
-                    and decorator.func.attr == "points"
-                ):
-                    points[node.name] = float(ast.literal_eval(decorator.args[0]))
-    return points
+    return suite_points(get_assignment(assignment).suite_dir)
 
 
 def grade_variant(assignment: str, variant: Variant, dest: Path, seed: int = 0) -> AssignmentResult:
     (result,) = grade(materialize(assignment, variant, dest), config=GradeConfig(seed=seed))
     return result
-
-
-def table(result: AssignmentResult) -> str:
-    lines = [f"total {result.score:g}/{result.max_score:g}"]
-    for test in result.tests:
-        mark = ""
-        if test.score < test.max_score:
-            mark = "   <-- " + (test.message.splitlines() or [""])[0][:150]
-        lines.append(f"  {test.name:46s} {test.score:7.4g}/{test.max_score:<3g} {test.verdict.value}{mark}")
-    return "\n".join(lines)
 
 
 def snapshot(result: AssignmentResult) -> list[tuple]:
