@@ -516,7 +516,7 @@ def new(name: str, title: str | None) -> None:
     multiple=True,
     help="Grade the reference and the variants at this seed (repeatable; default: 0, 1 and 2024).",
 )
-@click.option("--workers", type=int, default=1, show_default=True, help="Local grading processes.")
+@workers_option(help="Local grading processes.")
 @translate_errors
 def validate(name: str, seeds: tuple[int, ...], workers: int) -> None:
     """Check that NAME's hidden suite is valid: reference 100, stub 0, each catalogue variant loses exactly
