@@ -59,7 +59,7 @@ GPT4_SPLIT_PATTERN = (
 )
 
 Pair = tuple[int, int]  # two adjacent token ids, e.g. (97, 98) for b"a", b"b"
-Merge = tuple[bytes, bytes]  # a learned merge as (left bytes, right bytes): ids alone would not be portable
+Merge = tuple[bytes, bytes]  # a learned merge as (left bytes, right bytes), like tiktoken's byte-keyed ranks
 
 
 # ---------------------------------------------------------------------------- part 1: the plain trainer

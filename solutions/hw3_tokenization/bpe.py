@@ -59,7 +59,7 @@ GPT4_SPLIT_PATTERN = (
 )
 
 Pair = tuple[int, int]  # two adjacent token ids, e.g. (97, 98) for b"a", b"b"
-Merge = tuple[bytes, bytes]  # a learned merge as (left bytes, right bytes): ids alone would not be portable
+Merge = tuple[bytes, bytes]  # a learned merge as (left bytes, right bytes), like tiktoken's byte-keyed ranks
 
 
 # ---------------------------------------------------------------------------- part 1: the plain trainer
@@ -124,9 +124,9 @@ def train_simple(text: str, vocab_size: int, pattern: str = GPT4_SPLIT_PATTERN) 
     ### BEGIN SOLUTION
     if vocab_size < 256:
         raise ValueError(f"vocab_size must be at least 256 (the byte tokens), got {vocab_size}")
-    # 1. Cut the text into chunks with the pattern and each chunk into its UTF-8 bytes, ids 0..255. Merges
-    #    happen inside a chunk only, so " the" and "the" stay different tokens and no token spans a space
-    #    and the next word's end.
+    # 1. Cut the text into chunks with the pattern and each chunk into its UTF-8 bytes, ids 0..255. Pairs
+    #    are counted inside a chunk only, so a token never spans two words: " the" may become a token,
+    #    " the dog" never does.
     chunks = [list(chunk.encode("utf-8")) for chunk in regex.findall(pattern, text)]
     vocab = [bytes([b]) for b in range(256)]  # id -> bytes; grows by one token per merge
     merges: list[Merge] = []
@@ -192,8 +192,8 @@ def train(text: str, vocab_size: int, pattern: str = GPT4_SPLIT_PATTERN) -> list
     # 3. A heap of (-count, tie key, pair). Entries go stale when a count changes; a popped entry is used
     #    only if its count is still the pair's current count (lazy deletion).
     #    heapq is a min-heap, so the count is negated: the smallest entry is the most frequent pair, and among
-    #    equal counts the smallest tie key, exactly the pair train_simple's min() picks. Updating an entry in
-    #    place is not possible in a heap, hence the lazy deletion.
+    #    equal counts the smallest tie key, exactly the pair train_simple's min() picks. A heap cannot change
+    #    an entry in place, which is why old entries are skipped when popped instead of being removed.
     heap = [(-count, tie_key(vocab, pair), pair) for pair, count in counts.items()]
     heapq.heapify(heap)  # O(n), cheaper than n pushes
 
