@@ -192,7 +192,8 @@ def seq2seq_loss(model: Transformer, src: Tensor, tgt: Tensor) -> Tensor:
     tgt_in, labels = shift_targets(tgt)  # (B, T), (B, T)
     logits = model(src, tgt_in)  # (B, T, V)
     # cross_entropy wants (N, V) scores and (N,) classes: flatten batch and time into one axis of B*T
-    # predictions. PAD labels are skipped, so a batch's padding neither adds to the loss nor dilutes its mean.
+    # predictions, (B, T, V) -> (B*T, V) and (B, T) -> (B*T,). PAD labels are skipped, so a batch's padding
+    # neither adds to the loss nor dilutes its mean.
     return F.cross_entropy(
         logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=model.pad_id
     )

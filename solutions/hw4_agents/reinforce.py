@@ -194,6 +194,7 @@ def train_reinforce(
                 # SAMPLE, never argmax, during training: the gradient estimate assumes the actions were drawn
                 # from pi, and without randomness the policy would never try anything new.
                 action = int(sample_actions(logits, generator)[0])
+                # The observation the action was chosen from, flattened to (obs_dim,).
                 batch_obs.append(np.asarray(obs, dtype=np.float32).reshape(-1))
                 batch_actions.append(action)
                 obs, reward, terminated, truncated, _ = env.step(action)
