@@ -165,8 +165,8 @@ class EncoderLayer(nn.Module):
         super().__init__()
         self.norm_first = norm_first
         ### BEGIN SOLUTION
-        # Two sub-layers, each with its own norm and its own dropout: one LayerNorm shared between them would
-        # tie two different statistics together, and torch's layer has two.
+        # Two sub-layers, each with its own LayerNorm (its own gain and bias: the two sub-layers' outputs need
+        # not be scaled alike) and its own dropout, as in torch's layer.
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout)
         self.ff = FeedForward(d_model, d_ff, dropout=dropout, activation=activation)
         self.norm1 = nn.LayerNorm(d_model)

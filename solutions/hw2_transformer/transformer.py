@@ -85,8 +85,9 @@ class Transformer(nn.Module):
         """
         ### BEGIN SOLUTION
         positions = self.pe[: tokens.shape[1]]  # (T, d): indexed by POSITION, never by token id
-        # nn.Embedding starts at N(0, 1) per entry while the encoding's entries lie in [-1, 1]; the scale
-        # keeps the two on a comparable footing (the paper's choice, with weights shared with the output).
+        # Why the scale: in the paper the embedding is shared with the output layer, whose weights are small
+        # (about 1/sqrt(d) per entry); times sqrt(d) they are about 1, like the encoding's entries in [-1, 1],
+        # so neither content nor position drowns the other.
         # (B, T, d) + (T, d): the positions broadcast over the batch.
         return self.dropout(table(tokens) * math.sqrt(self.d_model) + positions)  # (B, T, d)
         ### END SOLUTION
