@@ -21,6 +21,10 @@ from torch import Tensor
 
 # ---------------------------------------------------------------------------------------------------- corpus
 
+# The grammar's word lists, taken from the course's example sentences ("put the cube on the table", "the FBI
+# is chasing a criminal on the run"). A few hundred possible sentences: enough variety that a tiny model must
+# learn the grammar, small enough that it can within a few hundred steps.
+
 _SUBJECTS = ["the robot", "a student", "the agent", "my friend", "the cat", "a teacher", "the FBI", "the dog"]
 _VERBS = ["puts", "moves", "finds", "chases", "sees", "lifts", "drops", "paints"]
 _OBJECTS = ["the cube", "a ball", "the red box", "a criminal", "the blue cup", "a small key", "the book"]
@@ -35,6 +39,8 @@ def generate_corpus(num_sentences: int = 4000, seed: int = 0) -> str:
     capitalised. A character-level model learns the words quickly and the grammar more slowly, so the
     validation loss falls steadily over a few hundred steps: a good signal of whether training works.
     """
+    # A private Random, not the module-level functions: the corpus must not depend on (or disturb) anyone
+    # else's use of the global random state.
     rng = random.Random(seed)
     lines = []
     for _ in range(num_sentences):
@@ -56,8 +62,9 @@ class CharTokenizer:
     """One token per distinct character of `text`, numbered in sorted order."""
 
     def __init__(self, text: str) -> None:
-        self.chars = sorted(set(text))
-        self.stoi = {c: i for i, c in enumerate(self.chars)}
+        # Sorted, so the same text always gives the same ids whatever order the characters first appear in.
+        self.chars = sorted(set(text))  # id -> character
+        self.stoi = {c: i for i, c in enumerate(self.chars)}  # character -> id ("string to integer")
 
     @property
     def vocab_size(self) -> int:
@@ -68,11 +75,13 @@ class CharTokenizer:
         return torch.tensor([self.stoi[c] for c in text], dtype=torch.long)
 
     def decode(self, ids: Tensor | list[int]) -> str:
-        return "".join(self.chars[int(i)] for i in ids)
+        return "".join(self.chars[int(i)] for i in ids)  # int(): ids may be 0-d tensors
 
 
 def train_val_split(data: Tensor, val_fraction: float = 0.1) -> tuple[Tensor, Tensor]:
     """The first (1 - val_fraction) of the tokens for training, the rest held out for validation."""
+    # A contiguous split, not a random one: random windows of the training part would overlap the held-out
+    # text, and the validation loss would no longer measure text the model has not seen.
     cut = int(len(data) * (1.0 - val_fraction))
     return data[:cut], data[cut:]
 
@@ -81,15 +90,20 @@ def get_batch(
     data: Tensor, batch_size: int, block_size: int, generator: torch.Generator | None = None
 ) -> tuple[Tensor, Tensor]:
     """Random windows of `data` (N,): inputs x (B, T) and next-token targets y (B, T) = x shifted by one."""
-    starts = torch.randint(len(data) - block_size - 1, (batch_size,), generator=generator)
-    offsets = torch.arange(block_size)
+    # The highest start leaves room for T inputs AND the target one step beyond the last of them.
+    starts = torch.randint(len(data) - block_size - 1, (batch_size,), generator=generator)  # (B,)
+    offsets = torch.arange(block_size)  # (T,)
+    # (B, 1) + (T,) broadcasts to a (B, T) table of indices: all windows gathered in one indexing operation.
     x = data[starts.unsqueeze(1) + offsets]  # (B, T)
     y = data[starts.unsqueeze(1) + offsets + 1]  # (B, T), the same windows shifted by one
+    # One window holds T training examples: y[:, t] is the next token after the prefix x[:, : t + 1].
     return x, y
 
 
 # ------------------------------------------------------------------------------------------ seq2seq tasks
 
+# PAD is 0 so that torch.full(..., PAD) and zero-initialised tensors are padding by default; BOS starts every
+# target (the decoder's first input), EOS ends it (the model learns when to stop).
 PAD, BOS, EOS = 0, 1, 2
 DIGIT0 = 3  # digit k is token DIGIT0 + k
 SEQ2SEQ_VOCAB = DIGIT0 + 10
@@ -112,13 +126,15 @@ def seq2seq_batch(
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    lengths = torch.randint(min_len, max_len + 1, (batch_size,), generator=generator)
-    digits = torch.randint(0, 10, (batch_size, max_len), generator=generator)
+    # Draw everything first, from the one generator, so a seed fixes the whole batch.
+    lengths = torch.randint(min_len, max_len + 1, (batch_size,), generator=generator)  # (B,)
+    digits = torch.randint(0, 10, (batch_size, max_len), generator=generator)  # (B, max_len); row i uses :n_i
     src = torch.full((batch_size, max_len), PAD, dtype=torch.long)
     tgt = torch.full((batch_size, max_len + 2), PAD, dtype=torch.long)
     for row, n in enumerate(lengths.tolist()):
         seq = digits[row, :n]
         answer = {"copy": seq, "reverse": seq.flip(0), "sort": seq.sort().values}[task]
+        # Shift the digits past the special tokens, so digit 0 is never mistaken for PAD.
         src[row, :n] = seq + DIGIT0
         tgt[row, 0] = BOS
         tgt[row, 1 : n + 1] = answer + DIGIT0

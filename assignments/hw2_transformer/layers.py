@@ -68,6 +68,8 @@ def causal_mask(size: int, device: torch.device | str | None = None) -> Tensor:
     raise NotImplementedError("causal_mask: write this part (see its docstring)")
 
 
+# The activations FeedForward accepts, by name (a string keeps the config plain data). F.gelu is the exact
+# erf form; GPT-2's tanh approximation would need approximate="tanh".
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
 
 

@@ -50,6 +50,7 @@ class WordTokenizer:
     """
 
     def __init__(self, text: str) -> None:
+        # The special tokens take ids 0..3 whatever the text; the words follow in sorted order (reproducible).
         words = sorted(set(_WORDS.findall(text)) - set(SPECIAL_TOKENS))
         self.tokens = list(SPECIAL_TOKENS) + words
         self.ids = {token: i for i, token in enumerate(self.tokens)}
@@ -66,19 +67,22 @@ class WordTokenizer:
     def decode(self, ids: Tensor | list[int]) -> str:
         """The text of `ids`, without [PAD], [CLS] and [SEP]; no space before punctuation."""
         words = [self.tokens[int(i)] for i in ids if int(i) not in (PAD_ID, CLS_ID, SEP_ID)]
+        # Join with spaces, then take back the space before each punctuation mark ("table ." -> "table.").
         return re.sub(r" ([^\w\s\[])", r"\1", " ".join(words))
 
 
 def encode_sentences(tokenizer: WordTokenizer, text: str) -> Tensor:
     """Every line of `text` encoded, padded with PAD_ID to the longest: (N, T) long."""
     rows = [tokenizer.encode(line) for line in text.splitlines() if line.strip()]
+    # Sentences differ in length; a tensor must be rectangular. PAD fills the rest, and the model's padding
+    # mask makes sure no real token ever attends to it.
     return nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=PAD_ID)
 
 
 def sentence_batch(sentences: Tensor, batch_size: int, generator: torch.Generator | None = None) -> Tensor:
     """`batch_size` rows of `sentences` (N, T) drawn at random (with replacement): (B, T)."""
-    rows = torch.randint(len(sentences), (batch_size,), generator=generator)
-    return sentences[rows]
+    rows = torch.randint(len(sentences), (batch_size,), generator=generator)  # (B,)
+    return sentences[rows]  # (N, T) indexed by (B,) -> (B, T)
 
 
 # ----------------------------------------------------------------------------------------------- masking
@@ -188,7 +192,8 @@ def masked_accuracy(model: nn.Module, sentences: Tensor, generator: torch.Genera
     One ordinary position per sentence, drawn from `generator`, becomes [MASK]; the model sees the rest.
     """
     eligible = sentences >= NUM_SPECIAL  # (N, T)
-    scores = torch.rand(sentences.shape, generator=generator).masked_fill(~eligible, -1.0)
+    # Random scores, -1 at special tokens: the argmax of each row is a uniformly random ordinary position.
+    scores = torch.rand(sentences.shape, generator=generator).masked_fill(~eligible, -1.0)  # (N, T)
     where = scores.argmax(dim=1)  # (N,): one ordinary position per row
     rows = torch.arange(len(sentences))
     inputs = sentences.clone()
@@ -208,8 +213,9 @@ def next_token_accuracy(model: nn.Module, sentences: Tensor) -> float:
     before it; the first from [CLS] alone).
     """
     device = next(model.parameters()).device
+    # Input drops the last token, targets drop the first: the GPT's shift by one (see lm_loss).
     logits = model(sentences[:, :-1].to(device)).float().cpu()  # (N, T - 1, V)
     targets = sentences[:, 1:]  # (N, T - 1)
     scored = targets >= NUM_SPECIAL
-    predicted = logits[..., NUM_SPECIAL:].argmax(dim=-1) + NUM_SPECIAL
+    predicted = logits[..., NUM_SPECIAL:].argmax(dim=-1) + NUM_SPECIAL  # (N, T - 1)
     return float((predicted == targets)[scored].double().mean())

@@ -7,6 +7,13 @@ most frequent adjacent pair of tokens (counted inside chunks, weighted by how of
 merges it into a new token; merge i (0-based) gets id 256 + i. Encoding re-applies the merges; decoding
 joins the tokens' bytes and decodes UTF-8 once, at the end.
 
+The file is built in the order of the handout, each part on top of the previous one:
+  Part 1 (steps 3, 4a) the plain trainer: `adjacent_pairs`, `merge_pair`, `tie_key` and `train_simple`, which
+          recounts every pair before every merge. Slow, and obviously correct: the oracle for part 2.
+  Part 2 (step 4b)     the fast trainer: `train`, which must return exactly the merges of `train_simple`.
+  Part 3 (steps 5, 6)  encoding and decoding: `BPETokenizer.encode_ordinary`, `decode_bytes`, `decode`.
+  Part 4 (step 7)      special tokens, save and load: `BPETokenizer.encode`, `save`, and `load`.
+
 Follows: tiktoken. For any merges, `BPETokenizer(merges, pattern, special_tokens).encode(text)` must equal
 `tiktoken.Encoding(name, pat_str=pattern, mergeable_ranks=ranks, special_tokens=...).encode(text)` where
 `ranks` maps each token's bytes to its id. Encoding a chunk therefore follows tiktoken's rule, not the
@@ -18,9 +25,9 @@ the handout accepts too. Text with surrogates goes through `without_surrogates` 
 Decoding uses errors="replace", so a sequence that stops inside a UTF-8 character gives U+FFFD instead of
 raising.
 
-Training is fast because it never recounts: chunks are deduplicated (a word that occurs 1,000 times is one
-entry with weight 1,000), pair counts are built once, and a merge updates only the counts of the words that
-contain the merged pair. A heap with lazy deletion finds the most frequent pair.
+The fast trainer is fast because it never recounts: chunks are deduplicated (a word that occurs 1,000 times
+is one entry with weight 1,000), pair counts are built once, and a merge updates only the counts of the words
+that contain the merged pair. A heap with lazy deletion finds the most frequent pair.
 
 Tie-breaking (the handout states it): among equally frequent pairs the one whose (left bytes, right bytes)
 is lexicographically smallest wins. Choosing the smallest (left id, right id) instead is also accepted.
@@ -51,8 +58,11 @@ GPT4_SPLIT_PATTERN = (
     r"""|\s+(?!\S)|\s+"""
 )
 
-Pair = tuple[int, int]
-Merge = tuple[bytes, bytes]
+Pair = tuple[int, int]  # two adjacent token ids, e.g. (97, 98) for b"a", b"b"
+Merge = tuple[bytes, bytes]  # a learned merge as (left bytes, right bytes), like tiktoken's byte-keyed ranks
+
+
+# ---------------------------------------------------------------------------- part 1: the plain trainer
 
 
 def adjacent_pairs(ids: list[int]) -> list[Pair]:
@@ -73,8 +83,35 @@ def tie_key(vocab: list[bytes], pair: Pair) -> tuple:
     raise NotImplementedError("tie_key: write this part (see its docstring)")
 
 
+def train_simple(text: str, vocab_size: int, pattern: str = GPT4_SPLIT_PATTERN) -> list[Merge]:
+    """The plain trainer: count every pair, merge the most frequent one, repeat. Slow but obviously correct.
+
+    Takes the same arguments and returns the same kind of result as `train` (below), with the same tie rule
+    (`tie_key`): on every text the two return exactly the same merges. Write this one first and use it to
+    check `train` on small texts. It recounts the pairs of every chunk of the text before every merge, so
+    it is far too slow for the grader's time budget; the grader grades `train`.
+
+    Args:
+        text: the training text.
+        vocab_size: 256 byte tokens + the number of merges wanted (>= 256).
+        pattern: the pre-splitting regular expression (for the `regex` package).
+
+    Returns:
+        The merges in learned order, each (left bytes, right bytes); merge i creates token 256 + i.
+        Fewer than vocab_size - 256 when no pair is left to merge.
+    """
+    raise NotImplementedError("train_simple: write this part (see its docstring)")
+
+
+# ----------------------------------------------------------------------------- part 2: the fast trainer
+
+
 def train(text: str, vocab_size: int, pattern: str = GPT4_SPLIT_PATTERN) -> list[Merge]:
-    """Learn byte-level BPE merges on `text` until the vocabulary has `vocab_size` tokens.
+    """Learn byte-level BPE merges on `text` until the vocabulary has `vocab_size` tokens, fast.
+
+    Must return exactly what `train_simple` returns, within the grader's time budget. Two ideas get there:
+    count each distinct chunk once, weighted by how often it occurs, and after a merge update only the
+    counts of the chunks that contained the merged pair (the handout, step 4b).
 
     Args:
         text: the training text.
@@ -86,6 +123,9 @@ def train(text: str, vocab_size: int, pattern: str = GPT4_SPLIT_PATTERN) -> list
         left + right. Fewer than vocab_size - 256 when no pair is left to merge.
     """
     raise NotImplementedError("train: write this part (see its docstring)")
+
+
+# ------------------------------------------------ parts 3 and 4: encoding, decoding, special tokens, saving
 
 
 def without_surrogates(text: str) -> str:

@@ -11,6 +11,7 @@ grapheme clusters (an emoji with a skin-tone modifier is two code points, hence 
 
 from __future__ import annotations
 
+# The same convention as word.py: id 0 for anything the corpus never showed.
 UNK = "<unk>"
 
 

@@ -17,9 +17,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+# Every word outside the vocabulary maps here, so encode never fails: the price is that all unknown words
+# look the same to the model.
 UNK = "<unk>"
 
 # A word is a run of letters, digits or underscores; every other non-space character is its own token.
+# Whitespace matches neither alternative, so it is dropped: that is why decode cannot restore the spacing.
 WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
 
 

@@ -25,6 +25,7 @@ from . import bicycle
 
 def make_env(env_id: str, **kwargs: Any) -> gym.Env:
     """`gymnasium.make(env_id, **kwargs)` (given; the grader builds environments in your process with it)."""
+    # Registering is idempotent; doing it here means no caller has to remember to before gym.make.
     bicycle.register()  # BicycleGrid-v0
     return gym.make(env_id, **kwargs)
 
@@ -33,10 +34,11 @@ class ScriptedAgent:
     """Plays a fixed list of actions, one per call to `act` (given; handy for testing `run`)."""
 
     def __init__(self, actions: list[int]) -> None:
-        self.actions = [int(a) for a in actions]
-        self.t = 0
+        self.actions = [int(a) for a in actions]  # plain ints, whatever sequence was passed
+        self.t = 0  # how many actions have been played
 
     def act(self, observation: Any) -> int:
+        # Wraps around, so an episode longer than the script replays it from the start.
         action = self.actions[self.t % len(self.actions)]
         self.t += 1
         return action
@@ -50,7 +52,7 @@ class RandomAgent:
     """
 
     def __init__(self, n_actions: int, seed: int | None = None) -> None:
-        self.n_actions = int(n_actions)
+        self.n_actions = int(n_actions)  # e.g. env.action_space.n, which may be a NumPy integer
         raise NotImplementedError("__init__: write this part (see its docstring)")
 
     def act(self, observation: Any) -> int:

@@ -52,8 +52,8 @@ class Block(nn.Module):
         super().__init__()
         self.n_heads = n_heads
         self.ln1, self.ln2 = nn.LayerNorm(hidden), nn.LayerNorm(hidden)
-        self.qkv = nn.Linear(hidden, 3 * hidden)
-        self.proj = nn.Linear(hidden, hidden)
+        self.qkv = nn.Linear(hidden, 3 * hidden)  # every head's W_Q, W_K, W_V in one matmul: d -> 3d
+        self.proj = nn.Linear(hidden, hidden)  # W^O, mixing the heads back together
         self.mlp = nn.Sequential(nn.Linear(hidden, 4 * hidden), nn.GELU(), nn.Linear(4 * hidden, hidden))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -67,9 +67,13 @@ class DecisionTransformer(nn.Module):
         super().__init__()
         self.config = config if isinstance(config, DTConfig) else DTConfig(**config)
         c = self.config
+        # Three token kinds, three embeddings: a return is one number (a linear map), a state a vector (a
+        # linear map), an action a discrete choice (a lookup table). All land in the same d-dim space.
         self.embed_return = nn.Linear(1, c.hidden)
         self.embed_state = nn.Linear(c.state_dim, c.hidden)
         self.embed_action = nn.Embedding(c.n_actions, c.hidden)
+        # The timestep of the episode, not the token's position in the window: the three tokens of one step
+        # share it, and a window that starts at step 500 still knows it is late in the episode.
         self.embed_timestep = nn.Embedding(c.max_timestep, c.hidden)
         self.embed_task = nn.Embedding(c.n_tasks, c.hidden)
         self.blocks = nn.ModuleList(Block(c.hidden, c.n_heads) for _ in range(c.n_layers))
@@ -90,11 +94,13 @@ class DecisionTransformer(nn.Module):
 
 def dt_loss(logits: Tensor, actions: Tensor) -> Tensor:
     """Cross-entropy between the predicted logits (B, K, A) and the logged actions (B, K)."""
+    # Flatten batch and window: (B, K, A) -> (B*K, A) and (B, K) -> (B*K,), every step one classification.
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), actions.reshape(-1).long())
 
 
 def _episodes(dataset: dict[str, Any]) -> list[tuple[int, int]]:
     """(start, end) of each logged episode, from dataset["episode_lengths"]."""
+    # Lengths [3, 2, 4] -> ends [3, 5, 9] -> starts [0, 3, 5]: the episodes' slices of the flat arrays.
     ends = np.cumsum(np.asarray(dataset["episode_lengths"], dtype=np.int64))
     return list(zip(np.concatenate([[0], ends[:-1]]).tolist(), ends.tolist()))
 
@@ -145,7 +151,7 @@ class DTAgent:
         self.model = model.eval()
         self.target_return = float(target_return)
         self.task = task
-        self.n = -1
+        self.n = -1  # no episodes yet: the first act() starts them
 
     def reset(self, n: int) -> None:
         self.n = n
@@ -156,8 +162,8 @@ class DTAgent:
 
     @torch.no_grad()
     def act(self, observations: np.ndarray, rewards: np.ndarray) -> np.ndarray:
-        observations = torch.as_tensor(np.asarray(observations), dtype=torch.float32)
-        rewards = torch.as_tensor(np.asarray(rewards), dtype=torch.float32)
+        observations = torch.as_tensor(np.asarray(observations), dtype=torch.float32)  # (N, S)
+        rewards = torch.as_tensor(np.asarray(rewards), dtype=torch.float32)  # (N,)
         if observations.shape[0] != self.n or self.states.shape[1] == 0:
             self.reset(observations.shape[0])
             current = torch.full((self.n,), self.target_return)
@@ -165,16 +171,18 @@ class DTAgent:
             raise NotImplementedError("act: write this part (see its docstring)")
         k = self.model.config.context
         # Append the new step (with a placeholder action, invisible to its own state token), keep the last K.
+        # [:, -k:]: the model was trained on windows of K steps; older steps fall out of its context.
         self.returns = torch.cat([self.returns, current[:, None]], dim=1)[:, -k:]
         self.states = torch.cat([self.states, observations[:, None]], dim=1)[:, -k:]
         self.actions = torch.cat([self.actions, torch.zeros((self.n, 1), dtype=torch.long)], dim=1)[:, -k:]
         self.t += 1
         steps = self.states.shape[1]
         first = self.t - steps  # the absolute timestep of the first step in the window
-        timesteps = (first + torch.arange(steps)).expand(self.n, steps)
+        timesteps = (first + torch.arange(steps)).expand(self.n, steps)  # (t,) -> (N, t), no copy
         tasks = None if self.task is None else torch.full((self.n,), self.task)
         logits = self.model(self.returns, self.states, self.actions, timesteps, tasks)  # (N, t, A)
-        chosen = logits[:, -1].argmax(-1)  # (N,)
+        chosen = logits[:, -1].argmax(-1)  # (N, t, A) -> (N, A) at the newest step -> (N,)
+        # The placeholder becomes the real action, so the next step's window shows what was done.
         self.actions[:, -1] = chosen
         return chosen.numpy().astype(np.int64)
 
@@ -198,8 +206,10 @@ def train_behaviour_cloning(
     actions = torch.as_tensor(np.asarray(dataset["actions"], dtype=np.int64))
     policy = PolicyNetwork(observations.shape[1], int(actions.max()) + 1, hidden)
     optimizer = torch.optim.Adam(policy.parameters(), lr=1e-3)
+    # Plain supervised classification of single steps: no returns, no history. If the logged data mixes good
+    # and bad play, BC imitates the average; the Decision Transformer can be asked for the good part.
     for _ in range(iterations):
-        index = torch.as_tensor(rng.integers(len(actions), size=batch_size))
+        index = torch.as_tensor(rng.integers(len(actions), size=batch_size))  # (B,) random logged steps
         loss = F.cross_entropy(policy(observations[index]), actions[index])
         optimizer.zero_grad()
         loss.backward()

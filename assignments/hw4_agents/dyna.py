@@ -45,34 +45,41 @@ class DynaMaze(gym.Env):
     """
 
     metadata: ClassVar[dict] = {"render_modes": []}
-    MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))
+    MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))  # (row, column) change of up, right, down, left
 
     def __init__(self, max_steps: int = 2000) -> None:
+        # A generous limit: an untrained agent wanders at random, and an episode cut short never reaches G.
         self.rows, self.cols = len(MAZE), len(MAZE[0])
         self.max_steps = max_steps
         self.observation_space = gym.spaces.Discrete(self.rows * self.cols)
         self.action_space = gym.spaces.Discrete(4)
+        # Found in the map, not hard-coded, so that the map above is the one place that defines the maze.
         self.start = next((r, c) for r, row in enumerate(MAZE) for c, ch in enumerate(row) if ch == "S")
         self.cell, self.steps = self.start, 0
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[int, dict]:
+        # The maze has no randomness of its own, but super().reset seeds self.np_random as Gymnasium expects.
         super().reset(seed=seed)
         self.cell, self.steps = self.start, 0
+        # A cell (row, column) becomes one integer state, row-major, so Q can be a (54, 4) table.
         return self.cell[0] * self.cols + self.cell[1], {}
 
     def step(self, action: int) -> tuple[int, float, bool, bool, dict]:
+        # Refuse invalid actions loudly (Gymnasium's own environments do) rather than guessing what was meant.
         if action not in self.action_space:
             raise ValueError(f"{action!r} is not an action of {self.action_space}")
         dr, dc = self.MOVES[int(action)]
         r, c = self.cell[0] + dr, self.cell[1] + dc
         if 0 <= r < self.rows and 0 <= c < self.cols and MAZE[r][c] != "#":
-            self.cell = (r, c)
+            self.cell = (r, c)  # otherwise a wall or the edge: stay put (the step still counts)
         self.steps += 1
+        # Reaching G is the MDP's own end; the step limit is a truncation, and never both at once.
         terminated = MAZE[self.cell[0]][self.cell[1]] == "G"
         truncated = not terminated and self.steps >= self.max_steps
         return self.cell[0] * self.cols + self.cell[1], float(terminated), terminated, truncated, {}
 
 
+# Registered on import, once: registering the id again would only warn that it overrides the first one.
 if MAZE_ID not in gym.registry:
     gym.register(id=MAZE_ID, entry_point=DynaMaze)
 
@@ -82,6 +89,8 @@ class TabularModel:
 
     def __init__(self, n_states: int, n_actions: int) -> None:
         self.n_states, self.n_actions = n_states, n_actions
+        # A dict of what was seen, not an (S, A) table: "never visited" must be distinguishable from "visited,
+        # reward 0, next state 0", and only visited pairs may be sampled.
         self.transitions: dict[tuple[int, int], tuple[float, int, bool]] = {}
         self.visited: list[tuple[int, int]] = []  # in first-visit order, so sampling is reproducible
 
@@ -134,6 +143,7 @@ def train_dyna_q(
     raise NotImplementedError("train_dyna_q: write this part (see its docstring)")
     env.close()
     agent = TabularAgent(q, seed)
+    # Kept on the agent so that learning_curve can hand it to the grader as plain data.
     agent.episode_lengths = lengths
     return agent
 

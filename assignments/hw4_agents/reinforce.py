@@ -38,6 +38,9 @@ class PolicyNetwork(nn.Module):
 
     def __init__(self, obs_dim: int, n_actions: int, hidden: int = 64) -> None:
         super().__init__()
+        # tanh, as in CleanRL's policy networks: bounded activations keep the logits moderate, so the initial
+        # policy is close to uniform and explores. No softmax at the end: the head outputs logits, and the
+        # functions below turn them into probabilities or log-probabilities, whichever they need.
         self.body = nn.Sequential(
             nn.Linear(obs_dim, hidden),
             nn.Tanh(),
@@ -82,13 +85,13 @@ class PolicyAgent:
     """A trained policy the grader can ask for actions: greedy (argmax) or sampled."""
 
     def __init__(self, policy: nn.Module, seed: int = 0) -> None:
-        self.policy = policy.eval()
+        self.policy = policy.eval()  # eval(): no dropout or other training-only behaviour while acting
         self.generator = torch.Generator().manual_seed(seed)
 
     @torch.no_grad()
     def act(self, observations: np.ndarray, greedy: bool = True) -> np.ndarray:
         """Actions for a batch of observations (N, obs_dim) -> int64 (N,)."""
-        logits = self.policy(torch.as_tensor(np.asarray(observations), dtype=torch.float32))
+        logits = self.policy(torch.as_tensor(np.asarray(observations), dtype=torch.float32))  # (N, A)
         actions = logits.argmax(-1) if greedy else sample_actions(logits, self.generator)
         return actions.numpy().astype(np.int64)
 
@@ -118,12 +121,17 @@ def train_reinforce(
     # ---- boilerplate: config, seeding, environment, networks
     # --------------------------------------------------
     config = ReinforceConfig(**overrides)
+    # Seeds the networks' initial weights (nn.Linear draws from the global generator); sampling actions uses
+    # its own generator below.
     torch.manual_seed(seed)
     bicycle.register()  # so that gym.make knows BicycleGrid-v0
     env = gym.make(env_id, **(env_kwargs or {}))
+    # Observations are flattened to vectors: the MLP takes obs_dim numbers, whatever the Box's shape.
     obs_dim, n_actions = int(np.prod(env.observation_space.shape)), int(env.action_space.n)
     policy = PolicyNetwork(obs_dim, n_actions, config.hidden)
     value = PolicyNetwork(obs_dim, 1, config.hidden)  # used only with baseline="learned"
+    # One optimizer for both networks; their losses are summed in step 4, and each loss only reaches its own
+    # network's parameters (the detach in reinforce_loss sees to that).
     params = list(policy.parameters()) + (list(value.parameters()) if config.baseline == "learned" else [])
     optimizer = torch.optim.Adam(params, lr=config.learning_rate)
     generator = torch.Generator().manual_seed(seed)

@@ -66,11 +66,12 @@ class TabularAgent:
     """A Q-table and the greedy policy it defines; `act` is what the grader calls."""
 
     def __init__(self, q: np.ndarray, seed: int = 0) -> None:
-        self.q = q
-        self.rng = np.random.default_rng(seed)
+        self.q = q  # (S, A)
+        self.rng = np.random.default_rng(seed)  # for greedy's tie-breaking only
 
     def act(self, observations: np.ndarray) -> np.ndarray:
         """Greedy actions (ties at random) for a batch of integer states (N,) -> int64 (N,)."""
+        # Row lookup: (S, A) indexed by (N,) states -> (N, A).
         return greedy(self.q[np.asarray(observations, dtype=np.int64)], self.rng)
 
 
@@ -111,7 +112,7 @@ def train_td(
     env = gym.make(env_id, **env_kwargs)
     rng = np.random.default_rng(seed)
     n_states, n_actions = env.observation_space.n, env.action_space.n
-    q = np.full((n_states, n_actions), float(initial_q), dtype=np.float64)
+    q = np.full((n_states, n_actions), float(initial_q), dtype=np.float64)  # (S, A)
     deadline = time.perf_counter() + max_seconds
     decay_episodes = int(decay_fraction * episodes)
     raise NotImplementedError("train_td: write this part (see its docstring)")

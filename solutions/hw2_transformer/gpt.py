@@ -54,17 +54,24 @@ class GPT(nn.Module):
         self.config = config
         ### BEGIN SOLUTION
         d = config.d_model
-        self.wte = nn.Embedding(config.vocab_size, d)
-        self.wpe = LearnedPositionalEmbedding(config.block_size, d)
+        self.wte = nn.Embedding(config.vocab_size, d)  # token id -> vector: WHAT the token is
+        self.wpe = LearnedPositionalEmbedding(config.block_size, d)  # position -> vector: WHERE it is
         self.drop = nn.Dropout(config.dropout)
+        # A GPT block is an encoder layer made causal at call time (is_causal=True in forward): pre-norm for
+        # stable training of deep stacks, GELU, and the usual 4x wider feed-forward.
         self.blocks = nn.ModuleList(
             EncoderLayer(d, config.n_head, 4 * d, config.dropout, norm_first=True, activation="gelu")
             for _ in range(config.n_layer)
         )
         self.ln_f = nn.LayerNorm(d)  # pre-norm blocks leave the residual stream un-normalised
-        self.lm_head = nn.Linear(d, config.vocab_size, bias=False)
+        self.lm_head = nn.Linear(d, config.vocab_size, bias=False)  # (d -> V); no bias, as in GPT-2
+        # Small normal weights keep the residual stream and the first logits small, so the untrained model
+        # starts near the uniform prediction (loss about ln V) instead of being confidently wrong.
         self.apply(self._init_weights)
-        # Tie after the init, so both names point at one Parameter (its N(0, 0.02) init from wte).
+        # Tie after the init, so both names point at one Parameter (its N(0, 0.02) init from wte). Assign the
+        # Parameter object: copying values (weight.data = ...) would make two Parameters that drift apart in
+        # training, while one shared (V, d) matrix gets both gradients. wte looks its rows up; lm_head
+        # multiplies by its transpose, (B, T, d) @ (d, V).
         self.lm_head.weight = self.wte.weight
         ### END SOLUTION
 
@@ -86,6 +93,7 @@ class GPT(nn.Module):
         """
         ### BEGIN SOLUTION
         offset = caches[0].length if caches is not None else 0  # position of idx[:, 0]
+        # wpe has block_size rows: a longer sequence has positions the model never learned.
         if offset + idx.shape[1] > self.config.block_size:
             raise ValueError(
                 f"sequence of {offset + idx.shape[1]} tokens > block_size {self.config.block_size}"
@@ -120,12 +128,16 @@ class GPT(nn.Module):
         T + max_new_tokens must not exceed block_size.
         """
         ### BEGIN SOLUTION
+        # Generation is autoregressive: each new token is appended and becomes context for the next one.
+        # A cache keeps every block's past keys and values, so a step computes attention for ONE new query
+        # instead of recomputing the whole prefix: the same results, O(T) work per step instead of O(T^2).
         caches = [KVCache() for _ in self.blocks] if use_cache else None
         new_input = idx  # what the next forward pass must read
         for _ in range(max_new_tokens):
             if caches is None:
                 new_input = idx[:, -self.config.block_size :]  # crop the context to what wpe covers
-            logits = self(new_input, caches=caches)[:, -1, :]  # (B, V)
+            # The model predicts the next token after EVERY prefix; generation needs only the last one.
+            logits = self(new_input, caches=caches)[:, -1, :]  # (B, T, V) -> (B, V)
             next_token = sample_next(logits, temperature, top_k, greedy=greedy, generator=generator)  # (B,)
             idx = torch.cat([idx, next_token.unsqueeze(1)], dim=1)  # (B, T + 1)
             new_input = next_token.unsqueeze(1)  # with a cache, only the new token is new
@@ -149,11 +161,16 @@ def sample_next(
     """
     ### BEGIN SOLUTION
     if greedy:
-        return logits.argmax(dim=-1)
-    logits = logits / temperature
+        return logits.argmax(dim=-1)  # (B, V) -> (B,)
+    # softmax(z / t): t < 1 widens the gaps between logits (more confident), t > 1 shrinks them (more random).
+    logits = logits / temperature  # (B, V)
+    # top-k cuts the long tail of unlikely tokens, each rare but many together, that makes samples drift.
+    # Comparing with the k-th value (not keeping exactly k indices) keeps every logit tied with it.
     if top_k is not None:
         kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[:, -1:]  # (B, 1): k-th largest
+        # (B, V) < (B, 1) broadcasts; a -inf logit gets probability exp(-inf) = 0 after the softmax.
         logits = logits.masked_fill(logits < kth, float("-inf"))
     probs = torch.softmax(logits, dim=-1)  # (B, V)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (B,)
+    # One draw per row; the caller's generator makes sampling reproducible (the grader compares draws).
+    return torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (B, 1) -> (B,)
     ### END SOLUTION

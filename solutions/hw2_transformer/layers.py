@@ -45,9 +45,12 @@ def sinusoidal_encoding(num_positions: int, d_model: int) -> Tensor:
     # 2. Every position times every frequency: an outer product.
     angles = torch.arange(num_positions, dtype=torch.float32).unsqueeze(1) * freqs  # (P, d/2)
     # 3. Interleave: even columns sine, odd columns cosine of the same angle.
+    #    Low frequencies (large i) change slowly with pos and high ones quickly, like the hands of a clock,
+    #    so every position gets a distinct row and PE(pos + k) is a fixed rotation of PE(pos): relative
+    #    offsets are easy for attention to read off.
     table = torch.empty(num_positions, d_model)
-    table[:, 0::2] = torch.sin(angles)
-    table[:, 1::2] = torch.cos(angles)
+    table[:, 0::2] = torch.sin(angles)  # columns 0, 2, 4, ... (P, d/2)
+    table[:, 1::2] = torch.cos(angles)  # columns 1, 3, 5, ... (P, d/2)
     return table  # (P, d)
     ### END SOLUTION
 
@@ -72,19 +75,28 @@ class LearnedPositionalEmbedding(nn.Module):
             (T, d_model): the same for every sequence; it broadcasts when added to (B, T, d_model).
         """
         ### BEGIN SOLUTION
+        # Look up positions, not ids: the same token at two places must get two different vectors, or
+        # attention (which is blind to order) could not tell "dog bites man" from "man bites dog".
+        # With a cache, the new tokens continue the sequence, so their positions start at offset, not 0.
         positions = torch.arange(offset, offset + idx.shape[1], device=idx.device)  # (T,)
-        return self.embedding(positions)  # (T, d)
+        # One row per position, no batch dimension: broadcasting adds it to every sequence of the batch.
+        return self.embedding(positions)  # (T,) -> (T, d)
         ### END SOLUTION
 
 
 def causal_mask(size: int, device: torch.device | str | None = None) -> Tensor:
     """bool (size, size), True where query i may attend to key j, i.e. j <= i (on and below the diagonal)."""
     ### BEGIN SOLUTION
-    positions = torch.arange(size, device=device)
+    # A token may only look at itself and the past: during training every position predicts its next token,
+    # and seeing key j > i would let it read the answer. Comparing a row of key positions with a column of
+    # query positions broadcasts to the whole table at once.
+    positions = torch.arange(size, device=device)  # (T,)
     return positions.unsqueeze(0) <= positions.unsqueeze(1)  # (1, T) <= (T, 1) -> (T, T)
     ### END SOLUTION
 
 
+# The activations FeedForward accepts, by name (a string keeps the config plain data). F.gelu is the exact
+# erf form; GPT-2's tanh approximation would need approximate="tanh".
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
 
 
@@ -106,16 +118,21 @@ class FeedForward(nn.Module):
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         self.activation = activation
         ### BEGIN SOLUTION
-        self.linear1 = nn.Linear(d_model, d_ff)
-        self.linear2 = nn.Linear(d_ff, d_model)
+        # Expand to d_ff, apply the non-linearity there, project back: attention only mixes positions
+        # (a weighted average), and this is where each position is transformed on its own.
+        self.linear1 = nn.Linear(d_model, d_ff)  # d_model -> d_ff
+        self.linear2 = nn.Linear(d_ff, d_model)  # d_ff -> d_model
         self.dropout = nn.Dropout(dropout)
         ### END SOLUTION
 
     def forward(self, x: Tensor) -> Tensor:
         """(..., d_model) -> (..., d_model); each position is transformed alone, with the same weights."""
         ### BEGIN SOLUTION
-        hidden = _ACTIVATIONS[self.activation](self.linear1(x))  # (..., d_ff)
-        return self.linear2(self.dropout(hidden))  # (..., d_model)
+        # nn.Linear acts on the last dimension only, so any leading (B, T, ...) dimensions pass through:
+        # that is what "position-wise" means.
+        hidden = _ACTIVATIONS[self.activation](self.linear1(x))  # (..., d_model) -> (..., d_ff)
+        # Dropout sits between the two linears, where torch.nn.TransformerEncoderLayer has it.
+        return self.linear2(self.dropout(hidden))  # (..., d_ff) -> (..., d_model)
         ### END SOLUTION
 
 
@@ -148,12 +165,14 @@ class EncoderLayer(nn.Module):
         super().__init__()
         self.norm_first = norm_first
         ### BEGIN SOLUTION
+        # Two sub-layers, each with its own LayerNorm (its own gain and bias: the two sub-layers' outputs need
+        # not be scaled alike) and its own dropout, as in torch's layer.
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout)
         self.ff = FeedForward(d_model, d_ff, dropout=dropout, activation=activation)
         self.norm1 = nn.LayerNorm(d_model)
         self.norm2 = nn.LayerNorm(d_model)
-        self.dropout1 = nn.Dropout(dropout)
-        self.dropout2 = nn.Dropout(dropout)
+        self.dropout1 = nn.Dropout(dropout)  # on the attention's output, before the residual sum
+        self.dropout2 = nn.Dropout(dropout)  # on the feed-forward's output, before the residual sum
         ### END SOLUTION
 
     def forward(
@@ -168,15 +187,19 @@ class EncoderLayer(nn.Module):
         """
 
         ### BEGIN SOLUTION
+        # Self-attention: queries, keys and values all come from the same sequence h. The attention returns
+        # (output, weights); a layer only passes the output on.
         def attend(h: Tensor) -> Tensor:
             return self.dropout1(self.self_attn(h, h, h, mask=mask, is_causal=is_causal, cache=cache)[0])
 
+        # Every sub-layer ADDS to x rather than replacing it (a residual connection): gradients reach early
+        # layers through the sums unchanged, and a layer that has nothing to add can learn to output ~0.
         if self.norm_first:
             x = x + attend(self.norm1(x))  # the residual path carries x itself, untouched by any norm
-            x = x + self.dropout2(self.ff(self.norm2(x)))
+            x = x + self.dropout2(self.ff(self.norm2(x)))  # (B, T, d)
         else:
             x = self.norm1(x + attend(x))  # normalise the sum (the paper's LayerNorm(x + Sublayer(x)))
-            x = self.norm2(x + self.dropout2(self.ff(x)))
+            x = self.norm2(x + self.dropout2(self.ff(x)))  # (B, T, d)
         return x  # (B, T, d)
         ### END SOLUTION
 
@@ -230,16 +253,20 @@ class DecoderLayer(nn.Module):
         """
 
         ### BEGIN SOLUTION
+        # Masked self-attention over the target so far: tgt_mask carries the causal mask, because at
+        # generation time the decoder has not produced the later target tokens yet.
         def self_block(h: Tensor) -> Tensor:
             return self.dropout1(self.self_attn(h, h, h, mask=tgt_mask)[0])
 
         def cross_block(h: Tensor) -> Tensor:
-            # Queries from the decoder, keys and values from the encoder's output.
+            # Queries from the decoder, keys and values from the encoder's output: each target position asks
+            # which source positions it needs. No causal mask here: the whole source is known in advance.
             return self.dropout2(self.cross_attn(h, memory, memory, mask=memory_mask)[0])
 
+        # The same residual pattern as EncoderLayer, with three sub-layers instead of two.
         if self.norm_first:
             x = x + self_block(self.norm1(x))
-            x = x + cross_block(self.norm2(x))
+            x = x + cross_block(self.norm2(x))  # (B, T, d); memory (B, S, d) only supplies keys and values
             x = x + self.dropout3(self.ff(self.norm3(x)))
         else:
             x = self.norm1(x + self_block(x))

@@ -50,6 +50,7 @@ class WordTokenizer:
     """
 
     def __init__(self, text: str) -> None:
+        # The special tokens take ids 0..3 whatever the text; the words follow in sorted order (reproducible).
         words = sorted(set(_WORDS.findall(text)) - set(SPECIAL_TOKENS))
         self.tokens = list(SPECIAL_TOKENS) + words
         self.ids = {token: i for i, token in enumerate(self.tokens)}
@@ -66,19 +67,22 @@ class WordTokenizer:
     def decode(self, ids: Tensor | list[int]) -> str:
         """The text of `ids`, without [PAD], [CLS] and [SEP]; no space before punctuation."""
         words = [self.tokens[int(i)] for i in ids if int(i) not in (PAD_ID, CLS_ID, SEP_ID)]
+        # Join with spaces, then take back the space before each punctuation mark ("table ." -> "table.").
         return re.sub(r" ([^\w\s\[])", r"\1", " ".join(words))
 
 
 def encode_sentences(tokenizer: WordTokenizer, text: str) -> Tensor:
     """Every line of `text` encoded, padded with PAD_ID to the longest: (N, T) long."""
     rows = [tokenizer.encode(line) for line in text.splitlines() if line.strip()]
+    # Sentences differ in length; a tensor must be rectangular. PAD fills the rest, and the model's padding
+    # mask makes sure no real token ever attends to it.
     return nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=PAD_ID)
 
 
 def sentence_batch(sentences: Tensor, batch_size: int, generator: torch.Generator | None = None) -> Tensor:
     """`batch_size` rows of `sentences` (N, T) drawn at random (with replacement): (B, T)."""
-    rows = torch.randint(len(sentences), (batch_size,), generator=generator)
-    return sentences[rows]
+    rows = torch.randint(len(sentences), (batch_size,), generator=generator)  # (B,)
+    return sentences[rows]  # (N, T) indexed by (B,) -> (B, T)
 
 
 # ----------------------------------------------------------------------------------------------- masking
@@ -114,13 +118,16 @@ def mask_tokens(
     chosen = ranks < counts.unsqueeze(1)  # (B, T)
     # 3. One uniform draw per position splits the chosen ones 80 / 10 / 10.
     split = torch.rand(ids.shape, generator=generator)  # (B, T)
-    to_mask = chosen & (split < 0.8)
+    # Why not always [MASK]? [MASK] never occurs at fine-tuning or inference time; if the model only ever
+    # predicted at [MASK], it would learn nothing useful about ordinary tokens. Random tokens teach it to
+    # doubt what it sees; kept tokens teach it that the visible word may be the right one.
+    to_mask = chosen & (split < 0.8)  # (B, T) bool
     to_random = chosen & (split >= 0.8) & (split < 0.9)  # the last 10% keep their token
     random_tokens = torch.randint(NUM_SPECIAL, vocab_size, ids.shape, generator=generator)  # (B, T)
-    inputs = torch.where(to_random, random_tokens, ids)
-    inputs = inputs.masked_fill(to_mask, MASK_ID)
+    inputs = torch.where(to_random, random_tokens, ids)  # (B, T)
+    inputs = inputs.masked_fill(to_mask, MASK_ID)  # (B, T); to_mask and to_random never overlap
     # 4. The answer key: the original token where chosen; -100 elsewhere costs nothing in the loss.
-    labels = ids.masked_fill(~chosen, IGNORE_INDEX)
+    labels = ids.masked_fill(~chosen, IGNORE_INDEX)  # (B, T)
     return inputs, labels
     ### END SOLUTION
 
@@ -155,8 +162,10 @@ class EncoderMLM(nn.Module):
             EncoderLayer(d, config.n_head, 4 * d, config.dropout, norm_first=True, activation="gelu")
             for _ in range(config.n_layer)
         )
+        # The same modules as the GPT (gpt.py): the two models differ in what they are trained to predict and
+        # in the mask passed at call time, not in their parameters.
         self.ln_f = nn.LayerNorm(d)
-        self.lm_head = nn.Linear(d, config.vocab_size, bias=False)
+        self.lm_head = nn.Linear(d, config.vocab_size, bias=False)  # d -> V
         self.apply(self._init_weights)
         # Tying: the same matrix turns ids into vectors and vectors back into scores over ids.
         self.lm_head.weight = self.wte.weight
@@ -178,11 +187,13 @@ class EncoderMLM(nn.Module):
         """
         ### BEGIN SOLUTION
         keep = (idx != PAD_ID)[:, None, None, :]  # (B, 1, 1, T): keys a query may attend to
-        x = self.drop(self.wte(idx) + self.wpe(idx))  # (B, T, d)
+        # Positions matter even without a causal mask: attention alone is blind to word order.
+        x = self.drop(self.wte(idx) + self.wpe(idx))  # (B, T, d) + (T, d) -> (B, T, d)
         for block in self.blocks:
             # Both directions: the prediction at a blank reads the words after it too.
             x = block(x, mask=keep)  # (B, T, d)
-        return self.lm_head(self.ln_f(x))  # (B, T, V)
+        # A score for every position; the loss keeps only the chosen ones.
+        return self.lm_head(self.ln_f(x))  # (B, T, d) -> (B, T, V)
         ### END SOLUTION
 
 
@@ -211,6 +222,9 @@ def train_mlm(model: nn.Module, sentences: Tensor, config: TrainConfig) -> list[
     Returns the training loss of every step.
     """
     ### BEGIN SOLUTION
+    # train_gpt's loop (train.py) with one difference: the inputs are corrupted copies of the batch and the
+    # labels the originals, instead of the batch shifted by one. Masks are drawn on the CPU (from the CPU
+    # generator) and moved to the device afterwards, so a run is the same on every device.
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = make_optimizer(model, config)
     device = resolve_device(config.device, model)
@@ -218,6 +232,7 @@ def train_mlm(model: nn.Module, sentences: Tensor, config: TrainConfig) -> list[
     model.train()
     losses = []
     for step in range(config.steps):
+        # New masks every step: the same sentence is blanked in different places each time it is drawn.
         batch = sentence_batch(sentences, config.batch_size, generator)  # (B, T)
         inputs, labels = mask_tokens(batch, model.config.vocab_size, generator)  # (B, T), (B, T)
         with autocast(device, config):
@@ -242,7 +257,8 @@ def fill_mask(model: nn.Module, tokenizer: WordTokenizer, text: str) -> str:
     ids = tokenizer.encode(text).unsqueeze(0)  # (1, T)
     logits = model(ids.to(model.wte.weight.device))[0].cpu()  # (T, V), run where the model lives
     best = logits[:, NUM_SPECIAL:].argmax(dim=-1) + NUM_SPECIAL  # (T,): specials are never an answer
-    blanks = ids[0] == MASK_ID
+    blanks = ids[0] == MASK_ID  # (T,) bool
+    # Only the blanks change; every other position keeps the token the user wrote.
     filled = torch.where(blanks, best, ids[0])  # (T,)
     return tokenizer.decode(filled)
     ### END SOLUTION
@@ -258,7 +274,8 @@ def masked_accuracy(model: nn.Module, sentences: Tensor, generator: torch.Genera
     One ordinary position per sentence, drawn from `generator`, becomes [MASK]; the model sees the rest.
     """
     eligible = sentences >= NUM_SPECIAL  # (N, T)
-    scores = torch.rand(sentences.shape, generator=generator).masked_fill(~eligible, -1.0)
+    # Random scores, -1 at special tokens: the argmax of each row is a uniformly random ordinary position.
+    scores = torch.rand(sentences.shape, generator=generator).masked_fill(~eligible, -1.0)  # (N, T)
     where = scores.argmax(dim=1)  # (N,): one ordinary position per row
     rows = torch.arange(len(sentences))
     inputs = sentences.clone()
@@ -278,8 +295,9 @@ def next_token_accuracy(model: nn.Module, sentences: Tensor) -> float:
     before it; the first from [CLS] alone).
     """
     device = next(model.parameters()).device
+    # Input drops the last token, targets drop the first: the GPT's shift by one (see lm_loss).
     logits = model(sentences[:, :-1].to(device)).float().cpu()  # (N, T - 1, V)
     targets = sentences[:, 1:]  # (N, T - 1)
     scored = targets >= NUM_SPECIAL
-    predicted = logits[..., NUM_SPECIAL:].argmax(dim=-1) + NUM_SPECIAL
+    predicted = logits[..., NUM_SPECIAL:].argmax(dim=-1) + NUM_SPECIAL  # (N, T - 1)
     return float((predicted == targets)[scored].double().mean())

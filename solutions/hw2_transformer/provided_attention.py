@@ -45,8 +45,9 @@ class KVCache:
         if self.keys is None:
             self.keys, self.values = keys, values
         else:
-            self.keys = torch.cat([self.keys, keys], dim=-2)
-            self.values = torch.cat([self.values, values], dim=-2)
+            # dim=-2 is the time axis: the new positions go after the cached ones.
+            self.keys = torch.cat([self.keys, keys], dim=-2)  # (B, h, T_past + T_new, hs)
+            self.values = torch.cat([self.values, values], dim=-2)  # (B, h, T_past + T_new, hs)
         return self.keys, self.values
 
 
@@ -66,12 +67,14 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f"d_model ({d_model}) must be divisible by num_heads ({num_heads})")
         self.d_model, self.num_heads, self.head_dim = d_model, num_heads, d_model // num_heads
         self.dropout = dropout
-        self.in_proj_weight = nn.Parameter(torch.empty(3 * d_model, d_model))
+        # All heads' W_Q, W_K, W_V stacked into one matrix, so that one matmul projects everything.
+        self.in_proj_weight = nn.Parameter(torch.empty(3 * d_model, d_model))  # (3d, d)
         if bias:
             self.in_proj_bias = nn.Parameter(torch.zeros(3 * d_model))
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+        # nn.MultiheadAttention's initialisation, so that weights and outputs are comparable with it.
         nn.init.xavier_uniform_(self.in_proj_weight)
         if self.out_proj.bias is not None:
             nn.init.zeros_(self.out_proj.bias)
@@ -110,11 +113,12 @@ class MultiHeadAttention(nn.Module):
         num_queries, d = query.shape[1:]
         # 1. Project. The stacked weight holds W_Q, W_K, W_V as three (d, d) blocks; self-attention projects
         #    once for all three.
-        weight = self.in_proj_weight.view(3, d, d)
-        bias = [None] * 3 if self.in_proj_bias is None else list(self.in_proj_bias.view(3, d))
+        weight = self.in_proj_weight.view(3, d, d)  # (3d, d) -> (3, d, d): weight[0] is W_Q, ...
+        bias = [None] * 3 if self.in_proj_bias is None else list(self.in_proj_bias.view(3, d))  # 3 x (d,)
         if query is key is value:
+            # (B, T, d) @ (d, 3d) -> (B, T, 3d), split into 3 x (B, T, d)
             projected = F.linear(query, self.in_proj_weight, self.in_proj_bias).split(d, dim=-1)
-        else:
+        else:  # cross-attention: each input gets its own block, (B, Tq, d), (B, Tk, d), (B, Tk, d)
             projected = [F.linear(x, weight[i], bias[i]) for i, x in enumerate((query, key, value))]
         # 2. Heads become a batch dimension: (B, T, d) -> (B, T, h, hs) -> (B, h, T, hs).
         q, k, v = (x.unflatten(-1, (self.num_heads, self.head_dim)).transpose(1, 2) for x in projected)
@@ -122,17 +126,20 @@ class MultiHeadAttention(nn.Module):
         if cache is not None:
             k, v = cache.append(k, v)
         num_keys = k.shape[-2]
-        p = self.dropout if self.training else 0.0
+        p = self.dropout if self.training else 0.0  # attention dropout is for training only
         # 4. Attend. The fastest path is SDPA's own is_causal (no mask tensor); otherwise one boolean mask.
         #    Rows with no visible key are let through, then zeroed (the fused kernel may give NaN there).
         if mask is None and (not is_causal or num_queries == num_keys):
+            # (B, h, Tq, hs) @ (B, h, hs, Tk) -> weights (B, h, Tq, Tk) @ (B, h, Tk, hs) -> (B, h, Tq, hs)
             mixed = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=is_causal)
         else:
             if is_causal:
+                # SDPA's is_causal aligns top-left, which is wrong when the queries are the LAST Tq of Tk
+                # positions (generation with a cache): shift the diagonal to align bottom-right.
                 first = num_keys - num_queries  # the queries are the last Tq positions
                 allowed = torch.ones(num_queries, num_keys, dtype=torch.bool, device=q.device).tril(first)
-                mask = allowed if mask is None else mask & allowed
-            empty = ~mask.any(dim=-1, keepdim=True)
+                mask = allowed if mask is None else mask & allowed  # (Tq, Tk) or broadcast with mask
+            empty = ~mask.any(dim=-1, keepdim=True)  # (..., Tq, 1): queries that may attend to nothing
             mixed = F.scaled_dot_product_attention(q, k, v, attn_mask=mask | empty, dropout_p=p)
             mixed = mixed.masked_fill(empty, 0.0)  # (B, h, Tq, hs)
         # 5. Merge the heads back, (B, Tq, h, hs) -> (B, Tq, d), and mix them with W^O.

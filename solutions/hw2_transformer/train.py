@@ -67,7 +67,10 @@ def autocast(device: torch.device, config: TrainConfig) -> contextlib.AbstractCo
 def lm_loss(logits: Tensor, targets: Tensor) -> Tensor:
     """Mean cross-entropy over all B * T positions: logits (B, T, V), targets (B, T) long -> scalar."""
     ### BEGIN SOLUTION
-    # cross_entropy wants (N, V) and (N,): flatten batch and time into one axis of positions.
+    # cross_entropy wants (N, V) and (N,): flatten batch and time into one axis of positions. Every position
+    # is one next-token prediction, so a (B, T) batch is B * T examples averaged together. Logits, not
+    # probabilities: cross_entropy's log-softmax is stabler than log(softmax(...)).
+    # (B, T, V) -> (B*T, V) and (B, T) -> (B*T,)
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
     ### END SOLUTION
 
@@ -80,9 +83,15 @@ def learning_rate(step: int, config: TrainConfig) -> float:
     min_lr + 0.5 * (1 + cos(pi * p)) * (lr - min_lr), which falls from lr to min_lr.
     """
     ### BEGIN SOLUTION
+    # 1. Warm-up: Adam divides by a running estimate of the gradient's size, which is poor over the first
+    #    steps; small steps until it settles keep one noisy early update from wrecking the initialisation.
+    #    (step + 1): step 0 gets lr / warmup_steps, not 0, so no step is wasted.
     if step < config.warmup_steps:
         return config.lr * (step + 1) / config.warmup_steps
+    # 2. Cosine decay: large steps while the loss falls fast, then ever smaller ones to settle into a minimum.
+    #    The clamp holds min_lr if training runs past config.steps.
     progress = min(1.0, max(0.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)))
+    # 0.5 * (1 + cos(pi p)) goes from 1 at p = 0 to 0 at p = 1: it blends lr into min_lr.
     return config.min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (config.lr - config.min_lr)
     ### END SOLUTION
 
@@ -96,8 +105,11 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
     """
     ### BEGIN SOLUTION
     params = [p for p in model.parameters() if p.requires_grad]  # a tied weight appears once
-    decay = [p for p in params if p.dim() >= 2]
-    no_decay = [p for p in params if p.dim() < 2]
+    # Weight decay shrinks weights towards 0 each step (AdamW applies it directly, outside Adam's scaling).
+    # It regularises the matrices that mix features; a bias or a LayerNorm gain is one number per feature
+    # whose natural value is not 0, so decaying it only fights the fit.
+    decay = [p for p in params if p.dim() >= 2]  # weights (out, in), embeddings (V, d)
+    no_decay = [p for p in params if p.dim() < 2]  # biases and norm gains (d,)
     groups = [
         {"params": decay, "weight_decay": config.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
@@ -118,10 +130,14 @@ def _step(
     gradients), and clipping each parameter on its own changes the direction of the update.
     """
     ### BEGIN SOLUTION
+    # 1. The schedule: the optimizer reads each group's lr at step() time, so set it first.
     for group in optimizer.param_groups:
         group["lr"] = learning_rate(step, config)
+    # 2. Gradients ACCUMULATE in .grad across backward() calls: clear last step's first (None frees them).
     optimizer.zero_grad(set_to_none=True)
+    # 3. Back-propagate: fill every parameter's .grad with d loss / d parameter.
     loss.backward()
+    # 4. Clip, then 5. update with the clipped gradients.
     if config.grad_clip > 0:
         # One global norm over all gradients: a rare huge gradient (early, or a bad batch) cannot blow up
         # the weights.
@@ -145,9 +161,11 @@ def train_step(
     steps with the reference's (same model, same batches).
     """
     ### BEGIN SOLUTION
+    # Only the forward pass and the loss run under autocast; backward follows the dtypes autocast chose.
     with autocast(x.device, config):
-        loss = lm_loss(model(x), y)
+        loss = lm_loss(model(x), y)  # model(x): (B, T) -> (B, T, V); the loss is a scalar
     _step(model, optimizer, loss, step, config)
+    # .item() copies the number to the CPU: a plain float for the log, with no graph attached.
     return loss.item()
     ### END SOLUTION
 
@@ -162,6 +180,9 @@ def train_gpt(model: nn.Module, data: Tensor, config: TrainConfig) -> list[float
     eval mode. Returns the training loss of every step.
     """
     ### BEGIN SOLUTION
+    # The run's only randomness, owned by the run: the same seed gives the same batches, whatever else has
+    # used torch's global generator before. It lives on the CPU, where the batches are drawn. The model moves
+    # before the first step, so the optimizer's state is created on the same device; train() turns dropout on.
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = make_optimizer(model, config)
     device = resolve_device(config.device, model)
@@ -171,7 +192,7 @@ def train_gpt(model: nn.Module, data: Tensor, config: TrainConfig) -> list[float
     for step in range(config.steps):
         x, y = get_batch(data, config.batch_size, config.block_size, generator)  # (B, T), (B, T)
         losses.append(train_step(model, optimizer, x.to(device), y.to(device), step, config))
-    model.eval()
+    model.eval()  # dropout off: whoever uses the trained model next gets deterministic outputs
     return losses
     ### END SOLUTION
 
@@ -194,8 +215,10 @@ def train_seq2seq(
     model.to(device)
     model.train()
     losses = []
+    # The same loop as train_gpt; only the batch and the loss differ. A fresh batch every step: the toy task
+    # has endless data, so there is nothing to overfit and no need for epochs.
     for step in range(config.steps):
-        src, tgt = seq2seq_batch(task, config.batch_size, min_len, max_len, generator)
+        src, tgt = seq2seq_batch(task, config.batch_size, min_len, max_len, generator)  # (B, S), (B, T+1)
         with autocast(device, config):
             loss = seq2seq_loss(model, src.to(device), tgt.to(device))
         _step(model, optimizer, loss, step, config)

@@ -63,6 +63,8 @@ class Transformer(nn.Module):
         ### BEGIN SOLUTION
         self.src_embed = nn.Embedding(src_vocab, d_model)
         self.tgt_embed = nn.Embedding(tgt_vocab, d_model)
+        # A buffer, not a Parameter: the encoding is fixed (no gradient), but it must follow the model to the
+        # GPU with .to(device) and be saved in its state_dict.
         self.register_buffer(
             "pe", sinusoidal_encoding(max_len, d_model)
         )  # (max_len, d), saved with the model
@@ -83,46 +85,61 @@ class Transformer(nn.Module):
         """
         ### BEGIN SOLUTION
         positions = self.pe[: tokens.shape[1]]  # (T, d): indexed by POSITION, never by token id
+        # Why the scale: in the paper the embedding is shared with the output layer, whose weights are small
+        # (about 1/sqrt(d) per entry); times sqrt(d) they are about 1, like the encoding's entries in [-1, 1],
+        # so neither content nor position drowns the other.
+        # (B, T, d) + (T, d): the positions broadcast over the batch.
         return self.dropout(table(tokens) * math.sqrt(self.d_model) + positions)  # (B, T, d)
         ### END SOLUTION
 
     def src_mask(self, src: Tensor) -> Tensor:
         """bool (B, 1, 1, S), True at real source tokens: every query may attend to them, none to PAD."""
         ### BEGIN SOLUTION
-        return (src != self.pad_id)[:, None, None, :]  # (B, 1, 1, S): broadcasts over heads and queries
+        # Padding only makes the batch rectangular: no query may draw information from it. The mask is on
+        # KEYS; a padded query still computes something, and the loss ignores its label (ignore_index).
+        return (src != self.pad_id)[:, None, None, :]  # (B, S) -> (B, 1, 1, S): over heads and queries
         ### END SOLUTION
 
     def tgt_mask(self, tgt: Tensor) -> Tensor:
         """bool (B, 1, T, T): query t may attend to key u when u <= t (causal) AND tgt[:, u] is not PAD."""
         ### BEGIN SOLUTION
+        # Two reasons to hide a key, combined with AND: it lies in the future (causal: the decoder must not
+        # read the token it is asked to predict), or it is padding.
         causal = causal_mask(tgt.shape[1], device=tgt.device)  # (T, T)
-        not_pad = (tgt != self.pad_id)[:, None, None, :]  # (B, 1, 1, T)
-        return causal & not_pad  # (B, 1, T, T)
+        not_pad = (tgt != self.pad_id)[:, None, None, :]  # (B, T) -> (B, 1, 1, T)
+        return causal & not_pad  # (T, T) & (B, 1, 1, T) -> (B, 1, T, T)
         ### END SOLUTION
 
     def encode(self, src: Tensor) -> Tensor:
         """src (B, S) ids -> memory (B, S, d_model): the encoder's output."""
         ### BEGIN SOLUTION
-        mask = self.src_mask(src)
-        x = self.embed(src, self.src_embed)
+        mask = self.src_mask(src)  # (B, 1, 1, S)
+        x = self.embed(src, self.src_embed)  # (B, S) -> (B, S, d)
+        # Every layer keeps the shape (B, S, d), so layers stack; each refines every position's vector with
+        # what it learned from the others. No causal mask: the encoder reads the whole source at once.
         for layer in self.encoder_layers:
-            x = layer(x, mask=mask)
+            x = layer(x, mask=mask)  # (B, S, d)
         return self.encoder_norm(x)  # (B, S, d)
         ### END SOLUTION
 
     def decode(self, tgt_in: Tensor, memory: Tensor, src: Tensor) -> Tensor:
         """tgt_in (B, T) ids, memory (B, S, d) from encode(src) -> logits (B, T, tgt_vocab)."""
         ### BEGIN SOLUTION
-        tgt_mask, memory_mask = self.tgt_mask(tgt_in), self.src_mask(src)
-        x = self.embed(tgt_in, self.tgt_embed)
+        # The source's padding mask is needed again here: cross-attention's keys are the source positions.
+        tgt_mask, memory_mask = self.tgt_mask(tgt_in), self.src_mask(src)  # (B, 1, T, T), (B, 1, 1, S)
+        x = self.embed(tgt_in, self.tgt_embed)  # (B, T) -> (B, T, d)
         for layer in self.decoder_layers:
-            x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask)
-        return self.out(self.decoder_norm(x))  # (B, T, V_tgt)
+            x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask)  # (B, T, d)
+        # One score per target-vocabulary word at every position: logits, not probabilities (cross_entropy
+        # applies log-softmax itself, more stably).
+        return self.out(self.decoder_norm(x))  # (B, T, d) -> (B, T, V_tgt)
         ### END SOLUTION
 
     def forward(self, src: Tensor, tgt_in: Tensor) -> Tensor:
         """Logits (B, T, tgt_vocab) for the next target token at every position of tgt_in (B, T)."""
         ### BEGIN SOLUTION
+        # Training sees the whole target at once (teacher forcing); the causal mask is what keeps each
+        # position from peeking at the token it must predict.
         return self.decode(tgt_in, self.encode(src), src)
         ### END SOLUTION
 
@@ -140,13 +157,17 @@ class Transformer(nn.Module):
         ### BEGIN SOLUTION
         memory = self.encode(src)  # the source is encoded once, not once per step
         out = torch.full((src.shape[0], 1), bos_id, dtype=torch.long, device=src.device)  # (B, 1)
-        done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
+        done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)  # (B,) finished sequences
+        # No cache: each step re-runs the decoder over the whole prefix. Simple and exactly what training
+        # computed; quadratic in the length, which is fine for short targets.
         for _ in range(max_len):
             logits = self.decode(out, memory, src)[:, -1]  # (B, V): only the last position is new
             next_token = logits.argmax(dim=-1)  # (B,)
+            # A finished sequence keeps the batch rectangular with PAD rather than babbling after its EOS.
             next_token = torch.where(done, torch.full_like(next_token, self.pad_id), next_token)
             out = torch.cat([out, next_token.unsqueeze(1)], dim=1)  # (B, t + 1)
             done |= next_token == eos_id
+            # Every sequence has ended: later steps would only add PAD.
             if bool(done.all()):
                 break
         return out
@@ -160,15 +181,20 @@ def shift_targets(tgt: Tensor) -> tuple[Tensor, Tensor]:
     the labels are tgt[:, 1:] (y_1 ... y_n EOS ...). Both are (B, T).
     """
     ### BEGIN SOLUTION
-    return tgt[:, :-1], tgt[:, 1:]
+    # Shift by one: input position t holds token t and its label is token t + 1. The input drops the last
+    # token (nothing follows it to predict), the labels drop BOS (never a prediction).
+    return tgt[:, :-1], tgt[:, 1:]  # (B, T+1) -> (B, T), (B, T)
     ### END SOLUTION
 
 
 def seq2seq_loss(model: Transformer, src: Tensor, tgt: Tensor) -> Tensor:
     """Mean cross-entropy of the next-token predictions over the non-PAD labels (ignore_index=pad_id)."""
     ### BEGIN SOLUTION
-    tgt_in, labels = shift_targets(tgt)
+    tgt_in, labels = shift_targets(tgt)  # (B, T), (B, T)
     logits = model(src, tgt_in)  # (B, T, V)
+    # cross_entropy wants (N, V) scores and (N,) classes: flatten batch and time into one axis of B*T
+    # predictions, (B, T, V) -> (B*T, V) and (B, T) -> (B*T,). PAD labels are skipped, so a batch's padding
+    # neither adds to the loss nor dilutes its mean.
     return F.cross_entropy(
         logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=model.pad_id
     )

@@ -7,6 +7,13 @@ most frequent adjacent pair of tokens (counted inside chunks, weighted by how of
 merges it into a new token; merge i (0-based) gets id 256 + i. Encoding re-applies the merges; decoding
 joins the tokens' bytes and decodes UTF-8 once, at the end.
 
+The file is built in the order of the handout, each part on top of the previous one:
+  Part 1 (steps 3, 4a) the plain trainer: `adjacent_pairs`, `merge_pair`, `tie_key` and `train_simple`, which
+          recounts every pair before every merge. Slow, and obviously correct: the oracle for part 2.
+  Part 2 (step 4b)     the fast trainer: `train`, which must return exactly the merges of `train_simple`.
+  Part 3 (steps 5, 6)  encoding and decoding: `BPETokenizer.encode_ordinary`, `decode_bytes`, `decode`.
+  Part 4 (step 7)      special tokens, save and load: `BPETokenizer.encode`, `save`, and `load`.
+
 Follows: tiktoken. For any merges, `BPETokenizer(merges, pattern, special_tokens).encode(text)` must equal
 `tiktoken.Encoding(name, pat_str=pattern, mergeable_ranks=ranks, special_tokens=...).encode(text)` where
 `ranks` maps each token's bytes to its id. Encoding a chunk therefore follows tiktoken's rule, not the
@@ -18,9 +25,9 @@ the handout accepts too. Text with surrogates goes through `without_surrogates` 
 Decoding uses errors="replace", so a sequence that stops inside a UTF-8 character gives U+FFFD instead of
 raising.
 
-Training is fast because it never recounts: chunks are deduplicated (a word that occurs 1,000 times is one
-entry with weight 1,000), pair counts are built once, and a merge updates only the counts of the words that
-contain the merged pair. A heap with lazy deletion finds the most frequent pair.
+The fast trainer is fast because it never recounts: chunks are deduplicated (a word that occurs 1,000 times
+is one entry with weight 1,000), pair counts are built once, and a merge updates only the counts of the words
+that contain the merged pair. A heap with lazy deletion finds the most frequent pair.
 
 Tie-breaking (the handout states it): among equally frequent pairs the one whose (left bytes, right bytes)
 is lexicographically smallest wins. Choosing the smallest (left id, right id) instead is also accepted.
@@ -51,13 +58,18 @@ GPT4_SPLIT_PATTERN = (
     r"""|\s+(?!\S)|\s+"""
 )
 
-Pair = tuple[int, int]
-Merge = tuple[bytes, bytes]
+Pair = tuple[int, int]  # two adjacent token ids, e.g. (97, 98) for b"a", b"b"
+Merge = tuple[bytes, bytes]  # a learned merge as (left bytes, right bytes), like tiktoken's byte-keyed ranks
+
+
+# ---------------------------------------------------------------------------- part 1: the plain trainer
 
 
 def adjacent_pairs(ids: list[int]) -> list[Pair]:
     """Every adjacent pair of `ids`, overlapping ones included: [a, a, a] has two pairs (a, a)."""
     ### BEGIN SOLUTION
+    # pairwise yields (ids[0], ids[1]), (ids[1], ids[2]), ...: len(ids) - 1 pairs, overlapping, which is
+    # how BPE counts ("aaa" holds the pair (a, a) twice).
     return list(itertools.pairwise(ids))
     ### END SOLUTION
 
@@ -68,6 +80,8 @@ def merge_pair(ids: list[int], pair: Pair, new_id: int) -> list[int]:
     merge_pair([a, a, a], (a, a), n) == [n, a].
     """
     ### BEGIN SOLUTION
+    # One left-to-right scan with an index we move ourselves: a for loop could not skip the second id of a
+    # pair it has just merged.
     out: list[int] = []
     i = 0
     while i < len(ids):
@@ -84,12 +98,65 @@ def merge_pair(ids: list[int], pair: Pair, new_id: int) -> list[int]:
 def tie_key(vocab: list[bytes], pair: Pair) -> tuple:
     """Orders equally frequent pairs: the smallest key is merged first (the handout's tie-breaking rule)."""
     ### BEGIN SOLUTION
+    # Compare the tokens' BYTES, not their ids: ids depend on the order of earlier merges, bytes do not, so
+    # two correct trainers agree. A tuple compares the left bytes first, then the right ones.
     return (vocab[pair[0]], vocab[pair[1]])
     ### END SOLUTION
 
 
+def train_simple(text: str, vocab_size: int, pattern: str = GPT4_SPLIT_PATTERN) -> list[Merge]:
+    """The plain trainer: count every pair, merge the most frequent one, repeat. Slow but obviously correct.
+
+    Takes the same arguments and returns the same kind of result as `train` (below), with the same tie rule
+    (`tie_key`): on every text the two return exactly the same merges. Write this one first and use it to
+    check `train` on small texts. It recounts the pairs of every chunk of the text before every merge, so
+    it is far too slow for the grader's time budget; the grader grades `train`.
+
+    Args:
+        text: the training text.
+        vocab_size: 256 byte tokens + the number of merges wanted (>= 256).
+        pattern: the pre-splitting regular expression (for the `regex` package).
+
+    Returns:
+        The merges in learned order, each (left bytes, right bytes); merge i creates token 256 + i.
+        Fewer than vocab_size - 256 when no pair is left to merge.
+    """
+    ### BEGIN SOLUTION
+    if vocab_size < 256:
+        raise ValueError(f"vocab_size must be at least 256 (the byte tokens), got {vocab_size}")
+    # 1. Cut the text into chunks with the pattern and each chunk into its UTF-8 bytes, ids 0..255. Pairs
+    #    are counted inside a chunk only, so a token never spans two words: " the" may become a token,
+    #    " the dog" never does.
+    chunks = [list(chunk.encode("utf-8")) for chunk in regex.findall(pattern, text)]
+    vocab = [bytes([b]) for b in range(256)]  # id -> bytes; grows by one token per merge
+    merges: list[Merge] = []
+    while len(vocab) < vocab_size:
+        # 2. Count every adjacent pair of every chunk, from scratch.
+        counts = Counter(pair for chunk in chunks for pair in adjacent_pairs(chunk))
+        if not counts:
+            break  # every chunk is a single token: nothing left to merge
+        # 3. The most frequent pair; among equally frequent ones, the smallest tie key. One min() with a
+        #    compound key says both at once: -count puts the most frequent first.
+        pair = min(counts, key=lambda p: (-counts[p], tie_key(vocab, p)))
+        # 4. Record the merge as bytes and give the new token the next id.
+        new_id = len(vocab)
+        merges.append((vocab[pair[0]], vocab[pair[1]]))
+        vocab.append(vocab[pair[0]] + vocab[pair[1]])
+        # 5. Rewrite every chunk with the new token, then go back to 2 and count again.
+        chunks = [merge_pair(chunk, pair, new_id) for chunk in chunks]
+    return merges
+    ### END SOLUTION
+
+
+# ----------------------------------------------------------------------------- part 2: the fast trainer
+
+
 def train(text: str, vocab_size: int, pattern: str = GPT4_SPLIT_PATTERN) -> list[Merge]:
-    """Learn byte-level BPE merges on `text` until the vocabulary has `vocab_size` tokens.
+    """Learn byte-level BPE merges on `text` until the vocabulary has `vocab_size` tokens, fast.
+
+    Must return exactly what `train_simple` returns, within the grader's time budget. Two ideas get there:
+    count each distinct chunk once, weighted by how often it occurs, and after a merge update only the
+    counts of the chunks that contained the merged pair (the handout, step 4b).
 
     Args:
         text: the training text.
@@ -104,15 +171,19 @@ def train(text: str, vocab_size: int, pattern: str = GPT4_SPLIT_PATTERN) -> list
     if vocab_size < 256:
         raise ValueError(f"vocab_size must be at least 256 (the byte tokens), got {vocab_size}")
     # 1. Pre-split and deduplicate: the same chunk always merges the same way, so it is stored once with
-    #    its number of occurrences as weight.
+    #    its number of occurrences as weight. Natural text repeats its words: " the" appears thousands of
+    #    times but is one entry here. words[i] and weights[i] describe distinct chunk i.
     chunk_counts = Counter(regex.findall(pattern, text))
     words = [list(chunk.encode("utf-8")) for chunk in chunk_counts]
     weights = list(chunk_counts.values())
-    vocab = [bytes([b]) for b in range(256)]
+    vocab = [bytes([b]) for b in range(256)]  # id -> bytes, as in train_simple
 
     # 2. Count every pair once, remembering which words contain it.
-    counts: dict[Pair, int] = defaultdict(int)
-    where: dict[Pair, set[int]] = defaultdict(set)
+    #    `where` is the index that makes step 4 cheap: a merge only needs to visit the words it can change.
+    #    It may list words that no longer hold the pair (entries are never removed); merge_pair then simply
+    #    changes nothing there.
+    counts: dict[Pair, int] = defaultdict(int)  # pair -> weighted count, the same numbers train_simple counts
+    where: dict[Pair, set[int]] = defaultdict(set)  # pair -> indices of the words that contain it
     for index, (word, weight) in enumerate(zip(words, weights)):
         for pair in adjacent_pairs(word):
             counts[pair] += weight
@@ -120,14 +191,18 @@ def train(text: str, vocab_size: int, pattern: str = GPT4_SPLIT_PATTERN) -> list
 
     # 3. A heap of (-count, tie key, pair). Entries go stale when a count changes; a popped entry is used
     #    only if its count is still the pair's current count (lazy deletion).
+    #    heapq is a min-heap, so the count is negated: the smallest entry is the most frequent pair, and among
+    #    equal counts the smallest tie key, exactly the pair train_simple's min() picks. A heap cannot change
+    #    an entry in place, which is why old entries are skipped when popped instead of being removed.
     heap = [(-count, tie_key(vocab, pair), pair) for pair, count in counts.items()]
-    heapq.heapify(heap)
+    heapq.heapify(heap)  # O(n), cheaper than n pushes
 
     merges: list[Merge] = []
     while len(vocab) < vocab_size and heap:
         negative, _, pair = heapq.heappop(heap)
         if counts.get(pair, 0) != -negative:
             continue  # stale: this pair's count changed since the entry was pushed
+        # The same bookkeeping as train_simple's step 4.
         new_id = len(vocab)
         merges.append((vocab[pair[0]], vocab[pair[1]]))
         vocab.append(vocab[pair[0]] + vocab[pair[1]])
@@ -138,7 +213,9 @@ def train(text: str, vocab_size: int, pattern: str = GPT4_SPLIT_PATTERN) -> list
             word = words[index]
             new_word = merge_pair(word, pair, new_id)
             if len(new_word) == len(word):
-                continue
+                continue  # a stale `where` entry: an earlier merge already consumed the pair here
+            # Simplest correct update: forget all of the word's old pairs and count all of its new ones.
+            # Pairs away from the merge cancel out in `delta`; only the neighbours of the merge change.
             weight = weights[index]
             for old in adjacent_pairs(word):
                 delta[old] -= weight
@@ -148,17 +225,21 @@ def train(text: str, vocab_size: int, pattern: str = GPT4_SPLIT_PATTERN) -> list
             words[index] = new_word
 
         # 5. Apply the changes; every changed count gets a fresh heap entry.
+        #    The merged pair itself drops to 0 and leaves `counts`, so its old heap entries all go stale.
         for changed, difference in delta.items():
             if difference == 0:
-                continue
+                continue  # untouched by the merge (it left and came back): its heap entry is still valid
             count = counts.get(changed, 0) + difference
             if count > 0:
                 counts[changed] = count
                 heapq.heappush(heap, (-count, tie_key(vocab, changed), changed))
             else:
-                counts.pop(changed, None)
+                counts.pop(changed, None)  # no longer occurs: every heap entry for it is now stale
     return merges
     ### END SOLUTION
+
+
+# ------------------------------------------------ parts 3 and 4: encoding, decoding, special tokens, saving
 
 
 def without_surrogates(text: str) -> str:
@@ -194,9 +275,10 @@ class BPETokenizer:
         special_tokens: dict[str, int] | None = None,
     ) -> None:
         ### BEGIN SOLUTION
+        # bytes(...): merges may arrive as lists of ints or bytearrays (e.g. from JSON); store one type.
         self.merges = [(bytes(left), bytes(right)) for left, right in merges]
         self.pattern = pattern
-        self.compiled = regex.compile(pattern)
+        self.compiled = regex.compile(pattern)  # compiled once, used on every encode
         self.special_tokens = dict(special_tokens or {})
         # id -> bytes for every id, and bytes -> id (the rank). If two merges produce the same bytes, the
         # bytes keep the first (lowest) id, as a dict built in rank order would in tiktoken.
@@ -204,15 +286,21 @@ class BPETokenizer:
         self.ranks: dict[bytes, int] = {}
         for token_id, token in enumerate(self.vocab):
             self.ranks.setdefault(token, token_id)
+        # Special ids -> their text's bytes, for decode_bytes (the inverse of special_tokens).
         self.special_bytes = {
             token_id: text.encode("utf-8") for text, token_id in self.special_tokens.items()
         }
+        # chunk text -> its ids. Natural text repeats its words, so most chunks are encoded only once.
         self.cache: dict[str, list[int]] = {}
         ### END SOLUTION
 
     def _encode_chunk(self, chunk: bytes) -> list[int]:
         """The ids of one pre-split chunk, by tiktoken's lowest-rank-first rule."""
         ### BEGIN SOLUTION
+        # (1) A whole chunk that is a token needs no search (tiktoken's shortcut, and its result).
+        # (2) Otherwise start from single bytes (chunk[i : i + 1] is bytes; chunk[i] would be an int) and
+        #     join the best adjacent pair until no join makes a token. Lowest rank = learned earliest, so the
+        #     merges are re-applied roughly in the order training found them.
         if chunk in self.ranks:
             return [self.ranks[chunk]]
         parts = [chunk[i : i + 1] for i in range(len(chunk))]
@@ -224,8 +312,10 @@ class BPETokenizer:
                 if rank is not None and (best_rank is None or rank < best_rank):
                     best_rank, best_index = rank, i
             if best_rank is None:
-                break
+                break  # no adjacent concatenation is a token: the chunk is fully merged
+            # Replace the two parts by their concatenation (a slice assignment: the list gets one shorter).
             parts[best_index : best_index + 2] = [parts[best_index] + parts[best_index + 1]]
+        # Every part is a token: a single byte (always in ranks) or a concatenation we found in ranks.
         return [self.ranks[part] for part in parts]
         ### END SOLUTION
 
@@ -239,7 +329,7 @@ class BPETokenizer:
         ### BEGIN SOLUTION
         text = without_surrogates(text)
         ids: list[int] = []
-        for chunk in self.compiled.findall(text):
+        for chunk in self.compiled.findall(text):  # the same split as training: merges apply inside chunks
             cached = self.cache.get(chunk)
             if cached is None:
                 cached = self._encode_chunk(chunk.encode("utf-8"))
@@ -273,6 +363,8 @@ class BPETokenizer:
             disallowed = set(self.special_tokens) - allowed
         else:
             disallowed = set(disallowed_special)
+        # Why refuse by default: text from users may contain "<|endoftext|>"; silently turning it into the
+        # real control token would let a user end a document or a turn for the model. tiktoken raises too.
         for token in disallowed:
             if token in text:
                 raise ValueError(f"the text contains the disallowed special token {token!r}")
@@ -294,13 +386,14 @@ class BPETokenizer:
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         """The bytes of `ids` joined (special tokens as their UTF-8 text). Raises KeyError for unknown ids."""
         ### BEGIN SOLUTION
+        # A bytearray grows in place; joining bytes objects one by one with + would copy every time.
         out = bytearray()
         for token_id in ids:
             if token_id in self.special_bytes:
                 out += self.special_bytes[token_id]
             elif 0 <= token_id < len(self.vocab):
                 out += self.vocab[token_id]
-            else:
+            else:  # checked, because a negative id would silently index from the end of self.vocab
                 raise KeyError(f"unknown token id {token_id}")
         return bytes(out)
         ### END SOLUTION
@@ -308,7 +401,9 @@ class BPETokenizer:
     def decode(self, ids: Iterable[int]) -> str:
         """The text of `ids`: the joined bytes decoded once, with U+FFFD for invalid or partial UTF-8."""
         ### BEGIN SOLUTION
-        # Decoding token by token would break a character whose bytes span two tokens.
+        # Decoding token by token would break a character whose bytes span two tokens (byte-level merges
+        # may split "é" = b"\xc3\xa9" between tokens). "replace" puts U+FFFD where bytes are not UTF-8,
+        # e.g. a generated sequence that stops in the middle of a character.
         return self.decode_bytes(ids).decode("utf-8", errors="replace")
         ### END SOLUTION
 
@@ -322,6 +417,9 @@ class BPETokenizer:
             # One merge per line, both halves in hex: bytes may be anything, including newlines.
             *(f"{left.hex()} {right.hex()}" for left, right in self.merges),
         ]
+        # Line 1 is a format tag, so load can refuse a file that is something else; json.dumps quotes the
+        # pattern, whose backslashes and quotes would otherwise be ambiguous. Merges keep their learned
+        # order: the order IS the ranks, and a sorted file would encode differently.
         with open(path, "w", encoding="utf-8") as file:
             file.write("\n".join(lines) + "\n")
         ### END SOLUTION
@@ -336,6 +434,7 @@ def load(path: str) -> BPETokenizer:
         raise ValueError(f"{path} is not a file written by BPETokenizer.save")
     pattern, special_tokens = json.loads(lines[1]), json.loads(lines[2])
     merges = []
+    # Lines 3.. are the merges in order: merge i -> id 256 + i again, as in the saved tokenizer.
     for line in lines[3:]:
         left, right = line.split(" ")
         merges.append((bytes.fromhex(left), bytes.fromhex(right)))

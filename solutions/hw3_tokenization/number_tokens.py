@@ -26,6 +26,8 @@ def number_pieces(merges: Iterable[Merge], text: str, pattern: str = GPT4_SPLIT_
     """
     ### BEGIN SOLUTION
     tokenizer = BPETokenizer(merges, pattern)
+    # encode_ordinary: numbers never contain special tokens. Decoding one id at a time shows the model's
+    # view, piece by piece ("9", ".", "11"), instead of the text joined back together.
     return [tokenizer.decode([token_id]) for token_id in tokenizer.encode_ordinary(text)]
     ### END SOLUTION
 
@@ -38,14 +40,18 @@ def tokenwise_greater(a: str, b: str, merges: Iterable[Merge], pattern: str = GP
     is greater; equal lists are not greater.
     """
     ### BEGIN SOLUTION
+    # list(): `merges` may be an iterator, and it is used twice below.
     merges = list(merges)
     pieces_a, pieces_b = number_pieces(merges, a, pattern), number_pieces(merges, b, pattern)
     for piece_a, piece_b in zip(pieces_a, pieces_b):
         if piece_a == piece_b:
-            continue
+            continue  # equal pieces say nothing: move on, as the lecture's reasoning did
+        # The first difference decides. Digits are compared as numbers, which is exactly the mistake: "11" >
+        # "9" as integers although .11 < .9 as decimals, because the pieces lost their place value.
         if piece_a.isdigit() and piece_b.isdigit():
             return int(piece_a) > int(piece_b)
-        return piece_a > piece_b
+        return piece_a > piece_b  # e.g. "." against a digit: plain string order
+    # No difference in the common part: the one with more pieces is the "longer" number.
     return len(pieces_a) > len(pieces_b)
     ### END SOLUTION
 
@@ -60,7 +66,8 @@ def misjudged_fraction(
     ### BEGIN SOLUTION
     merges, pairs = list(merges), list(pairs)
     if not pairs:
-        return 0.0
+        return 0.0  # no pairs, no mistakes (and no division by zero)
+    # float() is the ground truth: real arithmetic on the decimals. True counts as 1 in the sum.
     wrong = sum(tokenwise_greater(a, b, merges, pattern) != (float(a) > float(b)) for a, b in pairs)
     return wrong / len(pairs)
     ### END SOLUTION

@@ -17,15 +17,19 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+# Every word outside the vocabulary maps here, so encode never fails: the price is that all unknown words
+# look the same to the model.
 UNK = "<unk>"
 
 # A word is a run of letters, digits or underscores; every other non-space character is its own token.
+# Whitespace matches neither alternative, so it is dropped: that is why decode cannot restore the spacing.
 WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
 
 
 def split_words(text: str) -> list[str]:
     """The words and punctuation marks of `text`, in order: "Hi, you!" -> ["Hi", ",", "you", "!"]."""
     ### BEGIN SOLUTION
+    # findall returns the matches in order; the text between them (whitespace) is skipped.
     return WORD_PATTERN.findall(text)
     ### END SOLUTION
 
@@ -43,8 +47,13 @@ class WordTokenizer:
 
     def __init__(self, corpus: str, min_freq: int = 1) -> None:
         ### BEGIN SOLUTION
+        # 1. Count every word of the corpus, with the same splitting that encode will use.
         counts = Counter(split_words(corpus))
+        # 2. Keep the frequent ones (>=: a word seen exactly min_freq times stays). Sorted, so that the ids
+        #    do not depend on the order in which words first appear.
         kept = sorted(word for word, count in counts.items() if count >= min_freq)
+        # 3. Two directions: a list for decode (id -> word) and a dict for encode (word -> id), both built
+        #    from the same list so they cannot disagree. <unk> goes first, so it gets id 0.
         self.id_to_token = [UNK, *kept]
         self.token_to_id = {token: token_id for token_id, token in enumerate(self.id_to_token)}
         ### END SOLUTION
@@ -52,17 +61,21 @@ class WordTokenizer:
     def get_vocab(self) -> list[str]:
         """The vocabulary as a list: entry i is the token with id i; entry 0 is "<unk>"."""
         ### BEGIN SOLUTION
+        # A copy: a caller who edits the returned list must not change the tokenizer.
         return list(self.id_to_token)
         ### END SOLUTION
 
     def encode(self, text: str) -> list[int]:
         """One id per word of split_words(text); a word outside the vocabulary gets 0 (`<unk>`)."""
         ### BEGIN SOLUTION
+        # .get(word, 0): an unknown word becomes <unk> instead of raising KeyError or being dropped (dropping
+        # would shift every later id and make the sequence shorter than the text).
         return [self.token_to_id.get(word, 0) for word in split_words(text)]
         ### END SOLUTION
 
     def decode(self, ids: list[int]) -> str:
         """The tokens of `ids` joined by single spaces (id 0 gives "<unk>")."""
         ### BEGIN SOLUTION
+        # Single spaces everywhere: split_words threw the original spacing away ("Hi, you" -> "Hi , you").
         return " ".join(self.id_to_token[token_id] for token_id in ids)
         ### END SOLUTION

@@ -25,6 +25,7 @@ from . import bicycle
 
 def make_env(env_id: str, **kwargs: Any) -> gym.Env:
     """`gymnasium.make(env_id, **kwargs)` (given; the grader builds environments in your process with it)."""
+    # Registering is idempotent; doing it here means no caller has to remember to before gym.make.
     bicycle.register()  # BicycleGrid-v0
     return gym.make(env_id, **kwargs)
 
@@ -33,10 +34,11 @@ class ScriptedAgent:
     """Plays a fixed list of actions, one per call to `act` (given; handy for testing `run`)."""
 
     def __init__(self, actions: list[int]) -> None:
-        self.actions = [int(a) for a in actions]
-        self.t = 0
+        self.actions = [int(a) for a in actions]  # plain ints, whatever sequence was passed
+        self.t = 0  # how many actions have been played
 
     def act(self, observation: Any) -> int:
+        # Wraps around, so an episode longer than the script replays it from the start.
         action = self.actions[self.t % len(self.actions)]
         self.t += 1
         return action
@@ -50,7 +52,7 @@ class RandomAgent:
     """
 
     def __init__(self, n_actions: int, seed: int | None = None) -> None:
-        self.n_actions = int(n_actions)
+        self.n_actions = int(n_actions)  # e.g. env.action_space.n, which may be a NumPy integer
         ### BEGIN SOLUTION
         # Its own generator, not np.random's global one: seeding must not depend on what else ran before.
         self.generator = np.random.default_rng(seed)
@@ -58,6 +60,8 @@ class RandomAgent:
 
     def act(self, observation: Any) -> int:
         ### BEGIN SOLUTION
+        # integers(n) draws from 0..n-1. int(): Gymnasium's discrete spaces and the grader expect a plain int,
+        # not a NumPy scalar.
         return int(self.generator.integers(self.n_actions))
         ### END SOLUTION
 
@@ -80,21 +84,29 @@ def run(agent: Any, env: gym.Env, max_steps: int, seed: int | None = None) -> di
         FrozenLake, arrays for the bicycle).
     """
     ### BEGIN SOLUTION
+    # 1. Start the episode. Gymnasium 1.x: reset returns (observation, info), and the seed goes here, not to
+    #    a separate env.seed() call (the old API).
     observation, _ = env.reset(seed=seed)
+    # The observation list is one longer than the others: o_t is seen, a_t chosen, r_{t+1} and o_{t+1} follow.
     observations, actions, rewards = [observation], [], []
     terminated = truncated = False
+    # 2. The agent-environment loop: observe, act, receive a reward and the next observation.
     for _ in range(max_steps):
         action = agent.act(observation)
+        # Five values in Gymnasium 1.x; the old API's single `done` is split into terminated and truncated.
         observation, reward, terminated, truncated, _ = env.step(action)
         observations.append(observation)
         actions.append(action)
+        # float(): environments may return NumPy scalars; the record must be plain data.
         rewards.append(float(reward))
         # Stop on either flag; keep them apart, because a learner treats them differently.
         if terminated or truncated:
             break
-    else:
+    else:  # for-else: runs only when the loop ended without `break`
         # The loop ran out of steps: our own time limit, which is a truncation, never a termination.
         truncated = True
+    # 3. `and not terminated`: should an environment report both flags at once, the MDP's own end wins
+    #    (its value is really 0), so exactly one flag is True.
     return {
         "observations": observations,
         "actions": actions,
@@ -114,6 +126,7 @@ def discounted_return(rewards: list[float], gamma: float) -> float:
     """
     ### BEGIN SOLUTION
     # Horner's rule from the back: G_t = r_{t+1} + gamma G_{t+1}, with G_T = 0.
+    # Going backwards needs no powers of gamma: each step multiplies everything after it by gamma once more.
     total = 0.0
     for reward in reversed(rewards):
         total = float(reward) + gamma * total

@@ -24,10 +24,10 @@ ENV_ID = "BicycleGrid-v0"
 
 # Heading h moves the bicycle by DIRECTIONS[h]: 0 east (+x), 1 north (+y), 2 west (-x), 3 south (-y).
 DIRECTIONS = np.array([[1, 0], [0, 1], [-1, 0], [0, -1]], dtype=np.int64)
-MAX_SPEED = 2
+MAX_SPEED = 2  # cells per step; the move goes cell by cell, so even at full speed no bump is jumped
 STEP_REWARD = -0.01  # a small cost per step, so that the shortest safe route is the best one
 BUMP_REWARD = -0.1  # hitting a bump hurts a little more than a step
-GOAL_REWARD = 1.0
+GOAL_REWARD = 1.0  # large against the step costs, so reaching the goal always beats wandering
 
 
 class BicycleEnv(gym.Env):
@@ -70,12 +70,16 @@ class BicycleEnv(gym.Env):
         if size < 3 or not 0 <= num_bumps <= size * size - 2 or max_steps < 1:
             raise ValueError("need size >= 3, 0 <= num_bumps <= size*size - 2 and max_steps >= 1")
         self.size, self.num_bumps, self.max_steps = size, num_bumps, max_steps
+        # Discrete(6), not the course version's [pedal, steer] floats: a finite set of actions is what tabular
+        # methods and a softmax policy need, and the encoding 3 * pedal + steer is easy to undo with divmod.
         self.action_space = spaces.Discrete(6)
+        # Bounds per feature, so that check_env (and any agent that normalises inputs) knows the ranges.
         high = np.array([size - 1, size - 1, 3, MAX_SPEED, 1], dtype=np.float32)
         self.observation_space = spaces.Box(np.zeros(5, dtype=np.float32), high, dtype=np.float32)
         self.goal = np.array([size - 1, size - 1], dtype=np.int64)
+        # A valid state before the first reset (no bumps yet); reset() draws the real ones.
         self._place_at_start()
-        self.bumps = np.zeros((size, size), dtype=bool)
+        self.bumps = np.zeros((size, size), dtype=bool)  # (size, size), indexed [x, y]
 
     def _place_at_start(self) -> None:
         """The bicycle at (0, 0), heading east, standing still, no steps taken (given)."""
@@ -87,12 +91,15 @@ class BicycleEnv(gym.Env):
         return self.position + DIRECTIONS[self.heading]
 
     def _inside(self, cell: np.ndarray) -> bool:
+        # bool(): a NumPy bool would leak into observations and info as np.bool_.
         return bool(0 <= cell[0] < self.size and 0 <= cell[1] < self.size)
 
     def _observation(self) -> np.ndarray:
         ahead = self._ahead()
+        # Check _inside first: a negative index would silently wrap around to the other side of the grid.
         bump_ahead = self._inside(ahead) and bool(self.bumps[ahead[0], ahead[1]])
         x, y = self.position
+        # float32, as the observation space declares: check_env rejects any other dtype.
         return np.array([x, y, self.heading, self.speed, bump_ahead], dtype=np.float32)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
@@ -116,8 +123,8 @@ class BicycleEnv(gym.Env):
         # whatever it got); say so loudly, as Gymnasium's own environments do.
         if not self.action_space.contains(action):
             raise ValueError(f"{action!r} ({type(action).__name__}) is not an action of {self.action_space}")
-        pedal, steer = divmod(int(action), 3)
-        # 1. Steer: left turns counter-clockwise (+1), right clockwise (-1).
+        pedal, steer = divmod(int(action), 3)  # undo action = 3 * pedal + steer
+        # 1. Steer: left turns counter-clockwise (+1), right clockwise (-1). % 4 wraps south + 1 to east.
         self.heading = (self.heading + (1, 0, -1)[steer]) % 4
         # 2. Pedal or coast.
         self.speed = min(self.speed + 1, MAX_SPEED) if pedal else max(self.speed - 1, 0)
@@ -126,7 +133,7 @@ class BicycleEnv(gym.Env):
         for _ in range(self.speed):
             ahead = self._ahead()
             if not self._inside(ahead):
-                self.speed = 0
+                self.speed = 0  # the wall: stop where we are, without moving
                 break
             self.position = ahead
             if self.bumps[ahead[0], ahead[1]]:
@@ -136,6 +143,7 @@ class BicycleEnv(gym.Env):
         terminated = bool(np.array_equal(self.position, self.goal))
         # Truncation is the time limit: only when the episode did not also terminate on this step.
         truncated = bool(not terminated and self.steps >= self.max_steps)
+        # One reward per step, by priority: the goal outranks a bump met on the way there in the same step.
         reward = GOAL_REWARD if terminated else BUMP_REWARD if bumped else STEP_REWARD
         return self._observation(), reward, terminated, truncated, {}
         ### END SOLUTION

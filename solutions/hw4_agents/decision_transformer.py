@@ -52,19 +52,24 @@ class Block(nn.Module):
         super().__init__()
         self.n_heads = n_heads
         self.ln1, self.ln2 = nn.LayerNorm(hidden), nn.LayerNorm(hidden)
-        self.qkv = nn.Linear(hidden, 3 * hidden)
-        self.proj = nn.Linear(hidden, hidden)
+        self.qkv = nn.Linear(hidden, 3 * hidden)  # every head's W_Q, W_K, W_V in one matmul: d -> 3d
+        self.proj = nn.Linear(hidden, hidden)  # W^O, mixing the heads back together
         self.mlp = nn.Sequential(nn.Linear(hidden, 4 * hidden), nn.GELU(), nn.Linear(4 * hidden, hidden))
 
     def forward(self, x: Tensor) -> Tensor:
         ### BEGIN SOLUTION
         b, t, d = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)  # 3 x (B, T, d)
+        # Pre-LayerNorm: normalise the input of each sub-layer, never the residual stream x itself.
+        q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)  # (B, T, 3d) -> 3 x (B, T, d)
         hs = d // self.n_heads
+        # Split the features into heads and move the head axis next to the batch, so each head is one more
+        # batch entry for attention: (B, T, d) -> (B, T, h, hs) -> (B, h, T, hs).
         q, k, v = (z.view(b, t, self.n_heads, hs).transpose(1, 2) for z in (q, k, v))  # (B, h, T, hs)
-        # Causal: token i attends to tokens 0..i, so the state token of step t never sees the action of step
-        # t.
+        # Causal: token i attends to tokens 0..i, so the state token of step t never sees the action of
+        # step t, the very action it must predict. SDPA scales by 1 / sqrt(hs) itself.
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, h, T, hs)
+        # Merge the heads back: (B, h, T, hs) -> (B, T, h, hs) -> (B, T, d). reshape, not view: the transpose
+        # left the memory non-contiguous.
         x = x + self.proj(y.transpose(1, 2).reshape(b, t, d))  # (B, T, d)
         return x + self.mlp(self.ln2(x))  # (B, T, d)
         ### END SOLUTION
@@ -77,9 +82,13 @@ class DecisionTransformer(nn.Module):
         super().__init__()
         self.config = config if isinstance(config, DTConfig) else DTConfig(**config)
         c = self.config
+        # Three token kinds, three embeddings: a return is one number (a linear map), a state a vector (a
+        # linear map), an action a discrete choice (a lookup table). All land in the same d-dim space.
         self.embed_return = nn.Linear(1, c.hidden)
         self.embed_state = nn.Linear(c.state_dim, c.hidden)
         self.embed_action = nn.Embedding(c.n_actions, c.hidden)
+        # The timestep of the episode, not the token's position in the window: the three tokens of one step
+        # share it, and a window that starts at step 500 still knows it is late in the episode.
         self.embed_timestep = nn.Embedding(c.max_timestep, c.hidden)
         self.embed_task = nn.Embedding(c.n_tasks, c.hidden)
         self.blocks = nn.ModuleList(Block(c.hidden, c.n_heads) for _ in range(c.n_layers))
@@ -99,17 +108,22 @@ class DecisionTransformer(nn.Module):
         c = self.config
         b, k = states.shape[:2]
         # 1. One embedding per token kind, plus the step's timestep (and task) embedding on all three.
+        # clamp: episodes longer than the table reuse its last row rather than indexing out of range.
         position = self.embed_timestep(timesteps.long().clamp(max=c.max_timestep - 1))  # (B, K, d)
         if tasks is not None:
             position = position + self.embed_task(tasks.long()).unsqueeze(1)  # (B, 1, d) broadcast over K
+        # Returns are scaled down first: CartPole's reach 500, and a raw input that size would saturate the
+        # first layers. (B, K) -> (B, K, 1) -> (B, K, d).
         r = self.embed_return(returns_to_go.float().unsqueeze(-1) / c.return_scale) + position  # (B, K, d)
         s = self.embed_state(states.float()) + position  # (B, K, d)
         a = self.embed_action(actions.long()) + position  # (B, K, d)
         # 2. Interleave as R_1, s_1, a_1, R_2, ...: stack on a new axis, then flatten it into the sequence.
+        #    3 x (B, K, d) -> (B, K, 3, d) has R_t, s_t, a_t side by side for each step; flattening K and 3
+        #    together puts them one after the other in time order.
         x = torch.stack((r, s, a), dim=2).reshape(b, 3 * k, c.hidden)  # (B, 3K, d)
         for block in self.blocks:
-            x = block(x)
-        x = self.ln_f(x)
+            x = block(x)  # (B, 3K, d)
+        x = self.ln_f(x)  # the final norm of a pre-norm stack
         # 3. Read the action prediction at the state tokens (positions 1, 4, 7, ...).
         return self.head(x[:, 1::3])  # (B, K, A)
         ### END SOLUTION
@@ -117,11 +131,13 @@ class DecisionTransformer(nn.Module):
 
 def dt_loss(logits: Tensor, actions: Tensor) -> Tensor:
     """Cross-entropy between the predicted logits (B, K, A) and the logged actions (B, K)."""
+    # Flatten batch and window: (B, K, A) -> (B*K, A) and (B, K) -> (B*K,), every step one classification.
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), actions.reshape(-1).long())
 
 
 def _episodes(dataset: dict[str, Any]) -> list[tuple[int, int]]:
     """(start, end) of each logged episode, from dataset["episode_lengths"]."""
+    # Lengths [3, 2, 4] -> ends [3, 5, 9] -> starts [0, 3, 5]: the episodes' slices of the flat arrays.
     ends = np.cumsum(np.asarray(dataset["episode_lengths"], dtype=np.int64))
     return list(zip(np.concatenate([[0], ends[:-1]]).tolist(), ends.tolist()))
 
@@ -158,29 +174,37 @@ def train_decision_transformer(
     deadline = time.perf_counter() + max_seconds
     ### BEGIN SOLUTION
     # 1. Returns-to-go of every logged step, within its own episode (undiscounted, gamma = 1, as in the
-    # paper).
+    #    paper: at test time we ask for a total return, and the rewards still to come must add up to it).
     rtg = [episode_returns_to_go(torch.as_tensor(rewards[s:e]), 1.0) for s, e in episodes]
     rtg = torch.cat(rtg).float()  # (N,)
     timestep = torch.cat([torch.arange(e - s) for s, e in episodes])  # (N,) step index inside the episode
+    # Windows never cross an episode's end: the model would otherwise learn that one episode's states follow
+    # another's. (start, end, episode index) of every episode long enough for a whole window.
     usable = [(s, e, i) for i, (s, e) in enumerate(episodes) if e - s >= k]
     if not usable:
         raise ValueError(f"no logged episode is at least {k} steps long")
+    # An episode of length L holds L - K + 1 windows; sampling episodes in that proportion makes every window
+    # equally likely.
     lengths = np.array([e - s - k + 1 for s, e, _ in usable], dtype=np.float64)
     model.train()
     for _update in range(iterations):
         if time.perf_counter() > deadline:
             break
         # 2. A batch of windows: an episode in proportion to how many windows it holds, then a start inside
-        # it.
+        #    it.
         chosen = rng.choice(len(usable), size=batch_size, p=lengths / lengths.sum())
         starts = np.array([usable[i][0] + rng.integers(usable[i][1] - usable[i][0] - k + 1) for i in chosen])
+        # (B, 1) + (K,) broadcasts to (B, K) indices: one gather per array fetches the whole batch.
         index = torch.as_tensor(starts[:, None] + np.arange(k))  # (B, K) rows into the flat arrays
         task = torch.as_tensor([tasks[usable[i][2]] for i in chosen]) if tasks else None
-        # 3. Predict every action of the window from what precedes it; plain cross-entropy.
+        # 3. Predict every action of the window from what precedes it; plain cross-entropy. This is
+        #    supervised learning on logged data: no environment, no rewards as a training signal, only the
+        #    return-to-go the model is conditioned on.
         logits = model(rtg[index], observations[index], actions[index], timestep[index], task)  # (B, K, A)
         loss = dt_loss(logits, actions[index])
         optimizer.zero_grad()
         loss.backward()
+        # Clip the global gradient norm: a transformer on small batches sees occasional huge gradients.
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
     ### END SOLUTION
@@ -199,7 +223,7 @@ class DTAgent:
         self.model = model.eval()
         self.target_return = float(target_return)
         self.task = task
-        self.n = -1
+        self.n = -1  # no episodes yet: the first act() starts them
 
     def reset(self, n: int) -> None:
         self.n = n
@@ -210,8 +234,8 @@ class DTAgent:
 
     @torch.no_grad()
     def act(self, observations: np.ndarray, rewards: np.ndarray) -> np.ndarray:
-        observations = torch.as_tensor(np.asarray(observations), dtype=torch.float32)
-        rewards = torch.as_tensor(np.asarray(rewards), dtype=torch.float32)
+        observations = torch.as_tensor(np.asarray(observations), dtype=torch.float32)  # (N, S)
+        rewards = torch.as_tensor(np.asarray(rewards), dtype=torch.float32)  # (N,)
         if observations.shape[0] != self.n or self.states.shape[1] == 0:
             self.reset(observations.shape[0])
             current = torch.full((self.n,), self.target_return)
@@ -222,16 +246,18 @@ class DTAgent:
             ### END SOLUTION
         k = self.model.config.context
         # Append the new step (with a placeholder action, invisible to its own state token), keep the last K.
+        # [:, -k:]: the model was trained on windows of K steps; older steps fall out of its context.
         self.returns = torch.cat([self.returns, current[:, None]], dim=1)[:, -k:]
         self.states = torch.cat([self.states, observations[:, None]], dim=1)[:, -k:]
         self.actions = torch.cat([self.actions, torch.zeros((self.n, 1), dtype=torch.long)], dim=1)[:, -k:]
         self.t += 1
         steps = self.states.shape[1]
         first = self.t - steps  # the absolute timestep of the first step in the window
-        timesteps = (first + torch.arange(steps)).expand(self.n, steps)
+        timesteps = (first + torch.arange(steps)).expand(self.n, steps)  # (t,) -> (N, t), no copy
         tasks = None if self.task is None else torch.full((self.n,), self.task)
         logits = self.model(self.returns, self.states, self.actions, timesteps, tasks)  # (N, t, A)
-        chosen = logits[:, -1].argmax(-1)  # (N,)
+        chosen = logits[:, -1].argmax(-1)  # (N, t, A) -> (N, A) at the newest step -> (N,)
+        # The placeholder becomes the real action, so the next step's window shows what was done.
         self.actions[:, -1] = chosen
         return chosen.numpy().astype(np.int64)
 
@@ -255,8 +281,10 @@ def train_behaviour_cloning(
     actions = torch.as_tensor(np.asarray(dataset["actions"], dtype=np.int64))
     policy = PolicyNetwork(observations.shape[1], int(actions.max()) + 1, hidden)
     optimizer = torch.optim.Adam(policy.parameters(), lr=1e-3)
+    # Plain supervised classification of single steps: no returns, no history. If the logged data mixes good
+    # and bad play, BC imitates the average; the Decision Transformer can be asked for the good part.
     for _ in range(iterations):
-        index = torch.as_tensor(rng.integers(len(actions), size=batch_size))
+        index = torch.as_tensor(rng.integers(len(actions), size=batch_size))  # (B,) random logged steps
         loss = F.cross_entropy(policy(observations[index]), actions[index])
         optimizer.zero_grad()
         loss.backward()

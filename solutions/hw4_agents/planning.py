@@ -30,12 +30,15 @@ Model = Any
 def q_from_v(P: Model, n_states: int, n_actions: int, V: np.ndarray, gamma: float) -> np.ndarray:
     """Q[s, a] = sum over (p, s', r, term) in P[s][a] of p * (r + gamma * V[s'] * (not term)); (S, A)."""
     ### BEGIN SOLUTION
-    Q = np.zeros((n_states, n_actions), dtype=np.float64)
+    # Q(s, a) is the expected one-step reward plus the discounted value of where we land, averaged over the
+    # model's possible outcomes: the Bellman expectation backup. Plain loops: P is a ragged list of lists.
+    Q = np.zeros((n_states, n_actions), dtype=np.float64)  # (S, A)
     for s in range(n_states):
         for a in range(n_actions):
             for probability, next_state, reward, terminated in P[s][a]:
                 # No bootstrapping past a terminal transition: the episode has no future there.
                 future = 0.0 if terminated else gamma * V[int(next_state)]
+                # The expectation: each outcome weighted by its probability.
                 Q[s, a] += probability * (reward + future)
     return Q
     ### END SOLUTION
@@ -50,9 +53,11 @@ def value_iteration(
         (V, policy): V float64 (S,); policy int64 (S,) = argmax_a Q(V), the lowest index on ties.
     """
     ### BEGIN SOLUTION
-    V = np.zeros(n_states, dtype=np.float64)
+    # Any start converges (the backup is a gamma-contraction); zeros is the conventional one.
+    V = np.zeros(n_states, dtype=np.float64)  # (S,)
     while True:
         # 1. One synchronous sweep: every state backed up from the previous V.
+        #    The Bellman OPTIMALITY backup: the best action's value, (S, A) -> (S,).
         new_V = q_from_v(P, n_states, n_actions, V, gamma).max(axis=1)
         # 2. Stop when the sweep changed nothing by more than theta (a contraction by gamma per sweep).
         delta = np.abs(new_V - V).max()
@@ -82,8 +87,10 @@ def policy_evaluation(
     needs to see that the policy is bad.
     """
     ### BEGIN SOLUTION
-    V = np.zeros(n_states, dtype=np.float64)
-    states = np.arange(n_states)
+    V = np.zeros(n_states, dtype=np.float64)  # (S,)
+    states = np.arange(n_states)  # (S,)
+    # Each sweep is value iteration's with the policy's action instead of the best one: the Bellman
+    # EXPECTATION backup for pi. Fancy indexing picks Q[s, policy[s]] for every s at once, (S, A) -> (S,).
     for _ in range(max_sweeps):
         new_V = q_from_v(P, n_states, n_actions, V, gamma)[states, policy]
         delta = np.abs(new_V - V).max()
@@ -102,10 +109,14 @@ def policy_iteration(
     Returns (V, policy) like `value_iteration`; both algorithms must reach the same answer.
     """
     ### BEGIN SOLUTION
-    policy = np.zeros(n_states, dtype=np.int64)
+    policy = np.zeros(n_states, dtype=np.int64)  # (S,)
     while True:
+        # 1. Evaluate: how good is the current policy from every state?
         V = policy_evaluation(P, n_states, n_actions, policy, gamma, theta)
-        Q = q_from_v(P, n_states, n_actions, V, gamma)
+        # 2. Improve: act greedily with respect to that value. The policy improvement theorem says the new
+        #    policy is at least as good everywhere, so the loop can only go up, and there are finitely many
+        #    deterministic policies: it terminates.
+        Q = q_from_v(P, n_states, n_actions, V, gamma)  # (S, A)
         new_policy = Q.argmax(axis=1).astype(np.int64)
         # Stable when no state's greedy action is strictly better than the current one; comparing values
         # rather than actions stops the loop from flipping forever between equally good actions.

@@ -33,7 +33,9 @@ def make_rng(seed: int) -> np.random.Generator:
 def greedy(q_values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The argmax of each row of `q_values` (N, A), ties broken uniformly at random; int64 of shape (N,)."""
     ### BEGIN SOLUTION
-    q_values = np.asarray(q_values, dtype=np.float64)
+    # Exact equality is right here: ties come from identical table entries (a zero-initialised table, or two
+    # actions updated the same way), not from rounding.
+    q_values = np.asarray(q_values, dtype=np.float64)  # (N, A)
     best = q_values == q_values.max(axis=1, keepdims=True)  # (N, A): every maximal action is a candidate
     # A random key per entry, -1 for non-candidates: the argmax of the keys is a uniform choice among the
     # ties.
@@ -50,7 +52,11 @@ def epsilon_greedy(q_values: np.ndarray, epsilon: float, rng: np.random.Generato
     ### BEGIN SOLUTION
     q_values = np.asarray(q_values, dtype=np.float64)
     n, n_actions = q_values.shape
+    # Exploration keeps every action's estimate improving: a purely greedy agent never retries an action
+    # whose first outcome was bad, and may never find the goal at all.
     explore = rng.random(n) < epsilon  # (N,)
+    # Both candidates are drawn for every row (the random ones are then discarded where greedy wins), so the
+    # number of draws from rng does not depend on the outcome: runs replay exactly with the same seed.
     return np.where(explore, rng.integers(n_actions, size=n), greedy(q_values, rng)).astype(np.int64)
     ### END SOLUTION
 
@@ -58,6 +64,8 @@ def epsilon_greedy(q_values: np.ndarray, epsilon: float, rng: np.random.Generato
 def linear_epsilon(step: int, start: float, end: float, decay_steps: int) -> float:
     """epsilon at `step`: `start` at step 0, linearly down to `end` at `decay_steps`, then `end` for ever."""
     ### BEGIN SOLUTION
+    # Explore a lot while the table knows nothing, then less and less as its estimates become worth
+    # following. max(..., 1) guards decay_steps = 0 (drop to `end` at once); the min holds `end` afterwards.
     fraction = min(max(step, 0) / max(decay_steps, 1), 1.0)
     return start + fraction * (end - start)
     ### END SOLUTION
@@ -70,6 +78,8 @@ def q_learning_target(
     ### BEGIN SOLUTION
     rewards, next_q = np.asarray(rewards, np.float64), np.asarray(next_q, np.float64)
     alive = 1.0 - np.asarray(terminated, np.float64)  # 0 where the episode ended: no future to add
+    # Off-policy: bootstrap from the BEST next action, whatever the exploring agent will actually do, so Q
+    # learns the greedy policy's values while behaving epsilon-greedily. (N, A) -> (N,).
     return rewards + gamma * next_q.max(axis=1) * alive
     ### END SOLUTION
 
@@ -80,8 +90,9 @@ def sarsa_target(
     """r + gamma * Q(s', a') * (1 - terminated), a' the action actually chosen next (next_actions (N,))."""
     ### BEGIN SOLUTION
     rewards, next_q = np.asarray(rewards, np.float64), np.asarray(next_q, np.float64)
-    alive = 1.0 - np.asarray(terminated, np.float64)
-    # Q(s', a') for the action actually taken next, not the max over a'.
+    alive = 1.0 - np.asarray(terminated, np.float64)  # (N,), 0 where the episode ended
+    # Q(s', a') for the action actually taken next, not the max over a'. On-policy: the values include the
+    # cost of exploring, so SARSA prefers safer paths near cliffs and holes. Fancy indexing, (N, A) -> (N,).
     chosen = next_q[np.arange(len(next_q)), np.asarray(next_actions, np.int64)]  # (N,)
     return rewards + gamma * chosen * alive
     ### END SOLUTION
@@ -91,11 +102,12 @@ class TabularAgent:
     """A Q-table and the greedy policy it defines; `act` is what the grader calls."""
 
     def __init__(self, q: np.ndarray, seed: int = 0) -> None:
-        self.q = q
-        self.rng = np.random.default_rng(seed)
+        self.q = q  # (S, A)
+        self.rng = np.random.default_rng(seed)  # for greedy's tie-breaking only
 
     def act(self, observations: np.ndarray) -> np.ndarray:
         """Greedy actions (ties at random) for a batch of integer states (N,) -> int64 (N,)."""
+        # Row lookup: (S, A) indexed by (N,) states -> (N, A).
         return greedy(self.q[np.asarray(observations, dtype=np.int64)], self.rng)
 
 
@@ -136,7 +148,7 @@ def train_td(
     env = gym.make(env_id, **env_kwargs)
     rng = np.random.default_rng(seed)
     n_states, n_actions = env.observation_space.n, env.action_space.n
-    q = np.full((n_states, n_actions), float(initial_q), dtype=np.float64)
+    q = np.full((n_states, n_actions), float(initial_q), dtype=np.float64)  # (S, A)
     deadline = time.perf_counter() + max_seconds
     decay_episodes = int(decay_fraction * episodes)
     ### BEGIN SOLUTION
@@ -146,6 +158,7 @@ def train_td(
         epsilon = linear_epsilon(episode, epsilon_start, epsilon_end, decay_episodes)
         # One seed for the first reset; later resets continue the environment's own generator.
         state, _ = env.reset(seed=seed if episode == 0 else None)
+        # epsilon_greedy works on batches: one state is a batch of one, (A,) -> (1, A), and [0] unwraps it.
         action = int(epsilon_greedy(q[state][None], epsilon, rng)[0])
         while True:
             next_state, reward, terminated, truncated, _ = env.step(action)

@@ -80,6 +80,25 @@ def test_step3_pairs_overlap_and_merges_do_not() -> None:
     assert merge_pair([1, 2, 3, 1, 2], (1, 2), 300) == [300, 3, 300]
 
 
+def test_step4a_plain_trainer_handout_example() -> None:
+    # Imported here, not at the top, so that the other tests still run on a bpe.py written before
+    # train_simple was part of the handout.
+    from hw3_tokenization.bpe import train_simple
+
+    merges = train_simple("aaabdaaabac", 259)
+    assert [tuple(m) for m in merges] == [(b"a", b"a"), (b"a", b"b"), (b"aa", b"ab")]
+
+
+@pytest.mark.parametrize("pattern", [GPT4_SPLIT_PATTERN, GPT2_SPLIT_PATTERN], ids=["gpt4", "gpt2"])
+def test_step4b_train_agrees_with_plain_trainer(pattern: str) -> None:
+    from hw3_tokenization.bpe import train_simple
+
+    rng = random.Random(1)
+    texts = [SAMPLE, *("".join(rng.choices(["a", "b", "ab", " ", "é", "1", "\n"], k=80)) for _ in range(20))]
+    for text in texts:
+        assert train(text, 330, pattern) == train_simple(text, 330, pattern), text[:40]
+
+
 def test_step4_train_handout_example() -> None:
     merges = train("aaabdaaabac", 259)
     assert [tuple(m) for m in merges] == [(b"a", b"a"), (b"a", b"b"), (b"aa", b"ab")]
