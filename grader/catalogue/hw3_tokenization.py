@@ -84,6 +84,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=(
+            "test_train_simple_matches_reference",
             "test_adjacent_pairs_and_merge_pair",
             "test_train_gpt2_pattern",
             "test_train_matches_reference",
@@ -93,10 +94,23 @@ VARIANTS: list[Variant] = [
         hints=("[a, a, a] has two (a, a)",),
     ),
     Variant(
+        "bpe-simple-first-counted",
+        "train_simple takes pair = max(counts, key=counts.get): ties go to the pair counted first",
+        (
+            Edit(
+                "bpe.py",
+                "pair = min(counts, key=lambda p: (-counts[p], tie_key(vocab, p)))",
+                "pair = max(counts, key=counts.get)",
+            ),
+        ),
+        breaks=("test_train_simple_matches_reference",),
+    ),
+    Variant(
         "bpe-ties-largest-pair",
         "ties go to the largest pair (max over (count, pair)) instead of the smallest",
         (Edit("bpe.py", "return (vocab[pair[0]], vocab[pair[1]])", "return (-pair[0], -pair[1])"),),
         breaks=(
+            "test_train_simple_matches_reference",
             "test_train_gpt2_pattern",
             "test_train_matches_reference",
             "test_train_runs_of_one_symbol",
@@ -200,6 +214,7 @@ VARIANTS: list[Variant] = [
             ),
         ),
         breaks=(
+            "test_train_simple_matches_reference",
             "test_train_gpt2_pattern",
             "test_train_matches_reference",
             "test_train_runs_of_one_symbol",

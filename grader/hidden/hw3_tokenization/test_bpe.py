@@ -204,7 +204,21 @@ def test_adjacent_pairs_and_merge_pair(student, check):
 # -- training ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.points(8)
+@pytest.mark.points(3)
+@pytest.mark.timeout(20)
+def test_train_simple_matches_reference(student, seed, check):
+    """train_simple, the plain recount-every-merge trainer, gives the accepted merges on small texts"""
+    with check.part("texts of tied pairs"):
+        for text in TIE_TEXTS:
+            got = student.call("bpe.train_simple", text, 262)
+            _check_merges(got, text, 262, GPT4, f"train_simple({text!r}, 262)")
+    with check.part("a hidden text"):
+        text = _hidden_texts(seed)[0][:300]
+        got = student.call("bpe.train_simple", text, 276)
+        _check_merges(got, text, 276, GPT4, "train_simple(a 300-character text, 276)")
+
+
+@pytest.mark.points(5)
 @pytest.mark.timeout(20)
 def test_train_matches_reference(student, seed, check):
     """train's merges equal the reference's on hidden texts (non-ASCII, emoji, whitespace runs, digits)"""
