@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from grader.results.diagnosis import Diagnosis
+from typing import Any
 
 
 class Verdict(enum.Enum):
@@ -69,6 +66,76 @@ class TestResult:
     def number(self) -> str:
         """`assignment:name`, the test's id across assignments (Gradescope's `number`)."""
         return f"{self.assignment}:{self.name}" if self.assignment else self.name
+
+
+@dataclass(frozen=True)
+class Match:
+    """A known mistake the results point to: its catalogue names (several when the evidence cannot tell them
+    apart), what it is, the lost tests it explains and the hints of its own that were shown."""
+
+    names: tuple[str, ...]
+    description: str
+    tests: tuple[str, ...]
+    hints: tuple[str, ...]
+
+    @property
+    def strong(self) -> bool:
+        """Whether a hint of the mistake's own was shown, besides the lost tests."""
+        return bool(self.hints)
+
+    def sentence(self) -> str:
+        """The match for the student, with its evidence; a match no hint confirms says so."""
+        tests = f"{len(self.tests)} of {len(self.tests)} tests it affects were lost"
+        if self.hints:
+            return (
+                f"Your results match a known mistake: {self.description} ({tests}, and its hint was shown "
+                f"({self.hints[0]}))."
+            )
+        return (
+            f"Your results are consistent with a known mistake: {self.description} ({tests}; "
+            "no hint confirms it)."
+        )
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What a submission's lost tests point to."""
+
+    matches: tuple[Match, ...]
+    unexplained: tuple[str, ...]
+    not_implemented: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        """The diagnosis as sentences for the student (empty when nothing was lost)."""
+        lines = [match.sentence() for match in self.matches]
+        if self.not_implemented:
+            lines.append(
+                f"{len(self.not_implemented)} tests lost points because a function is not implemented yet."
+            )
+        if self.unexplained:
+            shown = ", ".join(self.unexplained[:5]) + (", ..." if len(self.unexplained) > 5 else "")
+            lines.append(
+                f"No known mistake explains {len(self.unexplained)} lost tests ({shown}): "
+                "read their messages."
+            )
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record (results.json keeps it under the assignment's extra_data)."""
+        return {
+            "matches": [
+                {
+                    "names": list(m.names),
+                    "description": m.description,
+                    "tests": list(m.tests),
+                    "hints": list(m.hints),
+                }
+                for m in self.matches
+            ],
+            "unexplained": list(self.unexplained),
+            "not_implemented": list(self.not_implemented),
+            "lines": self.lines(),
+        }
 
 
 @dataclass(frozen=True)
