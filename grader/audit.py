@@ -8,14 +8,6 @@ resumable), and a mutant is caught when it loses points. The mutation score is t
 surviving mutant is shown as a diff, and each test with the number of mutants it caught (a test that catches
 none is suspect). A survivor is either equivalent (no observable difference: nothing to fix) or a blind spot
 of the suite (add a test or an input that tells it apart).
-
-Equivalent mutants are declared next to the assignment's variant catalogue, as `EQUIVALENT_MUTANTS` in
-grader/catalogue/<assignment>.py: each entry a dict with the module, the reference's line and the mutated line
-as the survivor's diff shows them (stripped), and the reason no test may tell them apart. An entry is keyed by
-that change, not by the mutant's id, which shifts when the reference changes. The audit then reports the score
-over the mutants not declared equivalent besides the raw score, lists declared survivors apart from the
-unexplained ones, and names the entries that match no mutant of the reference any more (stale) and declared
-mutants that lost points all the same (the declaration, or the suite, is wrong).
 """
 
 from __future__ import annotations
@@ -24,7 +16,7 @@ import ast
 import difflib
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -99,8 +91,17 @@ class Mutant:
 
 @dataclass(frozen=True)
 class Equivalent:
-    """A change to the reference the instructor judged equivalent: no test may tell it apart (see the module's
-    docstring). It covers every mutant of `module` whose diff turns the line `original` into `mutated`."""
+    """A change to the reference the instructor judged equivalent: no test may tell it apart.
+
+    Declared next to the assignment's variant catalogue, as `EQUIVALENT_MUTANTS` in
+    grader/catalogue/<assignment>.py: each entry a dict with the module, the reference's line and the
+    mutated line as the survivor's diff shows them (stripped), and the reason. An entry is keyed by that
+    change, not by the mutant's id, which shifts when the reference changes; it covers every mutant of
+    `module` whose diff turns the line `original` into `mutated`. The audit reports the score over the
+    mutants not declared equivalent besides the raw score, lists declared survivors apart from the
+    unexplained ones, and names the entries that match no mutant of the reference any more (stale) and
+    declared mutants that lost points all the same (the declaration, or the suite, is wrong).
+    """
 
     module: str
     original: str
@@ -111,12 +112,20 @@ class Equivalent:
         return f"{self.module}: {self.original} -> {self.mutated}"
 
 
-def declared_equivalents(name: str) -> list[Equivalent]:
-    """The EQUIVALENT_MUTANTS of `name`'s catalogue (none without a catalogue or a declaration)."""
-    from .diagnosis import catalogue
-    from .errors import ConfigurationError
+def declared_equivalents(name: str, entries: Iterable[dict[str, str]] | None = None) -> list[Equivalent]:
+    """`entries`, by default the EQUIVALENT_MUTANTS of `name`'s catalogue (none without a catalogue)."""
+    import importlib
 
-    entries = getattr(catalogue(name), "EQUIVALENT_MUTANTS", ())
+    from grader.errors import ConfigurationError
+
+    if entries is None:
+        try:
+            module = importlib.import_module(f"grader.catalogue.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"grader.catalogue.{name}":
+                raise
+            module = None
+        entries = getattr(module, "EQUIVALENT_MUTANTS", ())
     declared = []
     for entry in entries:
         try:
@@ -390,6 +399,9 @@ def audit(
         progress=progress,
     )
     by_id = {mutant.id: mutant for mutant in chosen}
+    declared = declared_equivalents(assignment.name)
+    equivalent, _ = match_equivalents(chosen, declared)
+    _, stale = match_equivalents(generate_mutants(assignment) if declared else [], declared)
     caught, survived, not_graded = [], [], []
     per_test: Counter[str] = Counter()
     for row in summary.rows:
@@ -400,9 +412,6 @@ def audit(
         per_test.update(str(t["number"]).split(":", 1)[-1] for t in lost)
         (caught if lost else survived).append(row["student"])
     tests = [str(t["number"]).split(":", 1)[-1] for row in summary.rows for t in row.get("tests", [])]
-    declared = declared_equivalents(assignment.name)
-    equivalent, _ = match_equivalents(chosen, declared)
-    _, stale = match_equivalents(generate_mutants(assignment) if declared else [], declared)
     report = AuditReport(
         assignment=assignment.name,
         total=len(chosen),

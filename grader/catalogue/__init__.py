@@ -2,7 +2,6 @@
 
 A module holds VARIANTS (each a small edit of the reference with the exact hidden tests it loses and the hints
 it must show), ALTERNATIVES (choices the handout leaves open: each must score 100), STUB (the release as
-handed out), GENERIC_HINTS (hints any variant may show) and EQUIVALENT_MUTANTS (mutants `grader audit` makes
-that no test may tell apart from the reference, each with its reason). The validity tests grade every entry;
+handed out) and GENERIC_HINTS (hints any variant may show). The validity tests grade every entry;
 `grader.diagnosis` reads the same entries to name the mistake a student's results point to. Instructor side:
 never released."""
