@@ -16,7 +16,7 @@ import ast
 import difflib
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,17 @@ from grader.classroom.executors import DEFAULT_WORKERS
 from grader.grading.config import DEFAULTS
 from grader.markers import solution_lines
 
-__all__ = ["AuditReport", "Mutant", "audit", "generate_mutants", "mutation_sites", "report_text"]
+__all__ = [
+    "AuditReport",
+    "Equivalent",
+    "Mutant",
+    "audit",
+    "declared_equivalents",
+    "generate_mutants",
+    "match_equivalents",
+    "mutation_sites",
+    "report_text",
+]
 
 SWAPS: dict[type, type] = {
     ast.Add: ast.Sub,
@@ -71,6 +81,76 @@ class Mutant:
                 n=1,
             )
         )
+
+    def change(self) -> tuple[str, str]:
+        """(original, mutated): the first line of the reference the mutant removes and the first it adds,
+        stripped, as its diff shows them (a dropped statement mostly adds `pass`)."""
+        diff = list(difflib.unified_diff(self.original.splitlines(), self.source.splitlines(), n=0))[2:]
+        removed = next((line[1:].strip() for line in diff if line.startswith("-")), "")
+        added = next((line[1:].strip() for line in diff if line.startswith("+")), "")
+        return removed, added
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """A change to the reference the instructor judged equivalent: no test may tell it apart.
+
+    Declared next to the assignment's variant catalogue, as `EQUIVALENT_MUTANTS` in
+    grader/catalogue/<assignment>.py: each entry a dict with the module, the reference's line and the
+    mutated line as the survivor's diff shows them (stripped), and the reason. An entry is keyed by that
+    change, not by the mutant's id, which shifts when the reference changes; it covers every mutant of
+    `module` whose diff turns the line `original` into `mutated` (`places` says how many there are). The
+    audit reports the score over the mutants not declared equivalent besides the raw score, lists declared
+    survivors apart from the unexplained ones, and names the entries that match no mutant of the reference
+    any more (stale) and declared mutants that lost points all the same (the declaration, or the suite, is
+    wrong).
+    """
+
+    module: str
+    original: str
+    mutated: str
+    reason: str
+    places: int = 1  # how many places of the module make this same change, all judged equivalent
+
+    def __str__(self) -> str:
+        return f"{self.module}: {self.original} -> {self.mutated}"
+
+
+def declared_equivalents(name: str, entries: Iterable[dict[str, str]] | None = None) -> list[Equivalent]:
+    """`entries`, by default the EQUIVALENT_MUTANTS of `name`'s catalogue (none without a catalogue)."""
+    import importlib
+
+    from grader.errors import ConfigurationError
+
+    if entries is None:
+        try:
+            module = importlib.import_module(f"grader.catalogue.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"grader.catalogue.{name}":
+                raise
+            module = None
+        entries = getattr(module, "EQUIVALENT_MUTANTS", ())
+    declared = []
+    for entry in entries:
+        try:
+            declared.append(Equivalent(**entry))
+        except TypeError as error:
+            raise ConfigurationError(
+                f"{name}'s EQUIVALENT_MUTANTS entry {entry!r}: {error}; each entry is a dict with module, "
+                "original, mutated and reason (and places, when the same line occurs more than once)"
+            ) from error
+    return declared
+
+
+def match_equivalents(
+    mutants: list[Mutant], declared: list[Equivalent]
+) -> tuple[dict[str, Equivalent], list[Equivalent]]:
+    """({mutant id: the entry that declares it equivalent}, the entries that match none of `mutants`)."""
+    by_change = {(entry.module, entry.original, entry.mutated): entry for entry in declared}
+    changes = {m.id: (m.module, *m.change()) for m in mutants} if declared else {}
+    matched = {i: by_change[key] for i, key in changes.items() if key in by_change}
+    used = set(matched.values())
+    return matched, [entry for entry in declared if entry not in used]
 
 
 Change = tuple[str, str, Callable[[], None]]  # operator, description, apply (in place)
@@ -220,11 +300,30 @@ class AuditReport:
     per_test: dict[str, int]
     seed: int
     wall_seconds: float
+    equivalent: dict[str, str]  # graded mutant declared equivalent -> the reason
+    stale: list[str]  # declarations that match no mutant of the reference
 
     @property
     def score(self) -> float:
         graded = len(self.caught) + len(self.survived)
         return 100.0 * len(self.caught) / graded if graded else 0.0
+
+    @property
+    def unexplained(self) -> list[Mutant]:
+        """The survivors not declared equivalent: blind spots until judged."""
+        return [m for m in self.survived if m.id not in self.equivalent]
+
+    @property
+    def equivalent_caught(self) -> list[str]:
+        """Mutants declared equivalent that lost points all the same."""
+        return [m for m in self.caught if m in self.equivalent]
+
+    @property
+    def adjusted_score(self) -> float:
+        """The mutation score over the graded mutants not declared equivalent."""
+        caught = len(self.caught) - len(self.equivalent_caught)
+        graded = caught + len(self.unexplained)
+        return 100.0 * caught / graded if graded else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -235,6 +334,11 @@ class AuditReport:
             "not_graded": self.not_graded,
             "per_test": self.per_test,
             "mutation_score": round(self.score, 2),
+            "equivalent": self.equivalent,
+            "equivalent_caught": self.equivalent_caught,
+            "unexplained": [m.id for m in self.unexplained],
+            "adjusted_score": round(self.adjusted_score, 2),
+            "stale_equivalents": self.stale,
             "seed": self.seed,
             "wall_seconds": round(self.wall_seconds, 1),
         }
@@ -287,6 +391,9 @@ def audit(
         progress=progress,
     )
     by_id = {mutant.id: mutant for mutant in chosen}
+    declared = declared_equivalents(assignment.name)
+    equivalent, _ = match_equivalents(chosen, declared)
+    _, stale = match_equivalents(generate_mutants(assignment) if declared else [], declared)
     caught, survived, not_graded = [], [], []
     per_test: Counter[str] = Counter()
     for row in summary.rows:
@@ -306,24 +413,48 @@ def audit(
         per_test={test: per_test.get(test, 0) for test in dict.fromkeys(tests)},
         seed=seed,
         wall_seconds=summary.wall_seconds,
+        equivalent={i: entry.reason for i, entry in equivalent.items() if i in survived or i in caught},
+        stale=[str(entry) for entry in stale],
     )
     write_json_atomic(out_dir / "audit.json", report.to_dict())
-    (out_dir / "survivors.diff").write_text("".join(m.diff() for m in report.survived), encoding="utf-8")
+    (out_dir / "survivors.diff").write_text("".join(m.diff() for m in report.unexplained), encoding="utf-8")
     return report
 
 
 def report_text(report: AuditReport) -> str:
-    """The audit for a terminal: the score, each survivor as a diff, and the tests that caught nothing."""
+    """The audit for a terminal: the scores, each unexplained survivor as a diff, the declared equivalent
+    ones, stale declarations, and the tests that caught nothing."""
     graded = len(report.caught) + len(report.survived)
     lines = [
         f"{report.assignment}: {len(report.caught)} of {graded} mutants caught "
         f"(mutation score {report.score:.1f}%), seed {report.seed}, {report.wall_seconds:.0f} s"
     ]
+    if report.equivalent:
+        kept = graded - len(report.equivalent)
+        caught = len(report.caught) - len(report.equivalent_caught)
+        lines.append(
+            f"{len(report.equivalent)} declared equivalent: {caught} of the other {kept} caught "
+            f"({report.adjusted_score:.1f}% over the mutants not declared equivalent)"
+        )
     if report.not_graded:
         lines.append(f"{len(report.not_graded)} mutants could not be graded: {', '.join(report.not_graded)}")
-    for mutant in report.survived:
+    for mutant in report.unexplained:
         lines.append(f"\nsurvived {mutant.id} ({mutant.operator}: {mutant.description}, line {mutant.line}):")
         lines.append(mutant.diff().rstrip("\n"))
+    survived = {m.id for m in report.survived}
+    declared = [f"  {i}: {reason}" for i, reason in report.equivalent.items() if i in survived]
+    if declared:
+        lines.append("\nsurvived, declared equivalent:\n" + "\n".join(declared))
+    if report.equivalent_caught:
+        lines.append(
+            "\ndeclared equivalent but caught (the declaration or the suite is wrong): "
+            + ", ".join(report.equivalent_caught)
+        )
+    if report.stale:
+        lines.append(
+            "\nstale EQUIVALENT_MUTANTS entries (they match no mutant of the reference):\n"
+            + "\n".join(f"  {entry}" for entry in report.stale)
+        )
     idle = [test for test, count in report.per_test.items() if count == 0]
     if idle:
         lines.append(f"\ntests that caught no mutant: {', '.join(idle)}")

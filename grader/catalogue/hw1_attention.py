@@ -832,4 +832,46 @@ ALTERNATIVES: list[Variant] = [
     ),
 ]
 
+# Mutants `grader audit` makes that no test may tell apart from the reference (docs/audit.md has the triage).
+EQUIVALENT_MUTANTS = (
+    {
+        "module": "attention.py",
+        "original": "elif dropout_p > 0.0:",
+        "mutated": "elif dropout_p >= 0.0:",
+        "reason": "with p = 0 every weight is kept and scaled by 1; only the generator's state moves, which "
+        "the handout leaves open",
+    },
+    {
+        "module": "attention.py",
+        "original": "max_len = int(lengths.max()) if lengths.numel() > 0 else 0",
+        "mutated": "max_len = int(lengths.max()) if lengths.numel() >= 0 else 0",
+        "reason": "differs only for an empty batch of lengths, which the handout leaves open",
+    },
+    {
+        "module": "attention.py",
+        "original": "max_len = int(lengths.max()) if lengths.numel() > 0 else 0",
+        "mutated": "max_len = int(lengths.max()) if lengths.numel() > 0 else 1",
+        "reason": "differs only for an empty batch of lengths, which the handout leaves open",
+    },
+    {
+        "module": "attention.py",
+        "original": "keep = noise >= dropout_p",
+        "mutated": "keep = noise > dropout_p",
+        "reason": "differs only where a uniform draw equals dropout_p exactly (about 1 in 2^24 per weight)",
+    },
+    {
+        "module": "multihead.py",
+        "original": "if key is query and value is query:",
+        "mutated": "if key is query or value is query:",
+        "reason": "tensors crossing the sandbox are never the same object, so the graded interface cannot "
+        "reach the packed path with only one of key and value being the query",
+    },
+    {
+        "module": "softmax.py",
+        "original": "total = total.masked_fill(total == 0, 1.0)",
+        "mutated": "total = total.masked_fill(total == 0, 2.0)",
+        "reason": "an all-zero row's entries are 0 whatever its sum is replaced by",
+    },
+)
+
 STUB = Variant("stub", "the untouched release: every function raises NotImplementedError", base="stub")

@@ -50,6 +50,8 @@ GENERIC_HINTS = (
     "NaN usually comes from",
     "look for an infinite loop",
     "do not call exit()",
+    # The MLM's exact forward pass against the reference's: any broken layer shows it, so it names no mistake.
+    "EncoderMLM's forward is the GPT's without is_causal",
 )
 
 VARIANTS: list[Variant] = [
@@ -138,6 +140,8 @@ VARIANTS: list[Variant] = [
             "test_gpt_forward",
             "test_gpt_greedy_generate",
             "test_kv_cache_same_tokens",
+            # The MLM's logits against the reference's (its layers are the same EncoderLayer).
+            "test_mlm_attention_is_bidirectional",
             "test_seq2seq_loss_teacher_forcing",
             "test_transformer_forward",
         ),
@@ -202,6 +206,8 @@ VARIANTS: list[Variant] = [
             "test_gpt_training_val_loss",
             "test_greedy_decode",
             "test_kv_cache_same_tokens",
+            # The MLM's logits against the reference's (its layers are the same EncoderLayer).
+            "test_mlm_attention_is_bidirectional",
             "test_mlm_training_masked_accuracy",
             "test_transformer_forward",
         ),
@@ -657,5 +663,34 @@ ALTERNATIVES += [
         ),
     ),
 ]
+
+# Mutants `grader audit` makes that no test may tell apart from the reference (docs/audit.md has the triage).
+EQUIVALENT_MUTANTS = (
+    {
+        "module": "gpt.py",
+        "original": "if offset + idx.shape[1] > self.config.block_size:",
+        "mutated": "if offset - idx.shape[1] > self.config.block_size:",
+        "reason": "T <= block_size is forward's precondition: the handout does not say what a longer input "
+        "gives (the position embedding refuses it either way)",
+    },
+    {
+        "module": "gpt.py",
+        "original": "probs = torch.softmax(logits, dim=-1)",
+        "mutated": "probs = torch.softmax(logits, dim=1)",
+        "reason": "sample_next takes logits (B, V): dim 1 is the last dimension",
+    },
+    {
+        "module": "train.py",
+        "original": "return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, fused=True)",
+        "mutated": "return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, fused=False)",
+        "reason": "the fused and the for-loop AdamW make the same update (to rounding): fused is speed only",
+    },
+    {
+        "module": "transformer.py",
+        "original": "next_token = logits.argmax(dim=-1)",
+        "mutated": "next_token = logits.argmax(dim=1)",
+        "reason": "greedy_decode's logits at the last position are (B, V): dim 1 is the last dimension",
+    },
+)
 
 STUB = Variant("stub", "the untouched release: every function raises NotImplementedError", base="stub")

@@ -561,4 +561,62 @@ ALTERNATIVES: list[Variant] = [
     ),
 ]
 
+# Mutants `grader audit` makes that no test may tell apart from the reference (docs/audit.md has the triage).
+EQUIVALENT_MUTANTS = (
+    {
+        "module": "bpe.py",
+        "original": "if vocab_size < 256:",
+        "mutated": "if vocab_size < 255:",
+        "reason": (
+            "vocab_size >= 256 is the trainers' precondition: the handout does not ask train or "
+            "train_simple to refuse less"
+        ),
+        "places": 2,
+    },
+    {
+        "module": "bpe.py",
+        "original": "while len(parts) > 1:",
+        "mutated": "while len(parts) >= 1:",
+        "reason": "with one part no pair is found and the loop ends all the same",
+    },
+    {
+        "module": "bpe.py",
+        "original": "best_rank, best_index = (None, -1)",
+        "mutated": "best_rank, best_index = (None, 1)",
+        "reason": "the initial best index is overwritten before it is read",
+    },
+    {
+        "module": "bpe.py",
+        "original": "best_rank, best_index = (None, -1)",
+        "mutated": "best_rank, best_index = (None, -0)",
+        "reason": "the initial best index is overwritten before it is read",
+    },
+    {
+        "module": "bpe.py",
+        "original": "lines = ['bpe v1', json.dumps(self.pattern), json.dumps(self.special_tokens, "
+        "sort_keys=True), *(f'{left.hex()} {right.hex()}' for left, right in self.merges)]",
+        "mutated": "lines = ['bpe v1', json.dumps(self.pattern), json.dumps(self.special_tokens, "
+        "sort_keys=False), *(f'{left.hex()} {right.hex()}' for left, right in self.merges)]",
+        "reason": "load does not depend on the order of the special tokens' keys",
+    },
+    {
+        "module": "bpe.py",
+        "original": "if not lines or lines[0] != 'bpe v1':",
+        "mutated": "pass",
+        "reason": "the handout does not ask load to refuse a file save did not write",
+    },
+    {
+        "module": "bpe.py",
+        "original": "if len(new_word) == len(word):",
+        "mutated": "pass",
+        "reason": "skipping the words a merge leaves unchanged only saves work",
+    },
+    {
+        "module": "number_tokens.py",
+        "original": "return piece_a > piece_b",
+        "mutated": "return piece_a >= piece_b",
+        "reason": "the pieces compared here are known to differ (equal ones were skipped)",
+    },
+)
+
 STUB = Variant("stub", "the untouched release: every function raises NotImplementedError", base="stub")

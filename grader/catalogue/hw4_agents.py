@@ -447,4 +447,41 @@ ALTERNATIVES: list[Variant] = [
     ),
 ]
 
+# Mutants `grader audit` makes that no test may tell apart from the reference (docs/audit.md has the triage).
+EQUIVALENT_MUTANTS = (
+    {
+        "module": "decision_transformer.py",
+        "original": "torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)",
+        "mutated": "torch.nn.utils.clip_grad_norm_(model.parameters(), 2.0)",
+        "reason": "the handout does not fix gradient clipping (nor whether to clip)",
+    },
+    {
+        "module": "decision_transformer.py",
+        "original": "lengths = np.array([e - s - k + 1 for s, e, _ in usable], dtype=np.float64)",
+        "mutated": "lengths = np.array([e - s + k + 1 for s, e, _ in usable], dtype=np.float64)",
+        "reason": "the handout leaves open how windows are drawn; this weights an episode by its length plus "
+        "context + 1, close to the original DT's weight (its length), and depends on nothing else",
+    },
+    {
+        "module": "dyna.py",
+        "original": "if time.perf_counter() > deadline:",
+        "mutated": "pass",
+        "reason": "train_dyna_q's handout promises no time limit; the episode count ends every graded run",
+    },
+    {
+        "module": "reinforce.py",
+        "original": "return (cdf <= u).sum(-1).clamp(max=cdf.shape[-1] - 1)",
+        "mutated": "return (cdf <= u).sum(-1).clamp(max=cdf.shape[-1] - 0)",
+        "reason": "the clamp only guards against rounding: the cdf's last entry is 1 up to about 1e-7, so an "
+        "action out of range needs u in that gap",
+    },
+    {
+        "module": "reinforce.py",
+        "original": "values = value(obs_t).squeeze(-1)",
+        "mutated": "values = value(obs_t).squeeze(-0)",
+        "reason": "only in the learned baseline, which the handout accepts but does not ask for: graded "
+        "training uses the default normalised returns",
+    },
+)
+
 STUB = Variant("stub", "the untouched release: every function raises NotImplementedError", base="stub")

@@ -76,6 +76,7 @@ BIDIRECTIONAL_HINT = (
 PADDING_HINT = (
     "pass every block the padding mask (idx != PAD_ID)[:, None, None, :]: no query may attend to [PAD]"
 )
+FORWARD_HINT = "EncoderMLM's forward is the GPT's without is_causal"
 MASK_RNG_HINT = (
     "draw every random number with generator=generator (torch.rand / torch.randint): the only randomness is "
     "the generator you are given"
@@ -289,7 +290,8 @@ def test_mlm_head_tied(student, gen):
 
 @pytest.mark.points(3)
 def test_mlm_attention_is_bidirectional(student, gen, check):
-    """A later token changes the predictions at earlier positions (no causal mask); padding changes nothing"""
+    """A later token changes the predictions at earlier positions (no causal mask); padding changes nothing;
+    with the reference's weights, the reference's logits"""
     reference, model = _pair(student, gen)
     idx = _sentences(gen, 2, 12)
     base = expect_tensor(
@@ -334,6 +336,20 @@ def test_mlm_attention_is_bidirectional(student, gen, check):
                 rtol=1e-4,
                 mistakes=[(unmasked, PADDING_HINT)],
             )
+    with check.part("the reference's logits", 1):
+        # The docstring fixes the whole forward pass: the GPT's (pre-norm GELU blocks, ln_f, the tied head)
+        # with the padding mask in place of the causal one.
+        with torch.no_grad():
+            expected = reference(idx)
+        assert_close(
+            base,
+            expected,
+            what="EncoderMLM(idx (2, 12)) with the reference's weights",
+            atol=1e-4,
+            rtol=1e-4,
+            hint=f"{FORWARD_HINT}: wte + wpe, drop, the blocks (pre-norm, GELU, as the docstring lists "
+            "them), ln_f, lm_head",
+        )
 
 
 def _without_padding_mask(reference: ref_mlm.EncoderMLM, idx: torch.Tensor) -> torch.Tensor:

@@ -1,5 +1,6 @@
-"""Hidden tests of decision_transformer.py: the forward pass with the reference's weights, the agent's
-return-to-go bookkeeping step for step, and offline training on a dataset the grader generates.
+"""Hidden tests of decision_transformer.py: the forward pass with the reference's weights (with and without a
+task token), the agent's return-to-go bookkeeping step for step, which windows training draws, and offline
+training on a dataset the grader generates.
 
 The dataset: bicycle episodes from a heuristic expert (with some noise) and from a random agent, generated
 here with the grader's seed. The DT is trained in the sandbox (fixed number of updates, the grader's seed),
@@ -31,26 +32,25 @@ TRAIN = {"hidden": 32, "n_layers": 1, "n_heads": 2, "context": 5, "max_timestep"
 ITERATIONS, SUCCESS_BAR, LEARNING_RATE = 150, 0.45, 3e-3
 
 
-def _reference_model(gen: torch.Generator) -> reference.DecisionTransformer:
-    model = reference.DecisionTransformer(SMALL)
+def _reference_model(gen: torch.Generator, config: dict = SMALL) -> reference.DecisionTransformer:
+    model = reference.DecisionTransformer(config)
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.copy_(torch.randn(parameter.shape, generator=gen) * 0.5)
     return model.eval()
 
 
-def _student_model(student, model):
-    remote = student.new("decision_transformer.DecisionTransformer", SMALL)
+def _student_model(student, model, config: dict = SMALL):
+    remote = student.new("decision_transformer.DecisionTransformer", config)
     remote.load_state_dict({k: v.clone() for k, v in model.state_dict().items()})
     remote.run("eval")
     return remote
 
 
 @pytest.mark.points(3)
-def test_dt_forward_matches(student, gen):
-    """DecisionTransformer.forward with the reference's weights gives the reference's logits (causal)"""
-    model = _reference_model(gen)
-    remote = _student_model(student, model)
+def test_dt_forward_matches(student, gen, check):
+    """DecisionTransformer.forward with the reference's weights gives the reference's logits (causal), also
+    with a task token"""
     b, k = 3, 4
     inputs = (
         torch.randn(b, k, generator=gen) * 10,
@@ -58,21 +58,44 @@ def test_dt_forward_matches(student, gen):
         torch.randint(6, (b, k), generator=gen),
         torch.randint(64, (b, k), generator=gen),
     )
-    with torch.no_grad():
-        expected = model(*inputs)
-    assert_close(
-        remote(*inputs),
-        expected,
-        what="DecisionTransformer(...)(returns_to_go (3, 4), states (3, 4, 5), "
-        "actions (3, 4), timesteps (3, 4))",
-        atol=1e-4,
-        rtol=1e-4,
-        hint="interleave R, s, a per step, add the timestep embedding to all three, causal attention, and "
-        "read the logits at the state tokens x[:, 1::3]",
-    )
+    with check.part("without tasks", 2):
+        model = _reference_model(gen)
+        with torch.no_grad():
+            expected = model(*inputs)
+        assert_close(
+            _student_model(student, model)(*inputs),
+            expected,
+            what="DecisionTransformer(...)(returns_to_go (3, 4), states (3, 4, 5), "
+            "actions (3, 4), timesteps (3, 4))",
+            atol=1e-4,
+            rtol=1e-4,
+            hint="interleave R, s, a per step, add the timestep embedding to all three, causal attention, "
+            "and read the logits at the state tokens x[:, 1::3]",
+        )
+    with check.part("with a task token"):
+        # Three sequences of three different tasks: each task's embedding is added to every token of its own
+        # sequence (the task weights are large, so a task token left out or added to the wrong tokens shows).
+        config = {**SMALL, "n_tasks": 3}
+        model = _reference_model(gen, config)
+        tasks = torch.tensor([2, 0, 1])
+        with torch.no_grad():
+            model.embed_task.weight.mul_(4.0)
+            expected = model(*inputs, tasks)
+            without = model(*inputs)
+        assert_close(
+            _student_model(student, model, config)(*inputs, tasks),
+            expected,
+            what="DecisionTransformer(n_tasks=3)(returns_to_go (3, 4), states (3, 4, 5), actions (3, 4), "
+            "timesteps (3, 4), tasks=tensor([2, 0, 1]))",
+            atol=1e-4,
+            rtol=1e-4,
+            hint="with tasks, add embed_task(tasks) (B, d) to every token of its sequence, like the timestep "
+            "embedding: unsqueeze(1) to broadcast over the steps",
+            mistakes=[(without, "the task embedding is missing: add embed_task(tasks) when tasks is given")],
+        )
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_dt_agent_subtracts_rewards(student, gen):
     """DTAgent keeps the reference's window step for step: the return-to-go drops by each reward received"""
     model = _reference_model(gen)
@@ -106,6 +129,75 @@ def test_dt_agent_subtracts_rewards(student, gen):
                 "`context` steps of (R, s, a) with their absolute timesteps",
             )
         rewards = (torch.rand(n, generator=gen) * 8).numpy().astype(np.float64)
+
+
+WINDOW_RUNS, WINDOW = 60, 8
+
+
+def _initial_action_embedding(run_seed: int, config: dict) -> torch.Tensor:
+    """embed_action.weight as train_decision_transformer's given lines build it: right after the seed."""
+    with torch.random.fork_rng():
+        torch.manual_seed(run_seed)
+        return reference.DecisionTransformer(config).embed_action.weight.detach().clone()
+
+
+@pytest.mark.points(1)
+@pytest.mark.timeout(60)
+def test_dt_draws_windows_evenly(student, seed):
+    """two logged episodes of the same length are drawn about equally often as training windows"""
+    # Episode 0 only ever takes action 0 and episode 1 action 1, each exactly one window long. One update on
+    # one window moves the embedding row of every action in the window (Adam's first step is about the
+    # learning rate on each weight with a gradient) and leaves the other row where the seed put it, so each
+    # run tells which episode was drawn. Every sensible choice (each window, each episode or each step
+    # equally likely) draws the two equally often; a weight that grows with the episode's place in the
+    # dataset does not.
+    k = WINDOW
+    dataset = {
+        "observations": np.ones((2 * k, 2), dtype=np.float32),
+        "actions": np.repeat([0, 1], k).astype(np.int64),
+        "rewards": np.zeros(2 * k, dtype=np.float32),
+        "episode_lengths": np.array([k, k], dtype=np.int64),
+    }
+    config = {"hidden": 8, "n_layers": 1, "n_heads": 1, "context": k, "max_timestep": k, "return_scale": 1.0}
+    full_config = {"state_dim": 2, "n_actions": 2, "n_tasks": 1, **config}
+    counts = [0, 0]
+    for run_seed in np.random.default_rng(seed).integers(2**31, size=WINDOW_RUNS).tolist():
+        model = student.new(
+            "decision_transformer.train_decision_transformer",
+            dataset,
+            seed=run_seed,
+            iterations=1,
+            batch_size=1,
+            learning_rate=0.1,
+            **config,
+        )
+        trained = torch.as_tensor(model.call("embed_action.weight.detach")).float()
+        initial = _initial_action_embedding(run_seed, full_config)
+        if trained.shape != initial.shape:
+            fail(
+                f"embed_action.weight after training should have shape {tuple(initial.shape)}, got "
+                f"{tuple(trained.shape)}"
+            )
+        moved = (trained - initial).abs().amax(dim=1) > 0.01  # (2,): did each action's row take a step?
+        if moved[1]:
+            counts[1] += 1
+        elif moved[0]:
+            counts[0] += 1
+        else:
+            fail(
+                f"train_decision_transformer(iterations=1, batch_size=1, learning_rate=0.1, seed={run_seed}) "
+                "on two logged episodes took no optimiser step on the embedding of the actions it saw",
+                "each update draws batch_size windows and takes one optimizer step on their cross-entropy",
+            )
+    if min(counts) < WINDOW_RUNS // 4:
+        fail(
+            f"in {WINDOW_RUNS} runs of train_decision_transformer(iterations=1, batch_size=1) on two logged "
+            f"episodes of {k} steps each (context {k}: one window each), the window came "
+            f"{counts[0]} times from the first episode and {counts[1]} times from the second; two episodes "
+            "of the same length should be drawn about equally often",
+            "draw an episode with a weight that depends on its length only (for example its number of "
+            "windows, length - context + 1), not on where it starts in the dataset",
+        )
 
 
 def _expert(obs: np.ndarray, size: int = 5) -> int:

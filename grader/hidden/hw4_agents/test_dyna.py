@@ -96,18 +96,21 @@ EXTRA_PLANNING_HINT = (
 )
 
 
-def dyna_replay(choose, model, planning_steps: int, seed: int) -> tuple[np.ndarray, set]:
-    """The table train_dyna_q should return; `model` is (update, sample) of a TabularModel fed as we go."""
+def dyna_replay(choose, model, planning_steps: int, seed: int) -> tuple[np.ndarray, set, list[int]]:
+    """(the table train_dyna_q should return, how episodes ended, the real steps of each episode); `model` is
+    (update, sample) of a TabularModel fed as we go."""
     update, sample = model
     env = gym.make(DYNA_ENV, **DYNA_KWARGS)
     q = np.full((env.observation_space.n, env.action_space.n), INITIAL_Q)
     alpha, gamma = DYNA["alpha"], DYNA["gamma"]
-    endings = set()
+    endings, lengths = set(), []
     for episode in range(DYNA["episodes"]):
         state, _ = env.reset(seed=seed if episode == 0 else None)
+        lengths.append(0)
         while True:
             action = choose(q, state, DYNA["epsilon"])
             next_state, reward, terminated, truncated, _ = env.step(action)
+            lengths[-1] += 1
             future = 0.0 if terminated else q[next_state].max()
             q[state, action] += alpha * (reward + gamma * future - q[state, action])
             update(state, action, float(reward), int(next_state), bool(terminated))
@@ -120,7 +123,7 @@ def dyna_replay(choose, model, planning_steps: int, seed: int) -> tuple[np.ndarr
                 break
             state = next_state
     env.close()
-    return q, endings
+    return q, endings, lengths
 
 
 def _local(seed: int):
@@ -182,15 +185,23 @@ def test_dyna_q_replays_update_by_update(student, seed, check):
                 f"train_dyna_q({DYNA_ENV!r}, {DYNA_KWARGS}, planning_steps={planning_steps}, "
                 f"seed={train_seed}, initial_q={INITIAL_Q}, {', '.join(f'{k}={v}' for k, v in DYNA.items())})"
             )
-            table = np.asarray(train_dyna_q(student, train_seed, planning_steps).call("q.copy"))
+            agent = train_dyna_q(student, train_seed, planning_steps)
+            table = np.asarray(agent.call("q.copy"))
             if table.shape != (16, 4):
                 fail(f"{what}: the agent's table should have shape (16, 4), got {table.shape}")
             choose, model = _remote(student, train_seed)
-            expected, _ = dyna_replay(choose, model, planning_steps, train_seed)
+            expected, _, lengths = dyna_replay(choose, model, planning_steps, train_seed)
             if np.allclose(table, expected, atol=1e-9):
+                curve = student.call("dyna.learning_curve", agent.handle)
+                if list(curve) != lengths:
+                    fail(
+                        f"{what}: the agent's episode_lengths (learning_curve) are {list(curve)}, but the "
+                        f"replay of the same run took {lengths} real steps per episode",
+                        "append each training episode's number of real env.step calls to lengths",
+                    )
                 continue
             choose, model = _remote(student, train_seed)
-            extra, _ = dyna_replay(choose, model, planning_steps + 1, train_seed)
+            extra, _, _ = dyna_replay(choose, model, planning_steps + 1, train_seed)
             fail(
                 f"{what} differs from the replay of its updates (your epsilon_greedy and TabularModel, "
                 f"Sutton & Barto's order): {first_difference(table, expected)}",

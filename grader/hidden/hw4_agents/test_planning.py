@@ -190,7 +190,8 @@ def _endless_mdp() -> dict:
 @pytest.mark.points(3)
 @pytest.mark.timeout(5)
 def test_policy_evaluation(student, seed, check):
-    """policy_evaluation: V^pi of a fixed policy to 1e-6; it stops after max_sweeps when V diverges"""
+    """policy_evaluation: V^pi of a fixed policy to 1e-6; it stops after max_sweeps when V diverges, and
+    once a sweep changes V by less than theta"""
     rng = np.random.default_rng(seed)
     with check.part("a random MDP and policy, gamma 0.9"):
         for _ in range(3):
@@ -227,4 +228,34 @@ def test_policy_evaluation(student, seed, check):
                 f"policy_evaluation(gamma=1, max_sweeps={sweeps}) of a policy that loops for ever at -1 per "
                 f"step should stop after {sweeps} sweeps with V = {expected.tolist()}, got {got.tolist()}",
                 "stop after max_sweeps sweeps even when the change never falls below theta",
+            )
+    with check.part("it stops once a sweep changes V by less than theta"):
+        # gamma 0.5 and -1 per step: V_n = -(2 - 2^(1-n)) after n sweeps, each change half the last. With a
+        # large theta the sweeps stop well before V reaches -2; a stopping test that never holds runs on to
+        # max_sweeps and returns the converged V. (V of the sweep before the last one is accepted too.)
+        theta = float(rng.choice([0.3, 0.1, 0.03]))
+        policy = np.zeros(2, dtype=np.int64)
+        expected = reference.policy_evaluation(_endless_mdp(), 2, 2, policy, 0.5, theta)
+        sweeps = next(
+            n
+            for n in range(1, 100)
+            if np.array_equal(
+                reference.policy_evaluation(_endless_mdp(), 2, 2, policy, 0.5, theta, max_sweeps=n), expected
+            )
+        )
+        before = reference.policy_evaluation(_endless_mdp(), 2, 2, policy, 0.5, theta, max_sweeps=sweeps - 1)
+        got = np.asarray(
+            student.call(
+                "planning.policy_evaluation", _plain(_endless_mdp(), 2, 2), 2, 2, policy, 0.5, theta
+            ),
+            dtype=np.float64,
+        )
+        if got.shape != (2,) or not (
+            np.allclose(got, expected, atol=1e-9) or np.allclose(got, before, atol=1e-9)
+        ):
+            fail(
+                f"policy_evaluation(gamma=0.5, theta={theta}) of a policy that loops at -1 per step should "
+                f"stop after {sweeps} sweeps, when the change of V first falls below theta, with V = "
+                f"{expected.tolist()}; got {got.tolist()}",
+                "stop as soon as the largest change of a sweep, max |new_V - V|, is below theta",
             )

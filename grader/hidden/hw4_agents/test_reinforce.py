@@ -77,7 +77,7 @@ def test_sampling_uses_probabilities(student, gen, seed):
         )
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_reinforce_loss(student, gen):
     """reinforce_loss = -mean(log pi(a|s) * weight): value and gradient w.r.t. the logits"""
     logits = torch.randn(16, 3, generator=gen, dtype=torch.float64)
@@ -111,13 +111,60 @@ def test_reinforce_loss(student, gen):
     )
 
 
+BUDGET_STEPS, EPISODES_PER_UPDATE, CARTPOLE_MAX_STEPS = 300, 2, 500
+
+
+@pytest.mark.points(2)
+@pytest.mark.timeout(60)
+def test_train_reinforce_keeps_its_budget_and_seed(student, seed, check):
+    """train_reinforce stops at its env-step budget, and one seed gives one policy"""
+    train_seed = int(np.random.default_rng(seed).integers(2**31))
+    what = f"train_reinforce('CartPole-v1', seed={train_seed}, max_env_steps={BUDGET_STEPS}, max_seconds=10)"
+    policies = []
+    for global_seed in (seed, seed + 1):
+        # The child's global generators seeded differently before each run: only the seed may decide.
+        student.sandbox.set_seed(global_seed)
+        agent = student.new(
+            "reinforce.train_reinforce",
+            "CartPole-v1",
+            {},
+            seed=train_seed,
+            max_env_steps=BUDGET_STEPS,
+            max_seconds=10.0,
+            episodes_per_update=EPISODES_PER_UPDATE,
+        )
+        # CartPole pays 1 per step: the returns of the episodes played add up to the steps taken.
+        policies.append((sum(agent.call("episode_returns.copy")), agent.call("policy.state_dict")))
+    with check.part("the budget"):
+        # The budget is checked between updates: the last update's episodes may run past it, by at most
+        # episodes_per_update whole episodes.
+        limit = BUDGET_STEPS + EPISODES_PER_UPDATE * CARTPOLE_MAX_STEPS
+        steps = policies[0][0]
+        if steps > limit:
+            fail(
+                f"{what} played episodes of {steps:g} environment steps in all; it should stop once "
+                f"{BUDGET_STEPS} are used (at most {limit}, counting the episodes of the last update)",
+                "loop while steps < max_env_steps AND the time is not up: either limit ends training",
+            )
+    with check.part("the seed"):
+        (_, first), (_, second) = policies
+        same = first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+        if not same:
+            fail(
+                f"{what} returned different policies in two runs with the same seed (only the state of "
+                "np.random, random and torch's global generators differed)",
+                "seed everything from seed: torch.manual_seed(seed), the sampling generator, and "
+                "env.reset(seed=seed) for the first episode only",
+            )
+
+
 def _evaluate(agent, make_env, seeds, greedy: bool):
     return rollout(
         lambda obs, rewards: agent.call("act", obs, greedy=greedy), make_env, seeds, what="PolicyAgent.act"
     )
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 @pytest.mark.timeout(240)
 def test_reinforce_learns_cartpole(student, seed, figure):
     """REINFORCE, 6,000 env steps on CartPole-v1, two training seeds: each sampled policy clears the bar"""
