@@ -450,6 +450,9 @@ UNICODE_CASES = {
 }
 
 
+SURROGATE_HINT = "encode_ordinary gets text with surrogates too: pass it through without_surrogates first"
+
+
 @pytest.mark.points(4)
 def test_encode_unicode_edge_cases(student, check, figure):
     """encode equals tiktoken on surrogates (lone and paired), combining marks, ZWJ emoji, BOM, NUL, digits"""
@@ -484,6 +487,23 @@ def test_encode_unicode_edge_cases(student, check, figure):
                     f"encode({text!r}) ({name}) gave {got}, tiktoken gives {expected}",
                     hint,
                 )
+    # encode_ordinary is public too, and tiktoken's replaces surrogates as its encode does.
+    lone = next(text for text in UNICODE_CASES.values() if any("\ud800" <= char <= "\udfff" for char in text))
+    with check.part("encode_ordinary with a surrogate"):
+        expected = encoding.encode_ordinary(lone)
+        try:
+            got = tokenizer.call("encode_ordinary", lone)
+        except StudentRaised as exc:
+            fail(
+                f"encode_ordinary({lone!r}) raised {exc.error_type}: {exc.error_message[:200]}",
+                SURROGATE_HINT if exc.error_type == "UnicodeEncodeError" else "",
+            )
+        if got != expected:
+            replaced = lone.encode("utf-8", "replace").decode("utf-8")
+            fail(
+                f"encode_ordinary({lone!r}) gave {got}, tiktoken gives {expected}",
+                SURROGATE_HINT if got == encoding.encode_ordinary(replaced) else "",
+            )
 
 
 # -- decoding ------------------------------------------------------------------------------------------------

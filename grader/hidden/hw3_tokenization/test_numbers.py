@@ -80,8 +80,9 @@ def _tokenwise_hint(student, a: str, b: str) -> str:
 def test_tokenwise_greater(student, seed, check):
     """tokenwise_greater compares piece by piece as the lecture did (9.11 'wins' over 9.9)"""
     # Besides random pairs: equal numbers (equal lists are not greater), and pieces that differ as strings but
-    # not as integers ("05" and "5": compared as integers, neither is greater).
-    for a, b in [*_decimals(seed, 10), ("3.14", "3.14"), ("2.05", "2.5")]:
+    # not as integers ("05" and "5": compared as integers, neither is greater), and a digit piece against a
+    # "." ("12" "." "5" against "12" "5" "." "0": compared as strings, since "." is not a number).
+    for a, b in [*_decimals(seed, 10), ("3.14", "3.14"), ("2.05", "2.5"), ("12.5", "125.0")]:
         with check.part(f"{a} vs {b}"):
             for x, y in ((a, b), (b, a)):
                 got = student.call("number_tokens.tokenwise_greater", x, y, MERGES)
