@@ -12,8 +12,6 @@ shows the hints it declares and no other mistake's, and is diagnosed as itself; 
 from __future__ import annotations
 
 import ast
-import concurrent.futures
-import multiprocessing
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from types import ModuleType
 
 from grader.assignments import Assignment, get_assignment
 from grader.catalogue.variants import Variant, materialize
+from grader.classroom.executors import LocalPool
 from grader.errors import ConfigurationError, GraderError
 from grader.grading.runner import GradeConfig, grade
 from grader.results.diagnosis import catalogue
@@ -218,16 +217,23 @@ def _grade_job(name: str, variant: Variant | None, seed: int, folder: str) -> As
 
 
 def _graded(name: str, jobs: list[Job], scratch: Path, workers: int) -> Iterator[AssignmentResult]:
-    """The result of each job, in order: here, or in `workers` spawned processes (never forked: torch)."""
+    """The result of each job, in order: here, or in a local pool of `workers` processes (the batch's)."""
     arguments = [
         (name, variant, seed, str(scratch / f"{i:04d}")) for i, (_, variant, seed) in enumerate(jobs)
     ]
     if workers <= 1:
         yield from (_grade_job(*job) for job in arguments)
         return
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(_grade_job, *zip(*arguments))
+    finished: dict[int, AssignmentResult] = {}
+    following = 0
+    with LocalPool(workers) as pool:
+        for done in pool.as_completed(_grade_job, arguments):
+            if done.error is not None:
+                raise done.error
+            finished[done.index] = done.value
+            while following in finished:
+                yield finished.pop(following)
+                following += 1
 
 
 def validate(
