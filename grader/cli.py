@@ -676,9 +676,8 @@ def demo(workdir: Path, out_dir: Path, workers: int, seed: int) -> None:
     )
 
     def progress(done: int, total: int, rows: list[Row]) -> None:
-        score, out_of = (
-            format_points(sum(getattr(row, key) for row in rows)) for key in ("score", "max_score")
-        )
+        score = format_points(sum(row.score for row in rows))
+        out_of = format_points(sum(row.max_score for row in rows))
         console.print(f"  [{done}/{total}] {rows[0].student}: {score}/{out_of}")
 
     summary = grade_batch(

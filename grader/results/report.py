@@ -179,12 +179,6 @@ def instructor_path(json_path: Path) -> Path:
     return json_path.with_name(f"{json_path.stem}.instructor.json")
 
 
-def assignment_of_test(test: dict[str, Any]) -> str:
-    """The assignment of one results.json test (its `number` is `assignment:test`); "" when it names none."""
-    number = str(test.get("number", ""))
-    return number.split(":", 1)[0] if ":" in number else ""
-
-
 def gradescope_error(message: str, hint: str | None = None) -> dict[str, Any]:
     """results.json for a submission that could not be graded: score 0 and what to fix."""
     text = f"Your submission could not be graded: {message}" + (f"\nHint: {hint}" if hint else "")
